@@ -1,0 +1,63 @@
+# owstream: the two commands of the README are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run demo test test-fast lint format bench install system-deps clean screenshots
+
+## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
+run: install
+	@if $(BIN)/python -m owstream.reachability; then \
+		$(BIN)/owstream up; \
+	else \
+		echo "The public OverFast API cannot be reached from here: starting the offline demo (owstream up --demo)."; \
+		$(BIN)/owstream up --demo; \
+	fi
+
+demo: install
+	$(BIN)/owstream up --demo
+
+## test: everything, on a real Kafka broker, real HTTP servers and a real browser
+test: install system-deps
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/owstream bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
+	@command -v java >/dev/null || $(MAKE) --no-print-directory java
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+java:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq openjdk-17-jre-headless
+
+## system-deps: Debian's chromium for the browser tests (never a downloaded browser)
+system-deps:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

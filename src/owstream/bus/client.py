@@ -1,0 +1,249 @@
+"""The Kafka clients owstream uses, wrapped: the only module family that imports confluent_kafka.
+
+The rest of the code sees :class:`Record`, :class:`Producer` and :class:`Consumer` and the errors
+of :mod:`owstream.errors` (``BusError`` and below).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import confluent_kafka as ck
+
+from owstream.config import Settings
+from owstream.errors import BusError, KafkaUnavailable
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, str | bytes | None]]
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Bootstrap address and the security settings shared by every client."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "security.protocol": settings.kafka_security_protocol,
+        # librdkafka logs connection refusals at ERROR through its own logger: route them to ours.
+        "logger": logging.getLogger("owstream.bus.librdkafka"),
+    }
+    if settings.kafka_sasl_mechanism:
+        conf["sasl.mechanism"] = settings.kafka_sasl_mechanism
+        conf["sasl.username"] = settings.kafka_sasl_username
+        conf["sasl.password"] = settings.kafka_sasl_password.get_secret_value()
+    if settings.kafka_ssl_ca_location:
+        conf["ssl.ca.location"] = settings.kafka_ssl_ca_location
+    return conf
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One consumed message."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    headers: dict[str, bytes] = field(default_factory=dict)
+    timestamp_ms: int | None = None
+
+
+def _record(msg: Any) -> Record:
+    key = msg.key()
+    ts_type, ts = msg.timestamp()
+    return Record(
+        topic=msg.topic(),
+        partition=msg.partition(),
+        offset=msg.offset(),
+        key=key.decode("utf-8", "replace") if key is not None else None,
+        value=msg.value() or b"",
+        headers={k: (v or b"") for k, v in (msg.headers() or [])},
+        timestamp_ms=ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
+    )
+
+
+class Producer:
+    """An idempotent producer (acks=all); ``send`` never blocks for long, ``flush`` waits for delivery."""
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        conf = client_config(settings) | {
+            "enable.idempotence": True,
+            "compression.type": "zstd",
+            "linger.ms": 5,
+            "message.max.bytes": 8 * 1024 * 1024,
+        }
+        self._producer = ck.Producer(conf | overrides)
+        self._failures: list[str] = []
+
+    def send(
+        self, topic: str, value: bytes, *, key: str | None = None, headers: Headers | None = None
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    topic, value=value, key=key, headers=headers or None, on_delivery=self._on_delivery
+                )
+                break
+            except BufferError:
+                self._producer.poll(0.1)  # the local queue is full: serve deliveries, then retry
+            except ck.KafkaException as exc:
+                raise BusError(f"cannot produce to {topic}: {exc.args[0]}") from exc
+        self._producer.poll(0)
+
+    def _on_delivery(self, err: Any, msg: Any) -> None:
+        if err is not None:
+            self._failures.append(f"{msg.topic()}: {err.str()}")
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every message sent so far is acknowledged; raise BusError if any was not."""
+        remaining = self._producer.flush(timeout)
+        failures, self._failures = self._failures, []
+        if remaining:
+            raise KafkaUnavailable(
+                f"{remaining} message(s) not delivered within {timeout:.0f} s: is Kafka up?"
+            )
+        if failures:
+            raise BusError("delivery failed: " + "; ".join(failures[:3]))
+
+    def close(self) -> None:
+        self._producer.flush(10)
+
+
+class Consumer:
+    """A group member with at-least-once semantics: offsets are stored only when told (``store``),
+    and committed in the background by librdkafka after that."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        group_id: str,
+        topics: Sequence[str],
+        *,
+        from_beginning: bool = True,
+        **overrides: Any,
+    ) -> None:
+        conf = client_config(settings) | {
+            "group.id": group_id,
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest" if from_beginning else "latest",
+            "session.timeout.ms": 10000,
+            "partition.assignment.strategy": "cooperative-sticky",
+        }
+        self._consumer = ck.Consumer(conf | overrides)
+        self._consumer.subscribe(list(topics))
+
+    def poll_batch(self, max_messages: int = 500, timeout: float = 0.5) -> list[Record]:
+        msgs = self._consumer.consume(num_messages=max_messages, timeout=timeout)
+        records = []
+        for msg in msgs:
+            err = msg.error()
+            if err is None:
+                records.append(_record(msg))
+            elif err.code() != ck.KafkaError._PARTITION_EOF:
+                log.warning("consumer error: %s", err.str())
+        return records
+
+    def store(self, records: Iterable[Record]) -> None:
+        """Mark records done: their offsets (+1) will be committed."""
+        latest: dict[tuple[str, int], int] = {}
+        for r in records:
+            latest[(r.topic, r.partition)] = max(latest.get((r.topic, r.partition), -1), r.offset)
+        if not latest:
+            return
+        tps = [ck.TopicPartition(t, p, o + 1) for (t, p), o in latest.items()]
+        try:
+            self._consumer.store_offsets(offsets=tps)
+        except ck.KafkaException as exc:
+            # The partition was revoked meanwhile: its new owner will see the records again (at-least-once).
+            log.info("offsets not stored (partition revoked?): %s", exc.args[0])
+
+    def commit(self) -> None:
+        try:
+            self._consumer.commit(asynchronous=False)
+        except ck.KafkaException as exc:
+            if exc.args[0].code() != ck.KafkaError._NO_OFFSET:
+                log.warning("commit failed: %s", exc.args[0])
+
+    def assignment(self) -> list[tuple[str, int]]:
+        return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
+
+    def close(self) -> None:
+        self.commit()
+        self._consumer.close()
+
+
+class TailReader:
+    """Reads a topic from its current end (no group, nothing committed): for watching events."""
+
+    def __init__(self, settings: Settings, topic: str, *, timeout: float = 10.0) -> None:
+        conf = client_config(settings) | {
+            "group.id": f"owstream-tail-{time.time_ns()}",
+            "enable.auto.commit": False,
+        }
+        self._consumer = ck.Consumer(conf)
+        try:
+            meta = self._consumer.list_topics(topic, timeout=timeout)
+        except ck.KafkaException as exc:
+            raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}") from exc
+        tmeta = meta.topics.get(topic)
+        if tmeta is None or tmeta.error is not None:
+            raise BusError(f"topic {topic} does not exist")
+        parts = []
+        for p in tmeta.partitions:
+            _low, high = self._consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
+            parts.append(ck.TopicPartition(topic, p, high))
+        self._consumer.assign(parts)
+
+    def poll(self, timeout: float = 0.5) -> list[Record]:
+        msgs = self._consumer.consume(num_messages=100, timeout=timeout)
+        return [_record(m) for m in msgs if m.error() is None]
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterable[list[Record]]:
+    """Every message of a topic from offset 0 to its end at the time of the call, in batches
+    (used by ``owstream replay``). No group, nothing committed."""
+    conf = client_config(settings) | {
+        "group.id": f"owstream-replay-{time.time_ns()}",
+        "enable.auto.commit": False,
+    }
+    consumer = ck.Consumer(conf)
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        if meta is None or meta.error is not None:
+            raise BusError(f"topic {topic} does not exist")
+        ends: dict[int, int] = {}
+        starts = []
+        for p in meta.partitions:
+            low, high = consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
+            if high > low:
+                ends[p] = high
+                starts.append(ck.TopicPartition(topic, p, low))
+        consumer.assign(starts)
+        while ends:
+            batch = []
+            for msg in consumer.consume(num_messages=1000, timeout=1.0):
+                if msg.error() is not None:
+                    continue
+                rec = _record(msg)
+                end = ends.get(rec.partition)
+                if end is None or rec.offset >= end:
+                    continue
+                batch.append(rec)
+                if rec.offset >= end - 1:
+                    del ends[rec.partition]
+            if batch:
+                yield batch
+    except ck.KafkaException as exc:
+        raise KafkaUnavailable(
+            f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}"
+        ) from exc
+    finally:
+        consumer.close()

@@ -1,0 +1,103 @@
+"""The exception tree. Every subsystem has one root; the CLI prints ``str(exc)`` of any
+:class:`OwstreamError` as a one-line message and exits non-zero.
+
+::
+
+    OwstreamError
+    ├── ConfigError
+    ├── InvalidBattleTag            (also a ValueError)
+    ├── BusError                    owstream.bus: Kafka
+    │   ├── BrokerError             the local broker cannot be started or stopped
+    │   │   ├── JavaNotFound
+    │   │   ├── PortInUse
+    │   │   └── JarsUnavailable
+    │   └── KafkaUnavailable        no broker answers at the bootstrap address
+    ├── OverFastError               owstream.overfast: the HTTP API
+    │   ├── PlayerNotFound          404, with retry_after
+    │   ├── UpstreamBusy            429 / 503, with retry_after
+    │   ├── UpstreamUnavailable     504 / 500 / timeouts / connection errors, after retries
+    │   ├── MalformedResponse       a body that is not the JSON the API documents
+    │   └── ClientBug               422: the request itself was wrong
+    ├── StoreError                  owstream.store
+    ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
+    └── RequestTimeout              a fetch request was not answered in time
+"""
+
+from __future__ import annotations
+
+
+class OwstreamError(Exception):
+    """Root of every error owstream raises on purpose."""
+
+
+class ConfigError(OwstreamError):
+    """A setting has a value that cannot work."""
+
+
+class InvalidBattleTag(OwstreamError, ValueError):  # noqa: N818 - reads as the situation
+    """The text is not a BattleTag."""
+
+
+class BusError(OwstreamError):
+    """Root of the Kafka layer's errors."""
+
+
+class BrokerError(BusError):
+    """The local broker cannot be started, reached or stopped."""
+
+
+class JavaNotFound(BrokerError):  # noqa: N818
+    """No Java 17+ runtime to run the local broker."""
+
+
+class PortInUse(BrokerError):  # noqa: N818
+    """A port the local broker needs is taken."""
+
+
+class JarsUnavailable(BrokerError):  # noqa: N818
+    """The Kafka jars are not cached and cannot be fetched."""
+
+
+class KafkaUnavailable(BusError):  # noqa: N818
+    """No broker answers at the bootstrap address."""
+
+
+class OverFastError(OwstreamError):
+    """Root of the OverFast client's errors."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class PlayerNotFound(OverFastError):  # noqa: N818
+    """OverFast answered 404: no such player (yet). ``retry_after`` says when to ask again."""
+
+
+class UpstreamBusy(OverFastError):  # noqa: N818
+    """429 (our rate limit) or 503 (Blizzard rate-limits OverFast); ``retry_after`` seconds."""
+
+
+class UpstreamUnavailable(OverFastError):  # noqa: N818
+    """504/500, a timeout or a connection error that outlived the retries."""
+
+
+class MalformedResponse(OverFastError):  # noqa: N818
+    """The body is not the JSON the API documents."""
+
+
+class ClientBug(OverFastError):  # noqa: N818
+    """422: OverFast rejected the request's parameters; a bug in owstream."""
+
+
+class StoreError(OwstreamError):
+    """The store cannot be opened, migrated or written."""
+
+
+class ProcessingError(OwstreamError):
+    """A message that cannot be parsed or normalised."""
+
+
+class RequestTimeout(OwstreamError):  # noqa: N818
+    """A fetch request was not answered in time."""

@@ -1,0 +1,80 @@
+"""The messages on owstream's topics: typed pydantic models at the Kafka boundary.
+
+* ``<prefix>.fetch-requests``  FetchRequest, key = player id
+* ``<prefix>.fetch-results``   FetchResult,  key = player id (raw OverFast JSON; the replayable history)
+* ``<prefix>.player-events``   PlayerEvent,  key = player id
+* ``<prefix>.dead-letter``     the raw bytes of a message that could not be processed, headers say why
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GAMEMODES: tuple[str, ...] = ("quickplay", "competitive")
+
+Outcome = Literal[
+    "ok",  # summary + stats per gamemode are in the result
+    "private",  # the profile is private: summary only, no stats
+    "not_found",  # OverFast does not know the player (retry_after says when to ask again)
+    "upstream_error",  # OverFast/Blizzard busy or down after retries (retry_after if known)
+    "skipped",  # fetched less than the OverFast cache time ago and not forced: nothing new to fetch
+]
+
+EventType = Literal[
+    "fetch_started",  # a fetcher took the request (fetcher)
+    "fetch_stored",  # the result of a request is in the store (processor); data.outcome says which
+    "session",  # a new play session was detected (processor); data holds its summary
+    "rank_change",  # a competitive rank moved (processor)
+    "privacy_change",  # the profile became private or public (processor)
+    "not_found",  # OverFast does not know the player (processor)
+]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Any:
+        return cls.model_validate_json(data)
+
+
+class FetchRequest(Message):
+    request_id: str = Field(default_factory=new_id)
+    player_id: str
+    force: bool = False
+    requested_at: float = Field(default_factory=time.time)
+    source: str = "cli"  # cli, dashboard, scheduler
+
+
+class FetchResult(Message):
+    result_id: str = Field(default_factory=new_id)  # unique per fetch: the idempotency key of the store
+    request_ids: list[str]  # every request this fetch answered (duplicates in flight are coalesced)
+    player_id: str
+    fetched_at: float
+    outcome: Outcome
+    summary: dict[str, Any] | None = None  # raw GET /players/{id}/summary
+    stats: dict[str, dict[str, Any]] = Field(default_factory=dict)  # gamemode -> raw stats/summary JSON
+    status: int | None = None  # HTTP status of the last upstream answer
+    error: str | None = None  # upstream's message for not_found / upstream_error
+    retry_after: float | None = None  # seconds, when upstream said
+    cache_headers: dict[str, str] = Field(default_factory=dict)  # x-cache-ttl, cache-control, age
+
+
+class PlayerEvent(Message):
+    event_id: str = Field(default_factory=new_id)
+    type: EventType
+    player_id: str
+    at: float = Field(default_factory=time.time)
+    request_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

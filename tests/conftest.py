@@ -1,0 +1,79 @@
+"""Shared fixtures. The Kafka fixtures start one real broker per test session (KRaft, 127.0.0.1,
+free ports, a temporary directory) through owstream's own LocalBroker; each test gets its own topic
+prefix, so its own topics and consumer groups."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from owstream.config import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+OVERFAST = SHARED / "overfast"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def jar_home() -> Path:
+    """Where the session's broker finds its jars: a persistent cache, so only the first run resolves them."""
+    home = Path(os.environ.get("OWSTREAM_TEST_JAR_HOME", Path.home() / ".cache" / "owstream-test"))
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterator[Settings]:
+    """Settings of a real broker started for this test session."""
+    from owstream.bus import LocalBroker, free_port
+    from owstream.bus.jars import ensure_jars, jars_dir
+
+    home = tmp_path_factory.mktemp("kafka-home")
+    ensure_jars(jar_home)
+    (home / "kafka" / "jars").mkdir(parents=True)
+    jars_dir(home).symlink_to(jars_dir(jar_home), target_is_directory=True)
+    settings = Settings(
+        home=home,
+        kafka_bootstrap="",
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        kafka_partitions=3,
+        store_url=f"sqlite:///{home / 'unused.db'}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    broker = LocalBroker(settings)
+    broker.start()
+    yield settings
+    broker.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{os.getpid()}-{next(_counter)}"
+
+
+@pytest.fixture
+def kafka(kafka_settings: Settings, topic_prefix: str, tmp_path: Path) -> Settings:
+    """Settings for one test: the session broker, the test's own topics/groups, its own store."""
+    from owstream.bus import ensure_kafka
+
+    settings = kafka_settings.model_copy(
+        update={"topic_prefix": topic_prefix, "store_url": f"sqlite:///{tmp_path / 'store.db'}"}
+    )
+    ensure_kafka(settings, start_local=False)
+    return settings
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings that touch nothing outside the test's directory (no .env, no real home)."""
+
+    def make(**overrides: object) -> Settings:
+        base: dict[str, object] = {"home": tmp_path / "home", "_env_file": None}
+        return Settings(**(base | overrides))  # type: ignore[arg-type]
+
+    return make
