@@ -1,0 +1,303 @@
+"""The OverFast HTTP client: one pooled httpx.Client, a shared client-side rate limit, retries with
+Retry-After or exponential backoff with full jitter, and every outcome mapped to owstream's errors.
+
+=================  =======================================================================
+answer             what the client does
+=================  =======================================================================
+200                validate with the typed model, return the raw dict (bad JSON/shape:
+                   MalformedResponse, not retried)
+404                PlayerNotFound with ``retry_after`` (nested or flat body)
+429 / 503          sleep Retry-After (if <= max_backoff) and retry; at the end UpstreamBusy
+500 / 504 / other  retry with backoff; at the end UpstreamUnavailable
+5xx, timeouts,
+connection errors
+422 / other 4xx    ClientBug, no retry
+=================  =======================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from owstream.errors import (
+    ClientBug,
+    MalformedResponse,
+    OverFastError,
+    PlayerNotFound,
+    UpstreamBusy,
+    UpstreamUnavailable,
+)
+from owstream.overfast.models import GAMEMODES, PlayerNotFoundBody, PlayerStatsSummary, PlayerSummary
+from owstream.overfast.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from owstream.config import Settings
+
+__all__ = ["CACHE_HEADERS", "ApiResponse", "OverFastClient", "Snapshot"]
+
+log = logging.getLogger(__name__)
+
+CACHE_HEADERS: tuple[str, ...] = ("x-cache-ttl", "cache-control", "age")
+_BUSY = frozenset({429, 503})
+_USER_AGENT = "owstream (+https://github.com/TeKrop/overfast-api consumer)"
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """One successful answer: the body exactly as parsed, the status and the cache headers."""
+
+    body: dict[str, Any]
+    status: int
+    cache_headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The summary and the stats summary per gamemode of one player at one moment."""
+
+    player_id: str
+    private: bool
+    summary: dict[str, Any]
+    stats: dict[str, dict[str, Any]]
+    status: int
+    cache_headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Retry(Exception):  # noqa: N818 - internal signal, never escapes the client
+    """One attempt failed in a retryable way."""
+
+    def __init__(self, error: OverFastError, wait: float | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait  # None: exponential backoff; a number: what the server asked for
+
+
+class OverFastClient:
+    """Typed access to the OverFast endpoints a snapshot needs."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        rate_limit: float,
+        timeout: float,
+        max_attempts: int,
+        max_backoff: float,
+        transport: httpx.BaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_base: float = 0.5,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.backoff_base = backoff_base
+        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> OverFastClient:
+        options: dict[str, Any] = {
+            "rate_limit": settings.rate_limit,
+            "timeout": settings.overfast_timeout,
+            "max_attempts": settings.overfast_max_attempts,
+            "max_backoff": settings.overfast_max_backoff,
+        }
+        options.update(overrides)
+        return cls(settings.overfast_url, **options)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- endpoints ---------------------------------------------------------------------------------
+    def summary(self, player_id: str) -> ApiResponse:
+        """``GET /players/{player_id}/summary``."""
+        return self._get_model(f"/players/{_quote(player_id)}/summary", {}, PlayerSummary)
+
+    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse:
+        """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
+        path = f"/players/{_quote(player_id)}/stats/summary"
+        return self._get_model(path, {"gamemode": gamemode}, PlayerStatsSummary)
+
+    def fetch_snapshot(self, player_id: str, gamemodes: Iterable[str] = GAMEMODES) -> Snapshot:
+        """Summary, then each gamemode's stats summary apart. Private profiles have no stats."""
+        summary = self.summary(player_id)
+        if PlayerSummary.model_validate(summary.body).private:
+            return Snapshot(player_id, True, summary.body, {}, summary.status, summary.cache_headers)
+        stats: dict[str, dict[str, Any]] = {}
+        status = summary.status
+        for gamemode in gamemodes:
+            answer = self.stats_summary(player_id, gamemode)
+            stats[gamemode] = answer.body
+            status = answer.status
+        private = bool(stats) and all(not body for body in stats.values())
+        return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
+
+    # --- the request loop --------------------------------------------------------------------------
+    def _get_model(self, path: str, params: dict[str, str], model: type[BaseModel]) -> ApiResponse:
+        answer = self._get(path, params)
+        try:
+            model.model_validate(answer.body)
+        except ValidationError as exc:
+            raise MalformedResponse(
+                f"OverFast answered {path} with a body that is not a {model.__name__}: "
+                f"{exc.error_count()} validation error(s), first: {exc.errors()[0]['msg']}",
+                status=answer.status,
+            ) from exc
+        return answer
+
+    def _get(self, path: str, params: dict[str, str]) -> ApiResponse:
+        """One logical request: attempts until a final outcome, sleeping between them."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._attempt(path, params)
+            except _Retry as retry:
+                if attempt == self.max_attempts:
+                    raise retry.error from retry.error.__cause__
+                wait = self._backoff(attempt) if retry.wait is None else retry.wait
+                log.info(
+                    "OverFast %s: %s; attempt %d/%d, retrying in %.2fs",
+                    path,
+                    retry.error,
+                    attempt,
+                    self.max_attempts,
+                    wait,
+                )
+                self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        ceiling = min(self.max_backoff, self.backoff_base * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    def _attempt(self, path: str, params: dict[str, str]) -> ApiResponse:
+        self._limiter.acquire()
+        try:
+            response = self._http.get(path, params=params or None)
+        except httpx.TimeoutException as exc:
+            error = UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})")
+            error.__cause__ = exc
+            raise _Retry(error, None) from exc
+        except httpx.HTTPError as exc:
+            error = UpstreamUnavailable(f"OverFast cannot be reached for {path}: {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            raise _Retry(error, None) from exc
+        return self._outcome(path, response)
+
+    def _outcome(self, path: str, response: httpx.Response) -> ApiResponse:
+        status = response.status_code
+        if status == 200:
+            return ApiResponse(_json_object(path, response), status, _cache_headers(response))
+        if status == 404:
+            raise _not_found(path, response)
+        if status in _BUSY:
+            raise self._busy(path, response)
+        if 400 <= status < 500:
+            raise ClientBug(f"OverFast rejected {path} with {status}: {_error_text(response)}", status=status)
+        error = UpstreamUnavailable(f"OverFast answered {path} with {status}: {_error_text(response)}")
+        error.status = status
+        raise _Retry(error, None)
+
+    def _busy(self, path: str, response: httpx.Response) -> Exception:
+        retry_after = _retry_after_header(response)
+        error = UpstreamBusy(
+            f"OverFast is busy ({response.status_code}) for {path}: {_error_text(response)}",
+            status=response.status_code,
+            retry_after=retry_after,
+        )
+        if retry_after is not None and retry_after > self.max_backoff:
+            return error  # longer than we are willing to wait: report, do not sleep
+        return _Retry(error, retry_after)
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+def _quote(player_id: str) -> str:
+    return quote(player_id, safe="")
+
+
+def _parse_json(path: str, response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedResponse(
+            f"OverFast answered {path} ({response.status_code}) with a body that is not JSON",
+            status=response.status_code,
+        ) from exc
+
+
+def _json_object(path: str, response: httpx.Response) -> dict[str, Any]:
+    body = _parse_json(path, response)
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            f"OverFast answered {path} with JSON {type(body).__name__}, not an object",
+            status=response.status_code,
+        )
+    return body
+
+
+def _cache_headers(response: httpx.Response) -> dict[str, str]:
+    return {name: response.headers[name] for name in CACHE_HEADERS if name in response.headers}
+
+
+def _retry_after_header(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: not used by OverFast
+    return max(0.0, seconds)
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return response.text[:200]
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return json.dumps(body)[:200]
+
+
+def _not_found(path: str, response: httpx.Response) -> PlayerNotFound:
+    try:
+        body = PlayerNotFoundBody.model_validate(_parse_json(path, response)).flat()
+    except (ValidationError, MalformedResponse):
+        return PlayerNotFound(f"OverFast does not know {path}", status=404)
+    message = body.error if isinstance(body.error, str) else "Player not found"
+    return PlayerNotFound(
+        f"{message}: {path} (retry after {body.retry_after} s)", status=404, retry_after=body.retry_after
+    )
