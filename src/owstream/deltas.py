@@ -1,0 +1,198 @@
+"""Play sessions and rank changes: pure differences between two snapshots of one player.
+
+A session is ``new - previous`` of one gamemode's ``stats/summary`` (overall, per role, per hero) when at
+least one game was played in between. A negative difference in games or time played anywhere (a season
+reset, a Blizzard correction, a hero that vanished) makes the session a *reset*: it is flagged
+``is_reset=True`` and every number is clamped at zero, so no negative count is ever stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, RankRow, StatRow
+
+_DELTA_FIELDS: tuple[str, ...] = (
+    "games_played",
+    "games_won",
+    "games_lost",
+    "time_played",
+    "eliminations",
+    "assists",
+    "deaths",
+    "damage",
+    "healing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What was played between two snapshots in one scope (overall, a role or a hero)."""
+
+    games: int
+    wins: int
+    losses: int
+    time_played: int
+    eliminations: float
+    assists: float
+    deaths: float
+    damage: float
+    healing: float
+
+    @property
+    def winrate(self) -> float:
+        """Percent of the session's games won, rounded like OverFast (2 decimals)."""
+        return round(100.0 * self.wins / self.games, 2) if self.games else 0.0
+
+    @property
+    def kda(self) -> float:
+        """(eliminations + assists) / deaths of the session, like OverFast's kda."""
+        kills = self.eliminations + self.assists
+        return round(kills / self.deaths, 2) if self.deaths else round(float(kills), 2)
+
+    @property
+    def played(self) -> bool:
+        return self.games > 0 or self.time_played > 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPart:
+    scope: str  # role | hero
+    key: str
+    line: Line
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    gamemode: str
+    is_reset: bool
+    overall: Line
+    parts: tuple[SessionPart, ...]
+
+    @property
+    def heroes(self) -> list[str]:
+        """Heroes played in the session, most time first."""
+        heroes = [p for p in self.parts if p.scope == SCOPE_HERO]
+        return [p.key for p in sorted(heroes, key=lambda p: (-p.line.time_played, p.key))]
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready summary (the ``session`` event's data)."""
+        o = self.overall
+        return {
+            "gamemode": self.gamemode,
+            "is_reset": self.is_reset,
+            "games": o.games,
+            "wins": o.wins,
+            "losses": o.losses,
+            "winrate": o.winrate,
+            "kda": o.kda,
+            "time_played": o.time_played,
+            "eliminations": o.eliminations,
+            "assists": o.assists,
+            "deaths": o.deaths,
+            "damage": o.damage,
+            "healing": o.healing,
+            "heroes": self.heroes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RankChange:
+    platform: str
+    role: str
+    season: int | None
+    from_division: str | None
+    from_tier: int | None
+    to_division: str | None
+    to_tier: int | None
+
+
+def by_gamemode(rows: Iterable[StatRow]) -> dict[str, dict[tuple[str, str], StatRow]]:
+    """Index rows as ``gamemode -> (scope, key) -> row``."""
+    out: dict[str, dict[tuple[str, str], StatRow]] = {}
+    for row in rows:
+        out.setdefault(row.gamemode, {})[(row.scope, row.key)] = row
+    return out
+
+
+def session_between(
+    gamemode: str, previous: Mapping[tuple[str, str], StatRow], current: Mapping[tuple[str, str], StatRow]
+) -> Session | None:
+    """The session of one gamemode between two snapshots' rows; None if nothing was played."""
+    overall_key = (SCOPE_OVERALL, "all")
+    if overall_key not in current:
+        return None
+    raw: dict[tuple[str, str], tuple[float, ...]] = {}
+    is_reset = False
+    matched = 0
+    for k, row in current.items():
+        old = previous.get(k)
+        if old is not None:
+            matched += 1
+            if old.games_played == row.games_played and old.time_played == row.time_played:
+                continue  # not played since: no part, nothing negative
+        delta = _raw_delta(old, row)
+        if delta[0] < 0 or delta[3] < 0:
+            is_reset = True
+        raw[k] = delta
+    if matched < len(previous):  # a role or hero vanished: counters were reset
+        is_reset = is_reset or any(
+            k not in current and (row.games_played or row.time_played) for k, row in previous.items()
+        )
+    overall = _line(raw.get(overall_key, (0,) * len(_DELTA_FIELDS)))
+    if not is_reset and overall.games <= 0:
+        return None
+    parts = tuple(
+        SessionPart(scope, key, line)
+        for (scope, key), delta in sorted(raw.items())
+        if scope in (SCOPE_ROLE, SCOPE_HERO) and (line := _line(delta)).played
+    )
+    return Session(gamemode, is_reset, overall, parts)
+
+
+def sessions_between(previous: Iterable[StatRow], current: Iterable[StatRow]) -> list[Session]:
+    """Sessions per gamemode present in ``current`` (gamemodes absent from it were not fetched)."""
+    before, after = by_gamemode(previous), by_gamemode(current)
+    out = []
+    for gamemode in sorted(after):
+        session = session_between(gamemode, before.get(gamemode, {}), after[gamemode])
+        if session is not None:
+            out.append(session)
+    return out
+
+
+def _raw_delta(old: StatRow | None, new: StatRow) -> tuple[float, ...]:
+    if old is None:
+        return tuple(getattr(new, f) or 0 for f in _DELTA_FIELDS)
+    return tuple((getattr(new, f) or 0) - (getattr(old, f) or 0) for f in _DELTA_FIELDS)
+
+
+def _line(delta: Sequence[float]) -> Line:
+    d = [max(0, v) for v in delta]
+    return Line(
+        games=int(d[0]),
+        wins=int(d[1]),
+        losses=int(d[2]),
+        time_played=int(d[3]),
+        eliminations=d[4],
+        assists=d[5],
+        deaths=d[6],
+        damage=d[7],
+        healing=d[8],
+    )
+
+
+def rank_changes(previous: Sequence[RankRow], current: Sequence[RankRow]) -> list[RankChange]:
+    """Per platform and role, the ranks whose division or tier moved (appearing or vanishing counts)."""
+    before = {(r.platform, r.role): r for r in previous}
+    after = {(r.platform, r.role): r for r in current}
+    out = []
+    for platform, role in sorted(before.keys() | after.keys()):
+        old, new = before.get((platform, role)), after.get((platform, role))
+        old_pos = (old.division, old.tier) if old else (None, None)
+        new_pos = (new.division, new.tier) if new else (None, None)
+        if old_pos != new_pos:
+            season = new.season if new else (old.season if old else None)
+            out.append(RankChange(platform, role, season, *old_pos, *new_pos))
+    return out

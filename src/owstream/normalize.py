@@ -1,0 +1,313 @@
+"""Pure functions from raw OverFast JSON (inside a :class:`~owstream.messages.FetchResult`) to plain rows.
+
+Nothing here touches the store or the clock. Hero and role keys are whatever OverFast sends (new heroes
+appear every season); fields this module does not know are kept in ``StatRow.extra`` rather than dropped.
+A body that cannot be normalised raises :class:`~owstream.errors.ProcessingError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from owstream.errors import ProcessingError
+from owstream.messages import FetchResult
+
+SCOPE_OVERALL, SCOPE_ROLE, SCOPE_HERO = "overall", "role", "hero"
+OVERALL_KEY = "all"
+TOTAL_FIELDS: tuple[str, ...] = ("eliminations", "assists", "deaths", "damage", "healing")
+_KNOWN_BLOCK_KEYS = frozenset(
+    {"games_played", "games_won", "games_lost", "time_played", "winrate", "kda", "total", "average"}
+)
+_KNOWN_BODY_KEYS = frozenset({"general", "roles", "heroes"})
+RANK_ROLES: tuple[str, ...] = ("tank", "damage", "support", "open")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """What the summary says about the player (the ``players`` table)."""
+
+    player_id: str
+    name: str | None
+    avatar: str | None
+    namecard: str | None
+    title: str | None
+    endorsement_level: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RankRow:
+    platform: str
+    role: str
+    season: int | None
+    division: str
+    tier: int | None
+    rank_icon: str | None
+
+
+@dataclass(slots=True)  # not frozen: built ~100,000 times a second, and frozen init is 3x slower
+class StatRow:
+    """One block of ``stats/summary``: the overall line, one role or one hero, of one gamemode."""
+
+    gamemode: str
+    scope: str  # overall | role | hero
+    key: str  # "all" | role key | hero key
+    games_played: int
+    games_won: int
+    games_lost: int
+    time_played: int
+    winrate: float | None
+    kda: float | None
+    eliminations: float | None
+    assists: float | None
+    deaths: float | None
+    damage: float | None
+    healing: float | None
+    avg_eliminations: float | None
+    avg_assists: float | None
+    avg_deaths: float | None
+    avg_damage: float | None
+    avg_healing: float | None
+    extra: dict[str, Any] | None = None  # fields OverFast added that this version does not know
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A normalised ok/private FetchResult."""
+
+    profile: ProfileRow
+    last_updated_at: int | None
+    private: bool
+    ranks: list[RankRow] = field(default_factory=list)
+    stats: list[StatRow] = field(default_factory=list)
+
+
+def normalize_result(result: FetchResult) -> Snapshot | None:
+    """The rows of an ok or private result; None for outcomes without a body (not_found, errors, skipped)."""
+    if result.outcome not in ("ok", "private"):
+        return None
+    if result.summary is None:
+        raise ProcessingError(f"result {result.result_id}: outcome {result.outcome} without a summary")
+    profile, ranks, last_updated_at = normalize_summary(result.player_id, result.summary)
+    private = result.outcome == "private"
+    stats: list[StatRow] = []
+    if not private:
+        for gamemode in sorted(result.stats):
+            stats.extend(normalize_stats(gamemode, result.stats[gamemode]))
+    return Snapshot(profile, last_updated_at, private, ranks, stats)
+
+
+def normalize_summary(player_id: str, summary: Mapping[str, Any]) -> tuple[ProfileRow, list[RankRow], int | None]:
+    """Profile row, ranks and ``last_updated_at`` of a ``/players/{id}/summary`` body."""
+    if not isinstance(summary, Mapping):
+        raise ProcessingError(f"summary of {player_id} is {type(summary).__name__}, not an object")
+    endorsement = summary.get("endorsement")
+    level = endorsement.get("level") if isinstance(endorsement, Mapping) else None
+    profile = ProfileRow(
+        player_id=player_id,
+        name=_opt_str(summary, "username"),
+        avatar=_opt_str(summary, "avatar"),
+        namecard=_opt_str(summary, "namecard"),
+        title=_opt_str(summary, "title"),
+        endorsement_level=_opt_int(level, "endorsement.level"),
+    )
+    last_updated_at = _opt_int(summary.get("last_updated_at"), "last_updated_at")
+    return profile, _ranks(summary.get("competitive")), last_updated_at
+
+
+def _ranks(competitive: Any) -> list[RankRow]:
+    if competitive is None:
+        return []
+    if not isinstance(competitive, Mapping):
+        raise ProcessingError(f"summary.competitive is {type(competitive).__name__}, not an object")
+    rows: list[RankRow] = []
+    for platform in sorted(competitive):
+        block = competitive[platform]
+        if block is None:
+            continue
+        if not isinstance(block, Mapping):
+            raise ProcessingError(f"summary.competitive.{platform} is not an object")
+        season = _opt_int(block.get("season"), f"competitive.{platform}.season")
+        for role in sorted(k for k in block if k != "season"):
+            rank = block[role]
+            if rank is None:
+                continue
+            if not isinstance(rank, Mapping) or not isinstance(rank.get("division"), str):
+                raise ProcessingError(f"summary.competitive.{platform}.{role} has no division")
+            tier = _opt_int(rank.get("tier"), f"competitive.{platform}.{role}.tier")
+            rows.append(RankRow(platform, role, season, rank["division"], tier, _opt_str(rank, "rank_icon")))
+    return rows
+
+
+def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
+    """Rows of one ``stats/summary?gamemode=...`` body: overall, per role, per hero. ``{}`` gives none."""
+    if body is None:
+        return []
+    if not isinstance(body, Mapping):
+        raise ProcessingError(f"stats.{gamemode} is {type(body).__name__}, not an object")
+    general = body.get("general")
+    if general is None:
+        return []
+    rows = [_stat_row(gamemode, SCOPE_OVERALL, OVERALL_KEY, general)]
+    for scope, name in ((SCOPE_ROLE, "roles"), (SCOPE_HERO, "heroes")):
+        blocks = body.get(name) or {}
+        if not isinstance(blocks, Mapping):
+            raise ProcessingError(f"stats.{gamemode}.{name} is not an object")
+        rows.extend(
+            _stat_row(gamemode, scope, str(key), blocks[key]) for key in sorted(blocks) if blocks[key] is not None
+        )
+    unknown = {k: v for k, v in body.items() if k not in _KNOWN_BODY_KEYS}
+    if unknown:  # new top-level sections ride along on the overall row
+        rows[0] = _with_extra(rows[0], {"body": unknown})
+    return rows
+
+
+_INF = float("inf")
+_COUNTS: tuple[str, ...] = ("games_played", "games_won", "games_lost", "time_played")
+_TOTAL_SET = frozenset(TOTAL_FIELDS)
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _stat_row(gamemode: str, scope: str, key: str, block: Any) -> StatRow:
+    """Fast path for well-formed blocks (the hot loop of the processor); errors take the slow path."""
+    if type(block) is not dict:
+        return _stat_row_checked(gamemode, scope, key, block)
+    total = block.get("total")
+    average = block.get("average")
+    if total is None:
+        total = _EMPTY
+    if average is None:
+        average = _EMPTY
+    if type(total) is not dict or type(average) is not dict:
+        return _stat_row_checked(gamemode, scope, key, block)
+    get, t, a = block.get, total.get, average.get
+    counts: tuple[Any, ...] = (get("games_played"), get("games_won"), get("games_lost"), get("time_played"))
+    numbers: tuple[Any, ...] = (
+        get("winrate"),
+        get("kda"),
+        t("eliminations"),
+        t("assists"),
+        t("deaths"),
+        t("damage"),
+        t("healing"),
+        a("eliminations"),
+        a("assists"),
+        a("deaths"),
+        a("damage"),
+        a("healing"),
+    )
+    # The common case, checked cheaply: every known field present (so equal lengths mean no unknown
+    # fields), counts are ints, the other numbers add up (no None or text) to a finite sum (no inf,
+    # no NaN), nothing is negative. Anything else takes the slow path, which names the problem.
+    try:
+        fine = (
+            len(block) == 8
+            and len(total) == 5
+            and len(average) == 5
+            and type(counts[0]) is int
+            and type(counts[1]) is int
+            and type(counts[2]) is int
+            and type(counts[3]) is int
+            and min(counts) >= 0
+            and sum(numbers) < _INF
+            and min(numbers) >= 0
+        )
+    except TypeError:
+        fine = False
+    if not fine:
+        return _stat_row_checked(gamemode, scope, key, block)
+    extra = None
+    return StatRow(gamemode, scope, key, *counts, *numbers, extra)  # type: ignore[call-arg]
+
+
+def _extra(block: Mapping[str, Any], total: Mapping[str, Any], average: Mapping[str, Any]) -> dict[str, Any] | None:
+    extra: dict[str, Any] = {k: v for k, v in block.items() if k not in _KNOWN_BLOCK_KEYS}
+    for name, sub in (("total", total), ("average", average)):
+        more = {k: v for k, v in sub.items() if k not in _TOTAL_SET}
+        if more:
+            extra[name] = more
+    return extra or None
+
+
+def _stat_row_checked(gamemode: str, scope: str, key: str, block: Any) -> StatRow:
+    """Validates field by field to name the exact problem (ProcessingError)."""
+    path = {SCOPE_OVERALL: "general", SCOPE_ROLE: f"roles.{key}"}.get(scope, f"heroes.{key}")
+    where = f"stats.{gamemode}.{path}"
+    if not isinstance(block, Mapping):
+        raise ProcessingError(f"{where} is {type(block).__name__}, not an object")
+    total = _sub(block, "total", where)
+    average = _sub(block, "average", where)
+    return StatRow(
+        gamemode=gamemode,
+        scope=scope,
+        key=key,
+        games_played=_count(block.get("games_played"), f"{where}.games_played"),
+        games_won=_count(block.get("games_won", 0), f"{where}.games_won"),
+        games_lost=_count(block.get("games_lost", 0), f"{where}.games_lost"),
+        time_played=_count(block.get("time_played"), f"{where}.time_played"),
+        winrate=_number(block.get("winrate"), f"{where}.winrate"),
+        kda=_number(block.get("kda"), f"{where}.kda"),
+        eliminations=_number(total.get("eliminations"), f"{where}.total.eliminations"),
+        assists=_number(total.get("assists"), f"{where}.total.assists"),
+        deaths=_number(total.get("deaths"), f"{where}.total.deaths"),
+        damage=_number(total.get("damage"), f"{where}.total.damage"),
+        healing=_number(total.get("healing"), f"{where}.total.healing"),
+        avg_eliminations=_number(average.get("eliminations"), f"{where}.average.eliminations"),
+        avg_assists=_number(average.get("assists"), f"{where}.average.assists"),
+        avg_deaths=_number(average.get("deaths"), f"{where}.average.deaths"),
+        avg_damage=_number(average.get("damage"), f"{where}.average.damage"),
+        avg_healing=_number(average.get("healing"), f"{where}.average.healing"),
+        extra=_extra(block, total, average),
+    )
+
+
+def _with_extra(row: StatRow, more: dict[str, Any]) -> StatRow:
+    return replace(row, extra={**(row.extra or {}), **more})
+
+
+def _sub(block: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    sub = block.get(name)
+    if sub is None:
+        return {}
+    if not isinstance(sub, Mapping):
+        raise ProcessingError(f"{where}.{name} is {type(sub).__name__}, not an object")
+    return sub
+
+
+def _count(value: Any, where: str) -> int:
+    """A required non-negative whole number (games, seconds)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProcessingError(f"{where} is {value!r}, not a number")
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        raise ProcessingError(f"{where} is {value!r}, not a non-negative whole number")
+    return int(value)
+
+
+def _number(value: Any, where: str) -> float | None:
+    """An optional non-negative number, kept as OverFast sent it (int stays int)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProcessingError(f"{where} is {value!r}, not a number")
+    if not math.isfinite(value) or value < 0:
+        raise ProcessingError(f"{where} is {value!r}, not a non-negative number")
+    return value
+
+
+def _opt_int(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
+        raise ProcessingError(f"summary {where} is {value!r}, not a whole number")
+    return int(value)
+
+
+def _opt_str(block: Mapping[str, Any], key: str) -> str | None:
+    value = block.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProcessingError(f"summary field {key} is {type(value).__name__}, not a string")
+    return value

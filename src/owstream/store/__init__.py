@@ -1,0 +1,131 @@
+"""The store: every fetch result, snapshot, session and rank change (SQLite by default, PostgreSQL by URL).
+
+The processor is its only writer (:meth:`Store.apply_results`); the CLI and the dashboard read it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from owstream.errors import StoreError
+from owstream.messages import PlayerEvent
+from owstream.store import queries, schema
+from owstream.store.engine import WRITE, make_engine
+from owstream.store.migrations import migrate
+from owstream.store.queries import RequestStatus, WatchEntry
+from owstream.store.writer import BatchWriter, SourcedResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RequestStatus", "SourcedResult", "Store", "WatchEntry"]
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """One store; not thread-safe for writing (one writer per process, the processor)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = BatchWriter()
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Engine + pending migrations; creates the SQLite file's parent directory."""
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open the store at {engine.url!r}: {exc}") from exc
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        return dict(schema.metadata.tables)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _write(self) -> Connection:
+        return self._engine.connect().execution_options(**{WRITE: True})
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def apply_results(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
+        """Store a batch in one transaction; results already stored are skipped. Returns the new events.
+
+        Raises ProcessingError (nothing written) if a result cannot be normalised; callers that want to
+        dead-letter single messages check them first with :func:`owstream.normalize.normalize_result`.
+        """
+        if not items:
+            return []
+        try:
+            with self._write() as conn, conn.begin():
+                return self._writer.apply(conn, items)
+        except BaseException:
+            self._writer.cache.clear()  # the cache may hold state of the rolled-back batch
+            raise
+
+    def reset_derived(self) -> None:
+        """Empty everything derived from fetch results (all but the watchlist and schema_migrations)."""
+        try:
+            with self._write() as conn, conn.begin():
+                for table in schema.DERIVED_TABLES:
+                    conn.execute(delete(table))
+        finally:
+            self._writer.cache.clear()
+
+    def watch_add(self, player_id: str, at: float) -> bool:
+        """Add to the watchlist; False if already there."""
+        table = schema.watchlist
+        with self._write() as conn, conn.begin():
+            stmt: Any = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+            stmt = stmt.values(player_id=player_id, added_at=at).on_conflict_do_nothing()
+            return conn.execute(stmt.returning(table.c.player_id)).first() is not None
+
+    def watch_remove(self, player_id: str) -> bool:
+        """Remove from the watchlist; False if it was not there."""
+        with self._write() as conn, conn.begin():
+            stmt = delete(schema.watchlist).where(schema.watchlist.c.player_id == player_id)
+            return bool(conn.execute(stmt).rowcount)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def request_status(self, request_id: str) -> RequestStatus | None:
+        with self._engine.connect() as conn:
+            return queries.request_status(conn, request_id)
+
+    def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            return queries.player_report(conn, player_id, gamemode)
+
+    def watchlist(self) -> list[WatchEntry]:
+        with self._engine.connect() as conn:
+            return queries.watchlist(conn)
+
+    def history_frame(self, player_id: str) -> pd.DataFrame:
+        with self._engine.connect() as conn:
+            return queries.history_frame(conn, player_id)
+
+    def sessions(
+        self, player_ids: Sequence[str], since: float, until: float, gamemode: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Sessions of several players detected in ``since <= fetched_at < until`` (the squad view)."""
+        with self._engine.connect() as conn:
+            return queries.sessions_in_window(conn, player_ids, since, until, gamemode)
+
+    def table_dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        with self._engine.connect() as conn:
+            return queries.table_dump(conn)

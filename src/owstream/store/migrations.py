@@ -1,0 +1,53 @@
+"""Named migrations: an ordered list of functions, each applied once and recorded in ``schema_migrations``.
+
+Add a migration by appending ``("000N_what_it_does", function)`` to :data:`MIGRATIONS`; never edit or reorder
+one that has shipped. Each runs in its own transaction together with its ``schema_migrations`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from owstream.store import schema
+from owstream.store.engine import WRITE
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[Connection], None]
+
+
+def _initial(conn: Connection) -> None:
+    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("0001_initial", _initial),
+]
+
+
+def applied(conn: Connection) -> set[str]:
+    """Names of the migrations already applied."""
+    return set(conn.execute(select(schema.schema_migrations.c.name)).scalars())
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply every pending migration in order; return the names applied now."""
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        if not inspect(conn).has_table(schema.schema_migrations.name):
+            schema.schema_migrations.create(conn)
+    done: list[str] = []
+    for name, migration in MIGRATIONS:
+        with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            if name in applied(conn):
+                continue
+            log.info("applying store migration %s", name)
+            migration(conn)
+            # the time a migration ran is bookkeeping, not derived data: replay never rebuilds it
+            conn.execute(schema.schema_migrations.insert().values(name=name, applied_at=time.time()))
+            done.append(name)
+    return done

@@ -1,0 +1,282 @@
+"""Read queries: request status, the player report, the watchlist, history frames, table dumps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Table, func, select
+
+from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.store import schema
+
+
+@dataclass(frozen=True)
+class RequestStatus:
+    outcome: str
+    player_id: str
+    error: str | None
+    retry_after: float | None
+    at: float
+
+
+@dataclass(frozen=True)
+class WatchEntry:
+    player_id: str
+    added_at: float
+    last_fetched_at: float | None
+
+
+def request_status(conn: Connection, request_id: str) -> RequestStatus | None:
+    f = schema.fetch_outcomes.c
+    row = conn.execute(
+        select(f.outcome, f.player_id, f.error, f.retry_after, f.at)
+        .where(f.request_id == request_id)
+        .order_by(f.at.desc(), f.result_id.desc())
+        .limit(1)
+    ).first()
+    return RequestStatus(row.outcome, row.player_id, row.error, row.retry_after, row.at) if row else None
+
+
+def watchlist(conn: Connection) -> list[WatchEntry]:
+    w, r = schema.watchlist.c, schema.raw_results.c
+    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
+    rows = conn.execute(select(w.player_id, w.added_at, last).order_by(w.added_at, w.player_id)).all()
+    return [WatchEntry(pid, added, fetched) for pid, added, fetched in rows]
+
+
+def _number(value: Any) -> Any:
+    """Whole floats back to int: the store keeps totals as floats, OverFast sends ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_BLOCK_INTS = ("games_played", "games_won", "games_lost", "time_played")
+_TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
+
+
+def stat_block(row: Any) -> dict[str, Any]:
+    """A stats row in OverFast's own shape (plus any unknown fields it carried)."""
+    block: dict[str, Any] = {name: row[name] for name in _BLOCK_INTS}
+    block["winrate"], block["kda"] = row["winrate"], row["kda"]
+    block["total"] = {name: _number(row[name]) for name in _TOTALS}
+    block["average"] = {name: row[f"avg_{name}"] for name in _TOTALS}
+    if row["extra"]:
+        extra = json.loads(row["extra"])
+        for name in ("total", "average"):
+            block[name].update(extra.pop(name, {}))
+        extra.pop("body", None)
+        block.update(extra)
+    return block
+
+
+def _latest_changed(conn: Connection, player_id: str) -> Any:
+    s = schema.snapshots.c
+    return conn.execute(
+        select(s.id, s.fetched_at, s.last_updated_at)
+        .where(s.player_id == player_id, s.changed.is_(True))
+        .order_by(s.id.desc())
+        .limit(1)
+    ).first()
+
+
+def player_report(conn: Connection, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
+    p = schema.players.c
+    player = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
+    if player is None:
+        return None
+    latest = _latest_changed(conn, player_id)
+    report: dict[str, Any] = {
+        "player": {
+            "player_id": player_id,
+            "name": player["name"],
+            "avatar": player["avatar"],
+            "namecard": player["namecard"],
+            "title": player["title"],
+            "endorsement_level": player["endorsement_level"],
+            "private": bool(player["private"]),
+            "first_seen": player["first_seen"],
+            "last_seen": player["last_seen"],
+            "last_outcome": player["last_outcome"],
+        },
+        "freshness": {
+            "fetched_at": player["last_seen"],
+            "stats_fetched_at": latest.fetched_at if latest else None,
+            "last_updated_at": latest.last_updated_at if latest else None,
+        },
+        "ranks": _ranks(conn, latest.id) if latest else [],
+        "gamemodes": _gamemodes(conn, player_id, gamemode),
+    }
+    return report
+
+
+def _ranks(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
+    r = schema.ranks.c
+    rows = conn.execute(
+        select(r.platform, r.role, r.season, r.division, r.tier, r.rank_icon)
+        .where(r.snapshot_id == snapshot_id)
+        .order_by(r.platform, r.role)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, Any]:
+    s, st = schema.snapshots.c, schema.stats.c
+    newest = conn.execute(
+        select(st.gamemode, func.max(st.snapshot_id))
+        .join(schema.snapshots, s.id == st.snapshot_id)
+        .where(s.player_id == player_id, st.scope == SCOPE_OVERALL)
+        .group_by(st.gamemode)
+    ).all()
+    out: dict[str, Any] = {}
+    for mode, snapshot_id in sorted(newest):
+        if only is not None and mode != only:
+            continue
+        rows = conn.execute(
+            select(schema.stats).where(st.snapshot_id == snapshot_id, st.gamemode == mode).order_by(st.key)
+        ).mappings()
+        block: dict[str, Any] = {"overall": None, "roles": {}, "heroes": {}}
+        for row in rows:
+            if row["scope"] == SCOPE_OVERALL:
+                block["overall"] = stat_block(row)
+            elif row["scope"] == SCOPE_ROLE:
+                block["roles"][row["key"]] = stat_block(row)
+            elif row["scope"] == SCOPE_HERO:
+                block["heroes"][row["key"]] = stat_block(row)
+        block["latest_session"] = latest_session(conn, player_id, mode)
+        out[mode] = block
+    return out
+
+
+_SESSION_NUMBERS = ("games", "wins", "losses", "time_played", "winrate", "kda")
+
+
+def latest_session(conn: Connection, player_id: str, gamemode: str) -> dict[str, Any] | None:
+    se = schema.sessions.c
+    row = (
+        conn.execute(
+            select(schema.sessions)
+            .where(se.player_id == player_id, se.gamemode == gamemode)
+            .order_by(se.to_snapshot_id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    out = {name: _number(row[name]) for name in (*_SESSION_NUMBERS, *_TOTALS)}
+    out.update(
+        gamemode=gamemode,
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        fetched_at=row["fetched_at"],
+        is_reset=bool(row["is_reset"]),
+        heroes=_session_heroes(conn, row["to_snapshot_id"], gamemode),
+    )
+    return out
+
+
+def _session_heroes(conn: Connection, snapshot_id: int, gamemode: str) -> list[dict[str, Any]]:
+    sp = schema.session_parts.c
+    rows = conn.execute(
+        select(schema.session_parts)
+        .where(sp.to_snapshot_id == snapshot_id, sp.gamemode == gamemode, sp.scope == SCOPE_HERO)
+        .order_by(sp.time_played.desc(), sp.key)
+    ).mappings()
+    return [{"hero": r["key"], **{n: _number(r[n]) for n in (*_SESSION_NUMBERS, *_TOTALS)}} for r in rows]
+
+
+def sessions_in_window(
+    conn: Connection, player_ids: Sequence[str], since: float, until: float, gamemode: str | None = None
+) -> list[dict[str, Any]]:
+    """Sessions of several players detected in ``since <= fetched_at < until``, oldest first."""
+    se = schema.sessions.c
+    query = (
+        select(schema.sessions)
+        .where(se.player_id.in_(list(player_ids)), se.fetched_at >= since, se.fetched_at < until)
+        .order_by(se.fetched_at, se.player_id, se.gamemode)
+    )
+    if gamemode is not None:
+        query = query.where(se.gamemode == gamemode)
+    out = []
+    for row in conn.execute(query).mappings():
+        item = {name: _number(row[name]) for name in (*_SESSION_NUMBERS, *_TOTALS)}
+        item.update(
+            player_id=row["player_id"],
+            gamemode=row["gamemode"],
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+            fetched_at=row["fetched_at"],
+            is_reset=bool(row["is_reset"]),
+            heroes=row["heroes"].split(",") if row["heroes"] else [],
+        )
+        out.append(item)
+    return out
+
+
+def history_frame(conn: Connection, player_id: str) -> pd.DataFrame:
+    """One row per changed snapshot per gamemode, with the ranks of that snapshot as columns."""
+    s, st = schema.snapshots.c, schema.stats.c
+    query = (
+        select(
+            s.id.label("snapshot_id"),
+            s.fetched_at,
+            s.last_updated_at,
+            st.gamemode,
+            st.games_played.label("games"),
+            st.games_won.label("wins"),
+            st.games_lost.label("losses"),
+            st.winrate,
+            st.kda,
+            (st.time_played / 3600.0).label("time_played_hours"),
+            st.eliminations,
+            st.assists,
+            st.deaths,
+            st.damage,
+            st.healing,
+        )
+        .join(schema.stats, st.snapshot_id == s.id)
+        .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL)
+        .order_by(s.id, st.gamemode)
+    )
+    frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if frame.empty:
+        return pd.DataFrame(
+            columns=["fetched_at", "last_updated_at", "gamemode", "games", "wins", "losses", "winrate", "kda"]
+        )
+    r = schema.ranks.c
+    ranks = conn.execute(
+        select(r.snapshot_id, r.platform, r.role, r.division, r.tier).where(
+            r.snapshot_id.in_(select(s.id).where(s.player_id == player_id, s.changed.is_(True)))
+        )
+    ).all()
+    for snapshot_id, platform, role, division, tier in ranks:
+        column = f"rank_{platform}_{role}"
+        if column not in frame:
+            frame[column] = None
+        frame.loc[frame["snapshot_id"] == snapshot_id, column] = f"{division} {tier}"
+    return frame.drop(columns=["snapshot_id"]).reset_index(drop=True)
+
+
+def table_dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every derived table's rows, sorted; snapshot ids replaced by result ids (they are autoincrement)."""
+    s = schema.snapshots.c
+    result_of = dict(conn.execute(select(s.id, s.result_id)).all())
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    for table in schema.DERIVED_TABLES:
+        dump[table.name] = sorted(_dump_rows(conn, table, result_of), key=repr)
+    return dump
+
+
+def _dump_rows(conn: Connection, table: Table, result_of: dict[int, str]) -> list[tuple[Any, ...]]:
+    snapshot_columns = {"snapshot_id", "to_snapshot_id", "from_snapshot_id"}
+    names = [c.name for c in table.columns if not (table is schema.snapshots and c.name == "id")]
+    rows = []
+    for row in conn.execute(select(*(table.c[n] for n in names))).all():
+        rows.append(tuple(result_of.get(v, v) if n in snapshot_columns else v for n, v in zip(names, row, strict=True)))
+    return rows

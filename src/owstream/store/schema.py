@@ -1,0 +1,213 @@
+"""The store's tables (SQLAlchemy Core). Portable: SQLite by default, PostgreSQL by URL.
+
+Only ``snapshots.id`` is an autoincrement key; every other table is keyed by natural columns, so a store
+rebuilt by ``owstream replay`` holds the same rows (``table_dump`` maps snapshot ids to result ids).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+_ID = String(64)  # player ids, result ids, request ids
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+players = Table(
+    "players",
+    metadata,
+    Column("player_id", _ID, primary_key=True),
+    Column("name", String(64)),
+    Column("avatar", Text),
+    Column("namecard", Text),
+    Column("title", String(128)),
+    Column("endorsement_level", Integer),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("last_outcome", String(16), nullable=False),
+    Column("last_updated_at", BigInteger),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("player_id", _ID, ForeignKey("players.player_id"), nullable=False),
+    Column("result_id", _ID, nullable=False, unique=True),
+    Column("fetched_at", Float, nullable=False),
+    Column("last_updated_at", BigInteger),
+    Column("changed", Boolean, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("source_topic", String(255), nullable=False),
+    Column("source_partition", Integer, nullable=False),
+    Column("source_offset", BigInteger, nullable=False),
+    Index("ix_snapshots_player_changed", "player_id", "changed", "id"),
+    Index("ix_snapshots_player_fetched", "player_id", "fetched_at"),
+)
+
+ranks = Table(
+    "ranks",
+    metadata,
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("season", Integer),
+    Column("division", String(32), nullable=False),
+    Column("tier", Integer),
+    Column("rank_icon", Text),
+)
+
+_STAT_NUMBERS = (
+    ("winrate", Float),
+    ("kda", Float),
+    ("eliminations", Float),
+    ("assists", Float),
+    ("deaths", Float),
+    ("damage", Float),
+    ("healing", Float),
+    ("avg_eliminations", Float),
+    ("avg_assists", Float),
+    ("avg_deaths", Float),
+    ("avg_damage", Float),
+    ("avg_healing", Float),
+)
+
+stats = Table(
+    "stats",
+    metadata,
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("gamemode", String(32), primary_key=True),
+    Column("scope", String(8), primary_key=True),  # overall | role | hero
+    Column("key", String(64), primary_key=True),  # "all" | role | hero key
+    Column("games_played", Integer, nullable=False),
+    Column("games_won", Integer, nullable=False),
+    Column("games_lost", Integer, nullable=False),
+    Column("time_played", Integer, nullable=False),
+    *(Column(name, kind) for name, kind in _STAT_NUMBERS),
+    Column("extra", Text),  # JSON of fields this version does not know
+    sqlite_with_rowid=False,  # rows live in the primary-key b-tree: one insert per row, not two
+)
+
+_DELTA_COLUMNS = (
+    ("games", Integer),
+    ("wins", Integer),
+    ("losses", Integer),
+    ("time_played", Integer),
+    ("eliminations", Float),
+    ("assists", Float),
+    ("deaths", Float),
+    ("damage", Float),
+    ("healing", Float),
+    ("winrate", Float),
+    ("kda", Float),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("to_snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("gamemode", String(32), primary_key=True),
+    Column("player_id", _ID, ForeignKey("players.player_id"), nullable=False),
+    Column("from_snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE")),
+    Column("started_at", BigInteger),  # last_updated_at of the previous snapshot
+    Column("ended_at", BigInteger),  # last_updated_at of the new snapshot
+    Column("fetched_at", Float, nullable=False),
+    *(Column(name, kind, nullable=False) for name, kind in _DELTA_COLUMNS),
+    Column("heroes", Text, nullable=False),  # comma-separated, most time first
+    Column("is_reset", Boolean, nullable=False),
+    Index("ix_sessions_player_fetched", "player_id", "fetched_at"),
+    Index("ix_sessions_fetched", "fetched_at"),
+)
+
+session_parts = Table(
+    "session_parts",
+    metadata,
+    Column("to_snapshot_id", Integer, primary_key=True),
+    Column("gamemode", String(32), primary_key=True),
+    Column("scope", String(8), primary_key=True),  # role | hero
+    Column("key", String(64), primary_key=True),
+    *(Column(name, kind, nullable=False) for name, kind in _DELTA_COLUMNS),
+    sqlite_with_rowid=False,
+)
+
+rank_changes = Table(
+    "rank_changes",
+    metadata,
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("player_id", _ID, ForeignKey("players.player_id"), nullable=False),
+    Column("season", Integer),
+    Column("from_division", String(32)),
+    Column("from_tier", Integer),
+    Column("to_division", String(32)),
+    Column("to_tier", Integer),
+    Column("fetched_at", Float, nullable=False),
+    Index("ix_rank_changes_player", "player_id", "fetched_at"),
+)
+
+fetch_outcomes = Table(
+    "fetch_outcomes",
+    metadata,
+    Column("request_id", _ID, primary_key=True),
+    Column("result_id", _ID, primary_key=True),
+    Column("player_id", _ID, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text),
+    Column("retry_after", Float),
+    Column("status", Integer),
+    Column("at", Float, nullable=False),
+)
+
+watchlist = Table(
+    "watchlist",
+    metadata,
+    Column("player_id", _ID, primary_key=True),
+    Column("added_at", Float, nullable=False),
+)
+
+raw_results = Table(
+    "raw_results",
+    metadata,
+    Column("result_id", _ID, primary_key=True),
+    Column("player_id", _ID, nullable=False),
+    Column("fetched_at", Float, nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # zstd-compressed FetchResult JSON
+    Column("source_topic", String(255), nullable=False),
+    Column("source_partition", Integer, nullable=False),
+    Column("source_offset", BigInteger, nullable=False),
+    Index("ix_raw_results_player", "player_id", "fetched_at"),
+)
+
+# Everything rebuilt from fetch-results, children first (the order reset_derived deletes in).
+DERIVED_TABLES: tuple[Table, ...] = (
+    session_parts,
+    sessions,
+    rank_changes,
+    ranks,
+    stats,
+    fetch_outcomes,
+    raw_results,
+    snapshots,
+    players,
+)

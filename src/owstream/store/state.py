@@ -1,0 +1,174 @@
+"""The writer's per-player memory: the previous changed snapshot's stats (per gamemode) and ranks.
+
+Sessions are differences against this state, so the writer keeps it in an LRU cache instead of re-reading
+it for every snapshot; a player missing from the cache is loaded from the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, func, select
+
+from owstream.normalize import SCOPE_OVERALL, ProfileRow, RankRow, StatRow
+from owstream.store import schema
+
+
+@dataclass(slots=True)
+class SnapRef:
+    """A snapshot id, known once the snapshot row is inserted."""
+
+    id: int | None = None
+
+    def get(self) -> int:
+        assert self.id is not None, "snapshot id used before the snapshot was inserted"
+        return self.id
+
+
+@dataclass(slots=True)
+class Baseline:
+    """The latest changed snapshot that held stats of one gamemode."""
+
+    ref: SnapRef
+    last_updated_at: int | None
+    rows: dict[tuple[str, str], StatRow]
+
+
+@dataclass(slots=True)
+class PlayerState:
+    player_id: str
+    exists: bool = False  # has a players row
+    first_seen: float | None = None
+    last_seen: float | None = None
+    private: bool | None = None
+    last_outcome: str | None = None
+    profile: ProfileRow | None = None
+    has_changed: bool = False  # a changed snapshot exists
+    last_updated_at: int | None = None  # of the latest changed snapshot
+    ranks: list[RankRow] = field(default_factory=list)  # of the latest changed snapshot
+    baselines: dict[str, Baseline] = field(default_factory=dict)
+    dirty: bool = False  # players row must be written
+    last_snapshot: SnapRef | None = None  # the newest snapshot of any kind: detects writes by others
+
+    def players_row(self) -> dict[str, object]:
+        p = self.profile
+        return {
+            "player_id": self.player_id,
+            "name": p.name if p else None,
+            "avatar": p.avatar if p else None,
+            "namecard": p.namecard if p else None,
+            "title": p.title if p else None,
+            "endorsement_level": p.endorsement_level if p else None,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "private": bool(self.private),
+            "last_outcome": self.last_outcome,
+            "last_updated_at": self.last_updated_at,
+        }
+
+
+class StateCache:
+    """LRU of PlayerState; cleared when a transaction fails or derived data is reset."""
+
+    def __init__(self, capacity: int = 4096) -> None:  # ~50 KB per player with both gamemodes
+        self._capacity = capacity
+        self._states: OrderedDict[str, PlayerState] = OrderedDict()
+
+    def clear(self) -> None:
+        self._states.clear()
+
+    def validate(self, conn: Connection, player_ids: Iterable[str]) -> None:
+        """Forget players whose newest snapshot in the store is not the one this cache knows.
+
+        Another processor may have written them (a partition moved after a consumer-group rebalance).
+        """
+        cached = sorted({p for p in player_ids if p in self._states})
+        s = schema.snapshots.c
+        newest: dict[str, int] = {}
+        for start in range(0, len(cached), 500):
+            chunk = cached[start : start + 500]
+            query = select(s.player_id, func.max(s.id)).where(s.player_id.in_(chunk)).group_by(s.player_id)
+            newest.update((pid, sid) for pid, sid in conn.execute(query))
+        for player_id in cached:
+            known = self._states[player_id].last_snapshot
+            if newest.get(player_id) != (known.id if known else None):
+                del self._states[player_id]
+
+    def get(self, conn: Connection, player_id: str) -> PlayerState:
+        state = self._states.get(player_id)
+        if state is None:
+            state = load_state(conn, player_id)
+            self._states[player_id] = state
+            if len(self._states) > self._capacity:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(player_id)
+        return state
+
+
+def load_state(conn: Connection, player_id: str) -> PlayerState:
+    """Rebuild one player's state from the store."""
+    p = schema.players.c
+    row = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
+    state = PlayerState(player_id)
+    if row is None:
+        return state
+    state.exists = True
+    state.first_seen, state.last_seen = row["first_seen"], row["last_seen"]
+    state.private, state.last_outcome = bool(row["private"]), row["last_outcome"]
+    state.profile = ProfileRow(
+        player_id, row["name"], row["avatar"], row["namecard"], row["title"], row["endorsement_level"]
+    )
+    s = schema.snapshots.c
+    newest = conn.execute(select(func.max(s.id)).where(s.player_id == player_id)).scalar()
+    state.last_snapshot = SnapRef(newest) if newest is not None else None
+    latest = conn.execute(
+        select(s.id, s.last_updated_at)
+        .where(s.player_id == player_id, s.changed.is_(True))
+        .order_by(s.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return state
+    state.has_changed, state.last_updated_at = True, latest.last_updated_at
+    r = schema.ranks.c
+    state.ranks = [
+        RankRow(x.platform, x.role, x.season, x.division, x.tier, x.rank_icon)
+        for x in conn.execute(select(schema.ranks).where(r.snapshot_id == latest.id).order_by(r.platform, r.role))
+    ]
+    state.baselines = _load_baselines(conn, player_id)
+    return state
+
+
+def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
+    s, st = schema.snapshots.c, schema.stats.c
+    newest = conn.execute(
+        select(st.gamemode, func.max(st.snapshot_id))
+        .join(schema.snapshots, s.id == st.snapshot_id)
+        .where(s.player_id == player_id, st.scope == SCOPE_OVERALL)
+        .group_by(st.gamemode)
+    ).all()
+    baselines: dict[str, Baseline] = {}
+    for gamemode, snapshot_id in newest:
+        updated = conn.execute(select(s.last_updated_at).where(s.id == snapshot_id)).scalar_one()
+        rows = conn.execute(
+            select(schema.stats).where(st.snapshot_id == snapshot_id, st.gamemode == gamemode)
+        ).mappings()
+        stat_rows = {(x["scope"], x["key"]): stat_row_from_db(x) for x in rows}
+        baselines[gamemode] = Baseline(SnapRef(snapshot_id), updated, stat_rows)
+    return baselines
+
+
+STAT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StatRow))
+
+
+def stat_row_from_db(row: object) -> StatRow:
+    """A StatRow from a ``stats`` row mapping."""
+    m = dict(row)  # type: ignore[call-overload]
+    extra = m.get("extra")
+    values = {name: m[name] for name in STAT_FIELDS if name != "extra"}
+    return StatRow(**values, extra=json.loads(extra) if extra else None)
