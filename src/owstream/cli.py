@@ -56,8 +56,18 @@ class ExportFormat(StrEnum):
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
 ) -> None:
-    settings = get_settings()
-    logs.configure("DEBUG" if verbose else settings.log_level)
+    global _verbose  # noqa: PLW0603 - one flag for the whole invocation
+    _verbose = verbose
+    logs.configure("DEBUG" if verbose else get_settings().log_level or "WARNING")
+
+
+_verbose = False
+
+
+def _service_logging() -> None:
+    """Services log their progress: INFO unless configured otherwise."""
+    if not _verbose and not get_settings().log_level:
+        logs.configure("INFO")
 
 
 # --- kafka ------------------------------------------------------------------------------------------
@@ -114,28 +124,36 @@ def _require_local(settings: Settings) -> None:
         )
 
 
-# --- not yet built ----------------------------------------------------------------------------------
-def _not_built(what: str) -> None:
-    raise OwstreamError(f"`owstream {what}` is not built yet")
-
-
+# --- services --------------------------------------------------------------------------------------
 @app.command()
 def up(
-    demo: Annotated[
-        bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")
-    ] = False,
+    demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
     """Broker (unless one is configured) + fetcher + processor + scheduler + dashboard."""
-    _not_built("up")
+    from owstream.up import run_up
+
+    _service_logging()
+    raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
 
 
 @app.command()
 def run(service: Service) -> None:
     """Run one service in the foreground (what `up` and Docker Compose start)."""
-    _not_built(f"run {service.value}")
+    _service_logging()
+    settings = get_settings()
+    if service is Service.dashboard:
+        from owstream.dashboard.launch import run_dashboard
+
+        raise typer.Exit(run_dashboard(settings))
+    from owstream.bus import ensure_kafka
+    from owstream.services import make_service, run_foreground
+
+    ensure_kafka(settings, start_local=False)
+    run_foreground(make_service(service.value, settings))
 
 
+# --- players ---------------------------------------------------------------------------------------
 @app.command()
 def fetch(
     battletag: str,
@@ -144,7 +162,19 @@ def fetch(
     force: Annotated[bool, typer.Option(help="Fetch even if the last fetch is recent.")] = False,
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
-    _not_built("fetch")
+    from owstream.battletag import BattleTag
+    from owstream.commands import fetch_player, outcome_error, report
+
+    tag = BattleTag.parse(battletag)
+    settings = get_settings()
+    with err.status(f"{tag}: queued", spinner="dots") as spinner:
+        state = fetch_player(settings, tag, force=force, on_change=lambda st: spinner.update(f"{tag}: {st.state}"))
+    problem = outcome_error(tag.player_id, state)
+    if problem is not None:
+        raise problem
+    if state.outcome == "skipped" and not as_json:
+        err.print(f"{tag} was fetched less than 10 minutes ago: showing the stored data (--force to fetch again)")
+    _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
 
 
 @app.command()
@@ -154,31 +184,94 @@ def show(
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
 ) -> None:
     """The latest stored data of a player, without fetching."""
-    _not_built("show")
+    from owstream.battletag import BattleTag
+    from owstream.commands import report
+
+    tag = BattleTag.parse(battletag)
+    _print_report(report(get_settings(), tag, gamemode.value if gamemode else None), as_json)
+
+
+def _print_report(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    from owstream.render import print_report
+
+    print_report(out, data)
 
 
 @track_app.command("add")
 def track_add(battletag: str) -> None:
     """Add a player to the watchlist."""
-    _not_built("track add")
+    from owstream.battletag import BattleTag
+    from owstream.store import Store
+
+    tag = BattleTag.parse(battletag)
+    store = Store.open(get_settings().resolved_store_url)
+    try:
+        added = store.watch_add(tag.player_id, time.time())
+    finally:
+        store.close()
+    out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist")
 
 
 @track_app.command("remove")
 def track_remove(battletag: str) -> None:
     """Remove a player from the watchlist."""
-    _not_built("track remove")
+    from owstream.battletag import BattleTag
+    from owstream.store import Store
+
+    tag = BattleTag.parse(battletag)
+    store = Store.open(get_settings().resolved_store_url)
+    try:
+        removed = store.watch_remove(tag.player_id)
+    finally:
+        store.close()
+    if not removed:
+        raise OwstreamError(f"{tag} is not on the watchlist")
+    out.print(f"{tag} removed from the watchlist")
 
 
 @track_app.command("list")
-def track_list() -> None:
+def track_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
     """The watchlist, with when each player was last refreshed."""
-    _not_built("track list")
+    from owstream.store import Store
+
+    store = Store.open(get_settings().resolved_store_url)
+    try:
+        entries = store.watchlist()
+    finally:
+        store.close()
+    if as_json:
+        rows = [
+            {"player_id": e.player_id, "added_at": e.added_at, "last_fetched_at": e.last_fetched_at} for e in entries
+        ]
+        print(json.dumps({"watchlist": rows}))
+        return
+    from owstream.render import print_watchlist
+
+    print_watchlist(out, entries)
 
 
 @app.command()
 def replay() -> None:
     """Rebuild the store from the fetch-results topic (offset 0 to its end)."""
-    _not_built("replay")
+    from rich.progress import Progress
+
+    from owstream.bus import ensure_kafka
+    from owstream.commands import replay as do_replay
+
+    settings = get_settings()
+    ensure_kafka(settings)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("replaying fetch-results", total=None)
+        counts = do_replay(settings, lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(
+        f"replayed {counts['messages']} messages: {counts['stored']} results stored, "
+        f"{counts['skipped']} unreadable skipped"
+    )
 
 
 @app.command()
@@ -188,29 +281,44 @@ def export(
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("history.csv"),
 ) -> None:
     """The snapshot history of a player as a table."""
-    _not_built("export")
+    from owstream.battletag import BattleTag
+    from owstream.commands import export_history
+
+    tag = BattleTag.parse(battletag)
+    rows = export_history(get_settings(), tag, fmt.value, out_path)
+    out.print(f"wrote {rows} rows of {tag}'s history to {out_path}")
 
 
 @app.command()
 def simulate(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
-    players: Annotated[
-        bool, typer.Option("--players", help="Print the simulated player ids and exit.")
-    ] = False,
+    players: Annotated[bool, typer.Option("--players", help="Print the simulated player ids and exit.")] = False,
+    advance_every: Annotated[
+        float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
+    ] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic players.")] = 0,
 ) -> None:
     """Run the OverFast simulator: synthetic players whose stats advance over time."""
-    _not_built("simulate")
+    from owstream.overfast import simulator
+
+    if players:
+        for pid in simulator.player_ids(seed):
+            print(pid)
+        return
+    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None)
 
 
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(help="A short run of each benchmark.")] = False,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Also write the figures to this file.")
-    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
 ) -> None:
     """The benchmark suite: prints figures."""
-    _not_built("bench")
+    from owstream.benchmarks import run_suite
+
+    figures = run_suite(quick=quick)
+    if json_path is not None:
+        json_path.write_text(json.dumps(figures, indent=2))
 
 
 def main() -> None:
@@ -221,10 +329,6 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-def _unused(_: Any) -> None:  # pragma: no cover - keeps typing imports honest while commands grow
-    return None
 
 
 if __name__ == "__main__":

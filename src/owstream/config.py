@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     dashboard_address: str = "127.0.0.1"
     # Port of the Streamlit dashboard.
     dashboard_port: int = 8501
-    # Log level of every service: DEBUG, INFO, WARNING, ERROR.
-    log_level: str = "INFO"
+    # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
+    log_level: str = ""
 
     @property
     def resolved_store_url(self) -> str:

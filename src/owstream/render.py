@@ -23,9 +23,7 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
     for col in ("topic", "partitions", "end offsets", "messages"):
         topics.add_column(col, justify="left" if col == "topic" else "right")
     for t in status["topics"]:
-        topics.add_row(
-            t["name"], str(t["partitions"]), " ".join(map(str, t["end_offsets"])), str(t["messages"])
-        )
+        topics.add_row(t["name"], str(t["partitions"]), " ".join(map(str, t["end_offsets"])), str(t["messages"]))
     console.print(topics)
     if not status["topics"]:
         console.print("no owstream topics yet (they are created by `owstream kafka start` or any service)")
@@ -38,3 +36,77 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
         console.print(groups)
     else:
         console.print("no consumer groups yet")
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hours(seconds: float | None) -> str:
+    return f"{(seconds or 0) / 3600:.1f} h"
+
+
+def print_report(console: Console, data: dict[str, Any]) -> None:
+    """A player's stored data: header, ranks, then per gamemode the headline numbers, roles and top heroes."""
+    player = data["player"]
+    title = f" — {player['title']}" if player.get("title") else ""
+    console.print(
+        f"[bold]{player['name'] or player['player_id']}[/bold] ({player['player_id']}){title}", highlight=False
+    )
+    fresh = data.get("freshness", {})
+    console.print(
+        f"endorsement {player.get('endorsement_level') or '-'}; Blizzard last updated "
+        f"{_when(fresh.get('last_updated_at'))}; fetched {_when(fresh.get('fetched_at'))}",
+        highlight=False,
+    )
+    if player.get("private"):
+        console.print("[yellow]the career profile is private: no stats[/yellow]")
+    ranks = data.get("ranks") or []
+    if ranks:
+        parts = [f"{r['platform']} {r['role']} {r['division']} {r['tier']} (season {r['season']})" for r in ranks]
+        console.print("ranks: " + ", ".join(parts), highlight=False)
+    for mode, block in data.get("gamemodes", {}).items():
+        overall = block.get("overall") or {}
+        console.print(
+            f"\n[bold]{mode}[/bold]: {overall.get('games_played', 0)} games, {overall.get('games_won', 0)} won, "
+            f"{overall.get('games_lost', 0)} lost, winrate {overall.get('winrate', 0)} %, KDA {overall.get('kda', 0)}, "
+            f"{_hours(overall.get('time_played'))} played",
+            highlight=False,
+        )
+        table = Table(title_justify="left", show_edge=False)
+        for col in ("role / hero", "games", "winrate %", "KDA", "time", "elims /10 min", "deaths /10 min"):
+            table.add_column(col, justify="left" if col == "role / hero" else "right")
+        rows = list(block.get("roles", {}).items())
+        heroes = sorted(block.get("heroes", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))[:8]
+        for name, b in [*rows, *heroes]:
+            avg = b.get("average", {})
+            table.add_row(
+                name, str(b.get("games_played", 0)), str(b.get("winrate", 0)), str(b.get("kda", 0)),
+                _hours(b.get("time_played")), str(avg.get("eliminations", 0)), str(avg.get("deaths", 0)),
+            )  # fmt: skip
+        console.print(table)
+        session = block.get("latest_session")
+        if session:
+            kind = "reset (season or correction)" if session.get("is_reset") else "latest session"
+            console.print(
+                f"{kind}: {session['games']} games, {session['wins']}-{session['losses']}, "
+                f"winrate {session['winrate']} %, {_hours(session['time_played'])} ({_when(session['ended_at'])})",
+                highlight=False,
+            )
+
+
+def print_watchlist(console: Console, entries: list[Any]) -> None:
+    if not entries:
+        console.print("the watchlist is empty: add players with `owstream track add NAME#1234`")
+        return
+    table = Table(show_edge=False)
+    table.add_column("player")
+    table.add_column("added")
+    table.add_column("last refreshed")
+    for e in entries:
+        table.add_row(e.player_id, _when(e.added_at), _when(e.last_fetched_at))
+    console.print(table)

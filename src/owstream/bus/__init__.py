@@ -10,7 +10,7 @@ import logging
 
 from owstream.bus.admin import Admin, GroupInfo, TopicInfo
 from owstream.bus.broker import BrokerState, LocalBroker, free_port
-from owstream.bus.client import Consumer, Headers, Producer, Record, TailReader, read_all
+from owstream.bus.client import Consumer, Headers, Producer, Record, TailReader, read_all, read_tail
 from owstream.bus.topics import ALL_TOPICS, TopicNames, TopicSpec
 from owstream.config import Settings
 
@@ -33,6 +33,7 @@ __all__ = [
     "ensure_kafka",
     "free_port",
     "read_all",
+    "read_tail",
 ]
 
 

@@ -90,9 +90,7 @@ class Admin:
             if names.of(spec) not in existing
         ]
         created = []
-        for name, future in (
-            self._admin.create_topics(new, request_timeout=self.timeout).items() if new else []
-        ):
+        for name, future in self._admin.create_topics(new, request_timeout=self.timeout).items() if new else []:
             try:
                 future.result()
                 created.append(name)
@@ -130,9 +128,7 @@ class Admin:
         for name in names:
             if name not in meta.topics:
                 continue
-            parts = [
-                PartitionInfo(p, *marks.get((name, p), (0, 0))) for p in sorted(meta.topics[name].partitions)
-            ]
+            parts = [PartitionInfo(p, *marks.get((name, p), (0, 0))) for p in sorted(meta.topics[name].partitions)]
             out.append(TopicInfo(name, parts))
         return out
 
@@ -148,9 +144,7 @@ class Admin:
         for tp in tps:
             while (tp.topic, tp.partition) not in marks:
                 try:
-                    marks[(tp.topic, tp.partition)] = self._reader.get_watermark_offsets(
-                        tp, timeout=self.timeout
-                    )
+                    marks[(tp.topic, tp.partition)] = self._reader.get_watermark_offsets(tp, timeout=self.timeout)
                 except ck.KafkaException as exc:
                     if time.monotonic() > deadline:
                         raise BusError(f"cannot read offsets of {tp.topic}: {exc.args[0].str()}") from exc
@@ -174,18 +168,14 @@ class Admin:
 
     def group_members(self, group_id: str) -> int:
         try:
-            desc = self._admin.describe_consumer_groups([group_id], request_timeout=self.timeout)[
-                group_id
-            ].result()
+            desc = self._admin.describe_consumer_groups([group_id], request_timeout=self.timeout)[group_id].result()
         except ck.KafkaException:
             return 0
         return len(desc.members)
 
     def _group_lag(self, group_id: str) -> dict[str, int]:
         req = [ck.ConsumerGroupTopicPartitions(group_id)]
-        committed = self._admin.list_consumer_group_offsets(req, request_timeout=self.timeout)[
-            group_id
-        ].result()
+        committed = self._admin.list_consumer_group_offsets(req, request_timeout=self.timeout)[group_id].result()
         tps = [tp for tp in committed.topic_partitions if tp.offset >= 0]
         marks = self._watermarks([ck.TopicPartition(tp.topic, tp.partition) for tp in tps])
         lag: dict[str, int] = {}

@@ -163,9 +163,7 @@ class LocalBroker:
                 admin = Admin(self.settings.model_copy(update={"kafka_bootstrap": ""}), timeout=5)
             if admin.ping(timeout=0.5):
                 return
-        raise BrokerError(
-            f"the Kafka broker did not become ready within {timeout:.0f} s (log: {self.log_path})"
-        )
+        raise BrokerError(f"the Kafka broker did not become ready within {timeout:.0f} s (log: {self.log_path})")
 
     def _log_problem(self) -> str:
         try:

@@ -79,9 +79,7 @@ class Producer:
         self._producer = ck.Producer(conf | overrides)
         self._failures: list[str] = []
 
-    def send(
-        self, topic: str, value: bytes, *, key: str | None = None, headers: Headers | None = None
-    ) -> None:
+    def send(self, topic: str, value: bytes, *, key: str | None = None, headers: Headers | None = None) -> None:
         while True:
             try:
                 self._producer.produce(
@@ -103,9 +101,7 @@ class Producer:
         remaining = self._producer.flush(timeout)
         failures, self._failures = self._failures, []
         if remaining:
-            raise KafkaUnavailable(
-                f"{remaining} message(s) not delivered within {timeout:.0f} s: is Kafka up?"
-            )
+            raise KafkaUnavailable(f"{remaining} message(s) not delivered within {timeout:.0f} s: is Kafka up?")
         if failures:
             raise BusError("delivery failed: " + "; ".join(failures[:3]))
 
@@ -135,7 +131,19 @@ class Consumer:
             "partition.assignment.strategy": "cooperative-sticky",
         }
         self._consumer = ck.Consumer(conf | overrides)
-        self._consumer.subscribe(list(topics))
+        # The partitions this member holds, kept by the rebalance callbacks (which run inside poll), so that
+        # other threads can read it without calling into the client while it polls.
+        self.assigned: frozenset[tuple[str, int]] = frozenset()
+        self._consumer.subscribe(
+            list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+        )
+
+    def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+        self.assigned = self.assigned | {(tp.topic, tp.partition) for tp in partitions}
+        log.debug("assigned %s", sorted(self.assigned))
+
+    def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
+        self.assigned = self.assigned - {(tp.topic, tp.partition) for tp in partitions}
 
     def poll_batch(self, max_messages: int = 500, timeout: float = 0.5) -> list[Record]:
         msgs = self._consumer.consume(num_messages=max_messages, timeout=timeout)
@@ -168,9 +176,6 @@ class Consumer:
         except ck.KafkaException as exc:
             if exc.args[0].code() != ck.KafkaError._NO_OFFSET:
                 log.warning("commit failed: %s", exc.args[0])
-
-    def assignment(self) -> list[tuple[str, int]]:
-        return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
 
     def close(self) -> None:
         self.commit()
@@ -242,8 +247,42 @@ def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterab
             if batch:
                 yield batch
     except ck.KafkaException as exc:
-        raise KafkaUnavailable(
-            f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}"
-        ) from exc
+        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
     finally:
         consumer.close()
+
+
+def read_tail(settings: Settings, topic: str, count: int = 20, *, timeout: float = 5.0) -> list[Record]:
+    """The last ``count`` messages of each partition of a topic (for a live view), newest last by time."""
+    conf = client_config(settings) | {"group.id": f"owstream-peek-{time.time_ns()}", "enable.auto.commit": False}
+    consumer = ck.Consumer(conf)
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return []
+        ends: dict[int, int] = {}
+        starts = []
+        for p in meta.partitions:
+            low, high = consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
+            if high > low:
+                ends[p] = high
+                starts.append(ck.TopicPartition(topic, p, max(low, high - count)))
+        if not starts:
+            return []
+        consumer.assign(starts)
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        while ends and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=500, timeout=0.5):
+                if msg.error() is not None:
+                    continue
+                rec = _record(msg)
+                records.append(rec)
+                if rec.offset >= ends.get(rec.partition, 0) - 1:
+                    ends.pop(rec.partition, None)
+    except ck.KafkaException as exc:
+        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
+    finally:
+        consumer.close()
+    records.sort(key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
+    return records[-count:]

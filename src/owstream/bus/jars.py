@@ -120,9 +120,7 @@ def _verify(lock: list[LockedJar], out: Path) -> None:
     for jar in lock:
         path = out / jar.filename
         if not path.exists():
-            raise JarsUnavailable(
-                f"{jar.filename} is missing after resolution (pom.xml and jars.lock disagree)"
-            )
+            raise JarsUnavailable(f"{jar.filename} is missing after resolution (pom.xml and jars.lock disagree)")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != jar.sha256:
             raise JarsUnavailable(f"{jar.filename} has checksum {digest}, expected {jar.sha256}")

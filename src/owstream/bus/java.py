@@ -40,9 +40,7 @@ def find_java(java_home: str = "") -> Path:
 
 def java_major_version(java: Path) -> int | None:
     try:
-        proc = subprocess.run(
-            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
+        proc = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = _VERSION.search(proc.stderr + proc.stdout)

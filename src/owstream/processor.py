@@ -1,0 +1,126 @@
+"""The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``).
+
+The only writer of the store's derived tables. Each poll is one store transaction; offsets are stored
+only after the commit (at-least-once into an idempotent sink: a replayed result changes nothing).
+A message that cannot be parsed or normalised goes to the dead-letter topic and the rest carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from owstream.bus import Consumer, Producer, Record, TopicNames
+from owstream.config import Settings
+from owstream.deadletter import dead_letter
+from owstream.errors import ProcessingError, StoreError
+from owstream.messages import FetchResult, PlayerEvent
+from owstream.store import SourcedResult, Store
+
+log = logging.getLogger(__name__)
+
+SERVICE = "processor"
+STORE_RETRIES = 5
+
+
+def parse_result(record: Record) -> SourcedResult:
+    """A consumed message as a result with its origin; ProcessingError if it is not a FetchResult."""
+    try:
+        result = FetchResult.from_bytes(record.value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "message"
+        raise ProcessingError(f"not a FetchResult ({where}: {first['msg']})") from exc
+    return SourcedResult(result, record.topic, record.partition, record.offset, raw=record.value)
+
+
+Apply = Callable[[Sequence[SourcedResult]], list[PlayerEvent]]
+
+
+def apply_isolating(
+    apply: Apply, items: list[SourcedResult]
+) -> tuple[list[PlayerEvent], list[tuple[SourcedResult, ProcessingError]]]:
+    """Apply a batch in one transaction; if one result cannot be normalised, apply the others one by
+    one and return the bad ones with their errors."""
+    try:
+        return apply(items), []
+    except ProcessingError:
+        pass
+    events: list[PlayerEvent] = []
+    bad: list[tuple[SourcedResult, ProcessingError]] = []
+    for item in items:
+        try:
+            events.extend(apply([item]))
+        except ProcessingError as exc:
+            bad.append((item, exc))
+    return events, bad
+
+
+class Processor:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.names = TopicNames(settings.topic_prefix)
+        self.store = store or Store.open(settings.resolved_store_url)
+        self.stored = 0
+        self.dead = 0
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.fetch_results])
+        producer = Producer(self.settings)
+        log.info("processor: consuming %s into %s", self.names.fetch_results, self.store.engine.url)
+        try:
+            while not stop.is_set():
+                self.step(consumer, producer)
+        finally:
+            producer.close()
+            consumer.close()
+            log.info("processor: stopped (%d results stored, %d dead-lettered)", self.stored, self.dead)
+
+    def step(self, consumer: Consumer, producer: Producer, timeout: float = 0.5) -> int:
+        records = consumer.poll_batch(max_messages=self.settings.processor_batch_size, timeout=timeout)
+        if not records:
+            return 0
+        items: list[SourcedResult] = []
+        for record in records:
+            try:
+                items.append(parse_result(record))
+            except ProcessingError as exc:
+                self._dead(producer, record, str(exc))
+        events = self._apply(items, records, producer)
+        for event in events:
+            producer.send(self.names.player_events, event.to_bytes(), key=event.player_id)
+        producer.flush()  # events and dead letters are out before the offsets move
+        consumer.store(records)
+        return len(records)
+
+    def _apply(self, items: list[SourcedResult], records: list[Record], producer: Producer) -> list[PlayerEvent]:
+        events, bad = apply_isolating(self._with_retries, items)
+        by_offset = {(r.topic, r.partition, r.offset): r for r in records}
+        for item, exc in bad:
+            self._dead(producer, by_offset[(item.topic, item.partition, item.offset)], str(exc))
+        return events
+
+    def _with_retries(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
+        """Apply a batch; a store that is briefly unavailable (locked, restarting) is retried with backoff."""
+        for attempt in range(1, STORE_RETRIES + 1):
+            try:
+                events = self.store.apply_results(items)
+                self.stored += len(items)
+                return events
+            except ProcessingError:
+                raise
+            except Exception as exc:  # a database error: the batch is rolled back, nothing is lost
+                if attempt == STORE_RETRIES:
+                    raise StoreError(f"the store rejected a batch {attempt} times: {exc}") from exc
+                wait = min(30.0, 0.5 * 2**attempt)
+                log.warning("store write failed (%s); retrying in %.1f s", exc, wait)
+                time.sleep(wait)
+        return []
+
+    def _dead(self, producer: Producer, record: Record, reason: str) -> None:
+        dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=reason)
+        self.dead += 1

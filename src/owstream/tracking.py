@@ -1,0 +1,88 @@
+"""Publish a fetch request and follow it through the pipeline: queued -> fetching -> stored.
+
+Progress comes from ``player-events``: the fetcher announces ``fetch_started``, the processor
+``fetch_stored`` (after the store commit, with the outcome). The watcher reads from the topic's end
+as it was *before* the request was sent, so no event of this request can be missed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from owstream.bus import Producer, TailReader, TopicNames
+from owstream.config import Settings
+from owstream.messages import FetchRequest, PlayerEvent
+
+QUEUED, FETCHING, STORED = "queued", "fetching", "stored"
+
+
+@dataclass
+class RequestState:
+    request_id: str
+    player_id: str
+    state: str = QUEUED  # queued, fetching, stored
+    outcome: str | None = None  # once stored: ok, private, not_found, upstream_error, skipped
+    error: str | None = None
+    retry_after: float | None = None
+    events: list[PlayerEvent] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.state == STORED
+
+
+class RequestTracker:
+    """One request in flight. ``poll()`` advances its state; ``close()`` when done."""
+
+    def __init__(self, settings: Settings, player_id: str, *, force: bool = False, source: str = "cli") -> None:
+        names = TopicNames(settings.topic_prefix)
+        self._reader = TailReader(settings, names.player_events)
+        request = FetchRequest(player_id=player_id, force=force, source=source)
+        producer = Producer(settings)
+        try:
+            producer.send(names.fetch_requests, request.to_bytes(), key=player_id)
+            producer.flush(timeout=15)
+        except BaseException:
+            self._reader.close()
+            raise
+        finally:
+            producer.close()
+        self.status = RequestState(request.request_id, player_id)
+
+    def poll(self, timeout: float = 0.5) -> RequestState:
+        for record in self._reader.poll(timeout):
+            try:
+                event = PlayerEvent.from_bytes(record.value)
+            except ValidationError:
+                continue
+            if event.request_id != self.status.request_id:
+                continue
+            self.status.events.append(event)
+            if event.type == "fetch_started" and self.status.state == QUEUED:
+                self.status.state = FETCHING
+            elif event.type == "fetch_stored":
+                self._stored(event.data)
+        return self.status
+
+    def _stored(self, data: dict[str, Any]) -> None:
+        self.status.state = STORED
+        self.status.outcome = data.get("outcome")
+        self.status.error = data.get("error")
+        self.status.retry_after = data.get("retry_after")
+
+    def wait(self, timeout: float = 120.0, on_change: Any = None) -> RequestState:
+        deadline = time.monotonic() + timeout
+        seen = self.status.state
+        while not self.status.done and time.monotonic() < deadline:
+            self.poll()
+            if on_change is not None and self.status.state != seen:
+                seen = self.status.state
+                on_change(self.status)
+        return self.status
+
+    def close(self) -> None:
+        self._reader.close()

@@ -1,0 +1,162 @@
+"""The CLI on the real broker: `owstream fetch` runs the fetcher/processor in-process when none runs,
+`show`, `track`, `export` and `replay` (which must rebuild a store identical to the live one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from owstream.bus import Producer, TopicNames
+from owstream.config import Settings
+from owstream.store import Store
+from support.pipeline import recorded_json
+from support.replay_server import ReplayServer
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture
+def env(kafka: Settings, replay: ReplayServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env.update(
+        OWSTREAM_HOME=str(kafka.home),
+        OWSTREAM_KAFKA_PORT=str(kafka.kafka_port),
+        OWSTREAM_KAFKA_CONTROLLER_PORT=str(kafka.kafka_controller_port),
+        OWSTREAM_TOPIC_PREFIX=kafka.topic_prefix,
+        OWSTREAM_KAFKA_PARTITIONS=str(kafka.kafka_partitions),
+        OWSTREAM_STORE_URL=kafka.store_url,
+        OWSTREAM_OVERFAST_URL=replay.url,
+        OWSTREAM_RATE_LIMIT="50",
+        COLUMNS="200",
+    )
+    return env
+
+
+def owstream(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "owstream.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_fetch_json_prints_the_recorded_numbers(env: dict[str, str]) -> None:
+    proc = owstream(env, "fetch", "TeKrop#2217", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # one JSON object, nothing else on stdout
+    summary = recorded_json("players_TeKrop-2217_summary.json")
+    assert data["player"]["name"] == summary["username"]
+    assert data["player"]["title"] == summary["title"]
+    for mode, name in (
+        ("competitive", "players_TeKrop-2217_stats_summary_competitive.json"),
+        ("quickplay", "players_TeKrop-2217_stats_summary_quickplay_all.json"),
+    ):
+        recorded = recorded_json(name)
+        block = data["gamemodes"][mode]
+        for key in ("games_played", "games_won", "games_lost", "time_played", "winrate", "kda", "total", "average"):
+            assert block["overall"][key] == recorded["general"][key], (mode, key)
+        for role, stats in recorded["roles"].items():
+            assert block["roles"][role]["games_played"] == stats["games_played"]
+            assert block["roles"][role]["average"] == stats["average"]
+        assert {h: b["time_played"] for h, b in block["heroes"].items()} == {
+            h: s["time_played"] for h, s in recorded["heroes"].items()
+        }
+    ranks = {(r["platform"], r["role"]): (r["division"], r["tier"]) for r in data["ranks"]}
+    for platform, block in (summary["competitive"] or {}).items():
+        for role in ("tank", "damage", "support", "open"):
+            if block and block.get(role):
+                assert ranks[(platform, role)] == (block[role]["division"], block[role]["tier"])
+
+    only = owstream(env, "show", "TeKrop-2217", "--json", "--gamemode", "competitive")
+    assert only.returncode == 0, only.stderr
+    assert set(json.loads(only.stdout)["gamemodes"]) == {"competitive"}
+    human = owstream(env, "show", "TeKrop-2217")
+    assert "competitive" in human.stdout and "quickplay" in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("tag", "needle"),
+    [
+        ("Unknown-1234", "not found"),
+        ("Player-137712", "private"),
+        ("bad tag!", "not a BattleTag"),
+    ],
+)
+def test_fetch_errors_are_one_line_and_non_zero(env: dict[str, str], tag: str, needle: str) -> None:
+    proc = owstream(env, "fetch", tag, "--json")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0]
+
+
+def test_show_unknown_player_says_how_to_fetch(env: dict[str, str]) -> None:
+    proc = owstream(env, "show", "Nobody-1234")
+    assert proc.returncode == 1
+    assert "owstream fetch" in proc.stderr
+
+
+def test_track_add_list_remove(env: dict[str, str]) -> None:
+    assert owstream(env, "track", "add", "TeKrop#2217").returncode == 0
+    assert "already" in owstream(env, "track", "add", "TeKrop-2217").stdout
+    listing = json.loads(owstream(env, "track", "list", "--json").stdout)
+    assert [e["player_id"] for e in listing["watchlist"]] == ["TeKrop-2217"]
+    assert owstream(env, "track", "remove", "TeKrop-2217").returncode == 0
+    assert owstream(env, "track", "remove", "TeKrop-2217").returncode == 1
+    assert json.loads(owstream(env, "track", "list", "--json").stdout)["watchlist"] == []
+
+
+def test_replay_rebuilds_an_identical_store_and_export_writes_history(
+    env: dict[str, str], kafka: Settings, tmp_path: Path
+) -> None:
+    for tag in ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190", "Player-137712"):
+        assert owstream(env, "fetch", tag, "--force").returncode in (0, 1)
+    # a poison message on fetch-results: replay skips it, like the processor dead-letters it
+    names = TopicNames(kafka.topic_prefix)
+    producer = Producer(kafka)
+    producer.send(names.fetch_results, b"{not json", key="TeKrop-2217")
+    producer.flush()
+
+    store = Store.open(kafka.resolved_store_url)
+    live = store.table_dump()
+    store.close()
+    assert live["snapshots"], "nothing was stored live"
+
+    proc = owstream(env, "replay")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 unreadable skipped" in proc.stdout
+    store = Store.open(kafka.resolved_store_url)
+    rebuilt = store.table_dump()
+    store.close()
+    assert rebuilt.keys() == live.keys()
+    for table in live:
+        assert rebuilt[table] == live[table], table
+
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"history.{fmt}"
+        proc = owstream(env, "export", "TeKrop-2217", "--format", fmt, "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+        assert set(frame["gamemode"]) == {"quickplay", "competitive"}
+        competitive = frame[frame["gamemode"] == "competitive"].iloc[-1]
+        recorded = recorded_json("players_TeKrop-2217_stats_summary_competitive.json")["general"]
+        assert competitive["games"] == recorded["games_played"]
+        assert competitive["wins"] == recorded["games_won"]
+        assert competitive["time_played_hours"] == pytest.approx(recorded["time_played"] / 3600)

@@ -1,0 +1,125 @@
+"""Request -> fetcher -> fetch-results -> processor -> store, on the real broker, against the replay
+server of the recorded OverFast responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from owstream.bus import Consumer, Producer, TopicNames
+from owstream.config import Settings
+from owstream.fetcher import Fetcher
+from owstream.messages import FetchResult
+from owstream.processor import Processor
+from owstream.services import in_background
+from owstream.store import Store
+from support.pipeline import recorded_json, request_and_wait, wait_for
+from support.replay_server import ReplayServer
+
+pytestmark = pytest.mark.kafka
+
+FULL_PLAYERS = ["TeKrop-2217", "KIRIKO-12460", "JohnV1-1190"]
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(kafka: Settings, replay: ReplayServer) -> Settings:
+    return kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0})
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.resolved_store_url)
+    with in_background([Fetcher(settings), Processor(settings, store)]) as died:
+        yield store
+        assert died() == []
+    store.close()
+
+
+def _results(settings: Settings, want: int) -> list[FetchResult]:
+    names = TopicNames(settings.topic_prefix)
+    consumer = Consumer(settings, names.group("test-reader"), [names.fetch_results])
+    got: list[FetchResult] = []
+    try:
+        wait_for(
+            lambda: (
+                got.extend(FetchResult.from_bytes(r.value) for r in consumer.poll_batch(100, 0.5)) or len(got) >= want
+            )
+        )
+    finally:
+        consumer.close()
+    return got
+
+
+def test_recorded_players_come_out_equal_to_the_recorded_json(settings: Settings, pipeline: Store) -> None:
+    states = {pid: request_and_wait(settings, pid) for pid in [*FULL_PLAYERS, "Player-137712", "Unknown-1234"]}
+
+    assert {pid: st.outcome for pid, st in states.items()} == {
+        "TeKrop-2217": "ok",
+        "KIRIKO-12460": "ok",
+        "JohnV1-1190": "ok",
+        "Player-137712": "private",
+        "Unknown-1234": "not_found",
+    }
+    assert states["Unknown-1234"].retry_after == 600
+
+    results = {r.player_id: r for r in _results(settings, 5)}
+    for pid in FULL_PLAYERS:
+        assert results[pid].summary == recorded_json(f"players_{pid}_summary.json")
+        assert results[pid].stats["competitive"] == recorded_json(f"players_{pid}_stats_summary_competitive.json")
+        assert results[pid].stats["quickplay"] == recorded_json(f"players_{pid}_stats_summary_quickplay_all.json")
+        assert results[pid].cache_headers.get("x-cache-ttl") == "600"
+    assert results["Player-137712"].stats == {}
+
+    for pid in FULL_PLAYERS:
+        report = pipeline.player_report(pid)
+        assert report is not None
+        for mode, recorded_name in (
+            ("competitive", f"players_{pid}_stats_summary_competitive.json"),
+            ("quickplay", f"players_{pid}_stats_summary_quickplay_all.json"),
+        ):
+            recorded = recorded_json(recorded_name)
+            block = report["gamemodes"][mode]
+            for field in ("games_played", "games_won", "games_lost", "time_played", "winrate", "kda"):
+                assert block["overall"][field] == recorded["general"][field], (pid, mode, field)
+            assert set(block["heroes"]) == set(recorded["heroes"])
+            for hero, stats in recorded["heroes"].items():
+                assert block["heroes"][hero]["games_played"] == stats["games_played"]
+                assert block["heroes"][hero]["average"] == stats["average"]
+                assert block["heroes"][hero]["total"] == stats["total"]
+    private = pipeline.player_report("Player-137712")
+    assert private is not None and private["player"]["private"] is True
+    assert pipeline.request_status(states["Unknown-1234"].request_id).outcome == "not_found"  # type: ignore[union-attr]
+
+
+def test_duplicate_requests_in_flight_are_coalesced_and_recent_fetches_skipped(
+    settings: Settings, replay: ReplayServer
+) -> None:
+    names = TopicNames(settings.topic_prefix)
+    producer = Producer(settings)
+    from owstream.messages import FetchRequest
+
+    requests = [FetchRequest(player_id="TeKrop-2217") for _ in range(3)]
+    for request in requests:
+        producer.send(names.fetch_requests, request.to_bytes(), key=request.player_id)
+    producer.flush()
+    store = Store.open(settings.resolved_store_url)
+    with in_background([Fetcher(settings), Processor(settings, store)]):
+        wait_for(lambda: all(store.request_status(r.request_id) for r in requests), timeout=60)
+        assert replay.count("/players/TeKrop-2217/summary") == 1
+        second = request_and_wait(settings, "TeKrop-2217")
+        assert second.outcome == "skipped"
+        assert replay.count("/players/TeKrop-2217/summary") == 1
+        forced = request_and_wait(settings, "TeKrop-2217", force=True)
+        assert forced.outcome == "ok"
+        assert replay.count("/players/TeKrop-2217/summary") == 2
+    store.close()
+    results = _results(settings, 3)
+    first = next(r for r in results if r.outcome == "ok")
+    assert sorted(first.request_ids) == sorted(r.request_id for r in requests)
