@@ -133,7 +133,6 @@ def up(
     """Broker (unless one is configured) + fetcher + processor + scheduler + dashboard."""
     from owstream.up import run_up
 
-    _service_logging()
     raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
 
 
@@ -301,6 +300,7 @@ def simulate(
     """Run the OverFast simulator: synthetic players whose stats advance over time."""
     from owstream.overfast import simulator
 
+    _service_logging()
     if players:
         for pid in simulator.player_ids(seed):
             print(pid)

@@ -241,7 +241,9 @@ class Supervisor:
                 if part.status is not Status.FAILED:
                     self._set(part, Status.STOPPED)
 
-    def run_forever(self, *, on_tick: Callable[[], None] | None = None) -> int:
+    def run_forever(
+        self, *, on_tick: Callable[[], None] | None = None, on_ready: Callable[[], None] | None = None
+    ) -> int:
         """Start, supervise until SIGINT/SIGTERM (or a part fails), stop. 0 after a signal, 1 on failure.
         Must run in the main thread (it installs signal handlers)."""
         received = threading.Event()
@@ -254,6 +256,8 @@ class Supervisor:
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             if self.start():
+                if on_ready is not None:
+                    on_ready()
                 while not received.is_set() and not self.any_failed():
                     self.poll()
                     if on_tick is not None:
@@ -270,7 +274,7 @@ class Supervisor:
     def _set(self, part: _Part, status: Status) -> None:
         part.status = status
         state = part.state()
-        logger.info("%s: %s (pid %s)", state.name, state.status, state.pid)
+        logger.debug("%s: %s (pid %s)", state.name, state.status, state.pid)
         if self.on_change is not None:
             try:
                 self.on_change(state)
@@ -430,13 +434,14 @@ def supervise(
     *,
     console: Console | None = None,
     stop_timeout: float = 10.0,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Run ``parts`` until SIGINT/SIGTERM with a live Rich table on a terminal, plain lines otherwise.
     Returns the exit status for the CLI: 0 after a signal, 1 when a part failed."""
     console = console or Console()
     if not console.is_terminal:
         reporter = LineReporter([p.name for p in parts], console.file)
-        return Supervisor(parts, on_change=reporter, stop_timeout=stop_timeout).run_forever()
+        return Supervisor(parts, on_change=reporter, stop_timeout=stop_timeout).run_forever(on_ready=on_ready)
     supervisor = Supervisor(parts, stop_timeout=stop_timeout)
     with Live(render(supervisor.states()), console=console, refresh_per_second=4) as live:
 
@@ -444,7 +449,7 @@ def supervise(
             live.update(render(supervisor.states()))
 
         supervisor.on_change = refresh
-        code = supervisor.run_forever(on_tick=refresh)
+        code = supervisor.run_forever(on_tick=refresh, on_ready=on_ready)
         refresh()
     for state in supervisor.states():
         if state.status is Status.FAILED:

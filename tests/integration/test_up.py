@@ -1,0 +1,119 @@
+"""`owstream up --demo --no-browser` as a user runs it: every part ready, the dashboard answering, demo
+data reaching the store, a killed part restarted, and SIGTERM leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from owstream.bus import free_port
+from owstream.bus.jars import ensure_jars, jars_dir
+from support.pipeline import wait_for
+
+pytestmark = pytest.mark.kafka
+
+READY = re.compile(r"^(\w+): ready \(pid (\d+)\)")
+
+
+class Output:
+    """Collects a process's stdout lines from a reader thread."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def ready_pids(self) -> dict[str, list[int]]:
+        pids: dict[str, list[int]] = {}
+        for line in self.lines:
+            match = READY.match(line)
+            if match:
+                pids.setdefault(match.group(1), []).append(int(match.group(2)))
+        return pids
+
+
+def running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def processes_of(home: Path) -> set[int]:
+    """Live processes whose environment says OWSTREAM_HOME=<home>: everything `up` started, the JVM too."""
+    marker = f"OWSTREAM_HOME={home}".encode()
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ and running(int(entry.name)):
+            found.add(int(entry.name))
+    return found
+
+
+def test_up_demo_runs_restarts_and_stops_cleanly(tmp_path: Path, jar_home: Path) -> None:
+    ensure_jars(jar_home)
+    home = tmp_path / "home"
+    (home / "kafka" / "jars").mkdir(parents=True)
+    jars_dir(home).symlink_to(jars_dir(jar_home), target_is_directory=True)
+    dashboard_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env.update(
+        OWSTREAM_HOME=str(home),
+        OWSTREAM_KAFKA_PORT=str(free_port()),
+        OWSTREAM_KAFKA_CONTROLLER_PORT=str(free_port()),
+        OWSTREAM_DASHBOARD_PORT=str(dashboard_port),
+        OWSTREAM_KAFKA_PARTITIONS="2",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+    )  # fmt: skip
+    out = Output(proc)
+    try:
+        wait_for(lambda: any("all parts ready" in ln for ln in out.lines) or proc.poll() is not None, timeout=240)
+        assert proc.poll() is None, "\n".join(out.lines)
+        assert len(processes_of(home)) >= 6  # up, broker JVM, simulator, fetcher, processor, scheduler, dashboard
+        assert any(f"localhost:{dashboard_port}" in ln for ln in out.lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{dashboard_port}/_stcore/health", timeout=5) as resp:
+            assert resp.read() == b"ok"
+
+        engine = create_engine(f"sqlite:///{home / 'demo.db'}")
+        with engine.connect() as conn:
+            wait_for(lambda: conn.execute(text("SELECT count(*) FROM snapshots")).scalar(), timeout=120)
+        engine.dispose()
+
+        old = out.ready_pids()["processor"][-1]
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: len(out.ready_pids().get("processor", [])) >= 2, timeout=120)
+        assert out.ready_pids()["processor"][-1] != old
+        assert any(ln.startswith("processor: restarting") for ln in out.lines)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    leftovers = processes_of(home)
+    assert leftovers == set(), f"processes left behind: {leftovers}"
+    assert proc.returncode == 0, "\n".join(out.lines)
