@@ -1,0 +1,73 @@
+"""The Pipeline page's Kafka data: topic/group status and the newest messages, cached a few seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from owstream.bus import TopicNames, read_tail
+from owstream.config import Settings
+from owstream.dashboard.data import TTL_SECONDS, settings
+from owstream.errors import OwstreamError
+from owstream.messages import FetchRequest, FetchResult, PlayerEvent
+from owstream.status import kafka_status
+
+
+@dataclass(frozen=True)
+class RecentMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    timestamp_ms: int | None
+    what: str
+
+
+def describe_record(topic_kind: str, value: bytes) -> str:
+    """One line about a message: a result's outcome, a request's source, an event's type."""
+    try:
+        if topic_kind == "fetch-results":
+            result = FetchResult.from_bytes(value)
+            return f"result: {result.outcome}"
+        if topic_kind == "fetch-requests":
+            request = FetchRequest.from_bytes(value)
+            return f"request from {request.source}{' (forced)' if request.force else ''}"
+        if topic_kind == "player-events":
+            return f"event: {PlayerEvent.from_bytes(value).type}"
+    except ValueError:
+        return "unreadable message"
+    return f"{len(value):,} bytes"
+
+
+def load_recent(settings_: Settings, per_topic: int = 8) -> list[RecentMessage]:
+    """The newest messages of fetch-requests, fetch-results and player-events, newest first."""
+    names = TopicNames(settings_.topic_prefix)
+    out: list[RecentMessage] = []
+    for kind, topic in (
+        ("fetch-requests", names.fetch_requests),
+        ("fetch-results", names.fetch_results),
+        ("player-events", names.player_events),
+    ):
+        records = read_tail(settings_, topic, per_topic, timeout=3.0)
+        records = sorted(records, key=lambda r: r.timestamp_ms or 0)[-per_topic:]
+        out += [
+            RecentMessage(kind, r.partition, r.offset, r.key, r.timestamp_ms, describe_record(kind, r.value))
+            for r in records
+        ]
+    return sorted(out, key=lambda m: m.timestamp_ms or 0, reverse=True)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Asking Kafka…")
+def kafka_overview() -> dict[str, Any]:
+    """``owstream.status.kafka_status`` or ``{"error": ...}`` when the broker cannot be asked."""
+    try:
+        return kafka_status(settings())
+    except OwstreamError as exc:
+        return {"error": str(exc), "broker": {"bootstrap": settings().bootstrap_servers, "reachable": False}}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the newest messages…")
+def recent_messages() -> list[RecentMessage]:
+    return load_recent(settings())

@@ -1,0 +1,168 @@
+"""Pipeline page: how a fetch travels through Kafka to the store, and what is on the topics right now."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from owstream.dashboard import charts, data, kafka_data
+from owstream.dashboard.layout import duration, plain, to_datetime, when
+
+SAMPLE_KEY = "pipeline_offsets_sample"
+
+
+def diagram(counts: dict[str, int | None]) -> str:
+    """The flow as Graphviz DOT; topic nodes show their message counts when known."""
+
+    def topic(suffix: str) -> str:
+        n = counts.get(suffix)
+        return f"{suffix}\\n{n:,} messages" if n is not None else suffix
+
+    return f"""digraph {{
+  rankdir=LR; bgcolor="transparent";
+  node [fontname="Helvetica", fontsize=11, style="rounded,filled", shape=box, fillcolor="#f0f2f6"];
+  edge [fontname="Helvetica", fontsize=9, color="#666666"];
+  dashboard [label="dashboard / CLI /\\nscheduler", fillcolor="#dbe9f6"];
+  requests [label="{topic("fetch-requests")}", shape=cylinder, fillcolor="#fff2cc"];
+  fetcher [label="fetcher\\n(asks OverFast)", fillcolor="#dbe9f6"];
+  results [label="{topic("fetch-results")}", shape=cylinder, fillcolor="#fff2cc"];
+  processor [label="processor\\n(normalise, diff)", fillcolor="#dbe9f6"];
+  store [label="store\\n(SQLite / PostgreSQL)", shape=cylinder, fillcolor="#d9ead3"];
+  events [label="{topic("player-events")}", shape=cylinder, fillcolor="#fff2cc"];
+  dead [label="{topic("dead-letter")}", shape=cylinder, fillcolor="#f4cccc"];
+  dashboard -> requests [label="FetchRequest"];
+  requests -> fetcher; fetcher -> results [label="raw JSON / outcome"];
+  results -> processor; processor -> store [label="upsert"];
+  processor -> events [label="progress, sessions"]; processor -> dead [label="poison messages"];
+  store -> dashboard [label="reads", style=dashed];
+}}"""
+
+
+def render() -> None:
+    st.title("Pipeline")
+    st.caption(
+        "A fetch request travels from the dashboard through two Kafka topics and two services into the store; "
+        "each box below is a running part, each cylinder a Kafka topic."
+    )
+    if st.toggle("Refresh every 10 s", key="pipeline_auto"):
+        live()
+    else:
+        overview()
+    if st.button("Refresh now"):
+        st.cache_data.clear()
+        st.rerun()
+
+
+@st.fragment(run_every=10)
+def live() -> None:
+    overview()
+
+
+def overview() -> None:
+    status = kafka_data.kafka_overview()
+    topics: list[dict[str, Any]] = status.get("topics", [])
+    prefix = data.settings().topic_prefix + "."
+    counts: dict[str, int | None] = {t["name"].removeprefix(prefix): t["messages"] for t in topics}
+    st.graphviz_chart(diagram(counts))
+    reachable = bool(status.get("broker", {}).get("reachable"))
+    if not reachable:
+        bootstrap = plain(status.get("broker", {}).get("bootstrap", "?"))
+        st.error(
+            f"Kafka is unreachable at {bootstrap}: topics, lag and recent messages cannot be shown. Start the "
+            "broker with `owstream kafka start` (or `owstream up`). What the store received is still shown below."
+        )
+    else:
+        kafka_numbers(status, counts)
+    store_activity()
+    if reachable:
+        recent()
+
+
+def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None:
+    topics, groups = status["topics"], status["groups"]
+    dead = counts.get("dead-letter") or 0
+    total_lag = sum(g["total_lag"] or 0 for g in groups)
+    rate = sampled_rate(counts)
+    cols = st.columns(4)
+    cols[0].metric("Dead letters", f"{dead:,}", help="Messages the processor could not read; kept on dead-letter")
+    cols[1].metric("Consumer lag (messages)", f"{total_lag:,}", help="Messages waiting to be consumed, all groups")
+    cols[2].metric("Topics", len(topics))
+    if rate is None:
+        cols[3].metric("Messages on the topics", f"{sum(n or 0 for n in counts.values()):,}")
+    else:
+        cols[3].metric("Messages/min (sampled)", f"{rate:,.1f}", help="From the topics' end offsets, between refreshes")
+    left, right = st.columns(2)
+    left.subheader("Topics", anchor=False)
+    left.table(
+        pd.DataFrame(
+            {
+                "Topic": [t["name"] for t in topics],
+                "Partitions": [t["partitions"] for t in topics],
+                "End offsets (per partition)": [", ".join(str(o) for o in t["end_offsets"]) for t in topics],
+                "Messages": [t["messages"] for t in topics],
+            }
+        ).set_index("Topic")
+    )
+    right.subheader("Consumer groups", anchor=False)
+    if not groups:
+        right.info("No consumer group yet: start the fetcher and the processor (`owstream up`).")
+        return
+    right.table(
+        pd.DataFrame(
+            {
+                "Group": [g["group"] for g in groups],
+                "State": [g["state"] for g in groups],
+                "Members": [g["members"] for g in groups],
+                "Lag (messages)": [g["total_lag"] for g in groups],
+            }
+        ).set_index("Group")
+    )
+
+
+def sampled_rate(counts: dict[str, int | None]) -> float | None:
+    """Messages per minute across topics since the previous sample of this session (None on the first)."""
+    total = sum(n or 0 for n in counts.values())
+    now = time.monotonic()
+    previous = st.session_state.get(SAMPLE_KEY)
+    st.session_state[SAMPLE_KEY] = (now, total)
+    if previous is None or now - previous[0] < 1:
+        return None
+    return float(max(0, total - previous[1]) * 60 / (now - previous[0]))
+
+
+def store_activity() -> None:
+    st.subheader("Fetch results stored", anchor=False)
+    activity = data.activity(int(data.now() // 60))
+    cols = st.columns(3)
+    cols[0].metric("Fetch results in the store", f"{activity.total_results:,}")
+    last_hour = int(activity.per_minute["results"].sum()) if not activity.per_minute.empty else 0
+    cols[1].metric("Messages per minute (last hour, average)", f"{last_hour / 60:.2f}")
+    last = activity.last_result_at
+    cols[2].metric("Newest result", "never" if last is None else f"{duration(data.now() - last)} ago", help=when(last))
+    if activity.outcomes:
+        st.caption("Outcomes in the last hour: " + ", ".join(f"{k}: {v}" for k, v in sorted(activity.outcomes.items())))
+    if not activity.per_minute.empty:
+        frame = activity.per_minute.assign(when=to_datetime(activity.per_minute["minute"]))
+        st.altair_chart(charts.per_minute(frame), width="stretch")
+
+
+def recent() -> None:
+    st.subheader("Most recent messages", anchor=False)
+    messages = kafka_data.recent_messages()
+    if not messages:
+        st.info("The topics are empty: fetch a player on the Player page.")
+        return
+    st.table(
+        pd.DataFrame(
+            {
+                "Time (UTC)": [when(m.timestamp_ms / 1000) if m.timestamp_ms else "?" for m in messages],
+                "Topic": [m.topic for m in messages],
+                "Key (player)": [m.key or "" for m in messages],
+                "Partition / offset": [f"{m.partition} / {m.offset}" for m in messages],
+                "What": [m.what for m in messages],
+            }
+        ).head(15)
+    )

@@ -1,0 +1,168 @@
+"""Player page: type a BattleTag, fetch it through Kafka, see how the player plays."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from owstream.dashboard import charts, data, fetching
+from owstream.dashboard.layout import GAMEMODES, ago, gamemode_switch, hours, plain
+
+TAG_KEY = "player_battletag"
+TOP_HEROES = 15
+PER10 = {
+    "avg_eliminations": "Eliminations per 10 min",
+    "avg_assists": "Assists per 10 min",
+    "avg_deaths": "Deaths per 10 min",
+    "avg_damage": "Damage per 10 min",
+    "avg_healing": "Healing per 10 min",
+}
+
+
+def render() -> None:
+    st.title("Player")
+    player_id = st.query_params.get("player")
+    if TAG_KEY not in st.session_state:
+        st.session_state[TAG_KEY] = player_id or ""
+    with st.form("fetch", border=False, enter_to_submit=True):
+        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        text = left.text_input("BattleTag", key=TAG_KEY, placeholder="TeKrop#2217", help="Name#1234 or Name-1234")
+        submitted = right.form_submit_button("Fetch", type="primary", width="stretch")
+    if submitted:
+        player_id = fetching.start_fetch(text) or player_id
+    if fetching.TRACKER_KEY in st.session_state:
+        fetching.progress()  # ticks only while a request is in flight
+    fetching.show_notice()
+    if player_id:
+        show_player(player_id)
+
+
+def show_player(player_id: str) -> None:
+    mode = st.session_state.get("player_gamemode", "quickplay")
+    view = data.player(player_id, mode)
+    if view is None:
+        if fetching.TRACKER_KEY not in st.session_state:
+            st.info(f"{plain(player_id)} is not in the store yet: press Fetch.")
+        return
+    header(view)
+    freshness(player_id, view)
+    mode = gamemode_switch(list(GAMEMODES), key="player_gamemode")
+    if view.profile["private"] and not view.gamemodes:
+        st.warning("This career profile is private: no stats to show.")
+        return
+    if view.overall is None:
+        st.info(f"No {GAMEMODES[mode].lower()} stats for this player.")
+        return
+    headline(view, mode)
+    roles(view)
+    heroes(view, mode)
+
+
+def header(view: data.PlayerView) -> None:
+    profile = view.profile
+    avatar, text = st.columns([1, 9], vertical_alignment="center")
+    if profile["avatar"]:
+        avatar.image(profile["avatar"], width=88)
+    text.header(plain(profile["name"] or profile["player_id"]), anchor=False)
+    details = [plain(profile["player_id"])]
+    if profile["title"]:
+        details.append(f"title: {plain(profile['title'])}")
+    if profile["endorsement_level"] is not None:
+        details.append(f"endorsement level {profile['endorsement_level']}")
+    if profile["private"]:
+        details.append("private profile")
+    text.caption(" · ".join(details))
+    if view.ranks.empty:
+        st.caption("Competitive rank: unranked this season.")
+        return
+    cols = st.columns(min(len(view.ranks), 6))
+    for col, rank in zip(cols, view.ranks.itertuples(), strict=False):
+        if rank.rank_icon:
+            col.image(rank.rank_icon, width=48)
+        tier = f" {rank.tier}" if rank.tier is not None else ""
+        season = f", season {rank.season}" if rank.season is not None else ""
+        col.caption(f"{rank.role.title()}: **{str(rank.division).title()}{tier}** ({rank.platform.upper()}{season})")
+
+
+def freshness(player_id: str, view: data.PlayerView) -> None:
+    info, refresh, csv, parquet = st.columns([6, 1.3, 1.3, 1.3], vertical_alignment="center")
+    info.caption(f"Blizzard last updated: {ago(view.last_updated_at)} · fetched: {ago(view.profile['last_seen'])}")
+    if refresh.button("Refresh", help="Fetch this player again now", width="stretch"):
+        fetching.start_fetch(player_id, force=True)
+        st.rerun()
+    frame = data.history_download(player_id)
+    csv.download_button(
+        "CSV", frame.to_csv(index=False), f"{player_id}.csv", "text/csv", width="stretch",
+        help="Every snapshot of this player (both gamemodes), one row per snapshot and gamemode",
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    parquet.download_button(
+        "Parquet", buffer.getvalue(), f"{player_id}.parquet", "application/vnd.apache.parquet",
+        width="stretch",
+    )  # fmt: skip
+
+
+def headline(view: data.PlayerView, mode: str) -> None:
+    o = view.overall
+    assert o is not None
+    st.subheader(f"{GAMEMODES[mode]}: all heroes", anchor=False)
+    cols = st.columns(6)
+    cols[0].metric("Games played", f"{int(o['games_played']):,}")
+    cols[1].metric("Games won", f"{int(o['games_won']):,}")
+    cols[2].metric("Games lost", f"{int(o['games_lost']):,}")
+    cols[3].metric("Winrate", f"{o['winrate']:.2f} %")
+    cols[4].metric("KDA", f"{o['kda']:.2f}")
+    cols[5].metric("Time played", hours(o["time_played"]))
+    st.caption("Averages per 10 minutes of play (OverFast's averages are per 10 min, not per game):")
+    per10 = st.columns(len(PER10))
+    for col, (name, label) in zip(per10, PER10.items(), strict=True):
+        value = o[name]
+        col.metric(label, "-" if value is None or pd.isna(value) else f"{value:,.2f}")
+
+
+def _per10(value: object) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:,.2f}"
+
+
+def roles(view: data.PlayerView) -> None:
+    if view.roles.empty:
+        return
+    st.subheader("Roles", anchor=False)
+    r = view.roles
+    table = pd.DataFrame(
+        {
+            "Role": r["key"].str.title(),
+            "Games": r["games_played"].map("{:,}".format),
+            "Won": r["games_won"].map("{:,}".format),
+            "Lost": r["games_lost"].map("{:,}".format),
+            "Winrate (%)": r["winrate"].map("{:.2f}".format),
+            "KDA": r["kda"].map("{:.2f}".format),
+            "Time played (h)": (r["time_played"] / 3600).map("{:,.1f}".format),
+            **{label: r[name].map(_per10) for name, label in PER10.items() if name != "avg_assists"},
+        }
+    )
+    st.table(table.set_index("Role"))
+
+
+def heroes(view: data.PlayerView, mode: str) -> None:
+    h = view.heroes
+    if h.empty:
+        return
+    st.subheader(f"Heroes ({GAMEMODES[mode].lower()})", anchor=False)
+    top = h.head(TOP_HEROES).assign(games_label=h["games_played"].map(lambda n: f"{n:,} games"))
+    if len(h) > TOP_HEROES:
+        st.caption(f"Charts: the {TOP_HEROES} heroes with the most time played (all {len(h)} in the table below).")
+    left, right = st.columns(2)
+    left.altair_chart(charts.hero_bars(top, "hours", "Time played (hours)"), width="stretch")
+    right.altair_chart(charts.winrate_bars(top), width="stretch")
+    st.altair_chart(charts.per10_bars(top), width="content")
+    with st.expander("Hero table"):
+        st.dataframe(
+            h[["key", "games_played", "games_won", "games_lost", "winrate", "kda", "hours", *PER10]].rename(
+                columns={"key": "Hero", "hours": "Time played (h)", "winrate": "Winrate (%)", **PER10}
+            ),
+            hide_index=True,
+        )

@@ -1,0 +1,273 @@
+"""The dashboard in a real browser: broker + fetcher + processor against the replayed OverFast responses,
+`streamlit run` on 127.0.0.1, Playwright driving Debian's chromium. Saves the README screenshots."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+from sqlalchemy import func, select
+
+from owstream.bus import Producer, TopicNames, free_port
+from owstream.config import Settings
+from owstream.dashboard.launch import streamlit_command
+from owstream.fetcher import Fetcher
+from owstream.messages import FetchResult
+from owstream.processor import Processor
+from owstream.services import in_background
+from owstream.store import Store, schema
+from support.pipeline import recorded_json, request_and_wait, wait_for
+from support.replay_server import ReplayServer
+
+pytestmark = [pytest.mark.kafka, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+# Avatars and rank icons live on Blizzard's CDN: the browser may not leave 127.0.0.1, so they are
+# answered with this neutral placeholder.
+PLACEHOLDER_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" rx="12" '
+    b'fill="#d0d4dc"/></svg>'
+)
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def settings(kafka: Settings) -> Iterator[Settings]:
+    with ReplayServer() as replay:
+        yield kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0})
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.resolved_store_url)
+    with in_background([Fetcher(settings), Processor(settings, store)]) as died:
+        yield store
+        assert died() == []
+    store.close()
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env.update(
+        OWSTREAM_HOME=str(settings.home),
+        OWSTREAM_KAFKA_PORT=str(settings.kafka_port),
+        OWSTREAM_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
+        OWSTREAM_TOPIC_PREFIX=settings.topic_prefix,
+        OWSTREAM_KAFKA_PARTITIONS=str(settings.kafka_partitions),
+        OWSTREAM_STORE_URL=settings.resolved_store_url,
+        OWSTREAM_OVERFAST_URL=settings.overfast_url,
+    )
+    return env
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return bool(resp.read() == b"ok")
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture
+def dashboard(settings: Settings, store: Store, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        streamlit_command(settings, port=port, address="127.0.0.1"),
+        env=_env(settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _healthy(url) or proc.poll() is not None, timeout=60, interval=0.2)
+        assert proc.poll() is None, (tmp_path / "streamlit.log").read_text()
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def page(dashboard: str) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import Route, sync_playwright
+
+    def local_only(route: Route) -> None:
+        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
+        if host.startswith("127.0.0.1"):
+            route.continue_()
+        elif route.request.resource_type == "image":
+            route.fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER_SVG)
+        else:
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", local_only)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        yield page
+        context.close()
+        browser.close()
+
+
+def _later(result: FetchResult, result_id: str, hero_games: dict[str, tuple[int, int]]) -> FetchResult:
+    """A synthetic second snapshot: ``result`` two hours later with competitive games added."""
+    summary = copy.deepcopy(result.summary)
+    assert summary is not None
+    summary["last_updated_at"] += 7200
+    stats = copy.deepcopy(result.stats)
+    body = stats["competitive"]
+    for hero, (won, lost) in hero_games.items():
+        role = next(iter(body["roles"]))
+        for block in (body["heroes"][hero], body["roles"][role], body["general"]):
+            block["games_played"] += won + lost
+            block["games_won"] += won
+            block["games_lost"] += lost
+            block["time_played"] += 600 * (won + lost)
+            block["winrate"] = round(100 * block["games_won"] / block["games_played"], 2)
+    return result.model_copy(
+        update={"result_id": result_id, "request_ids": [], "fetched_at": time.time(),
+                "summary": summary, "stats": stats}
+    )  # fmt: skip
+
+
+def _stored_result(store: Store, player_id: str) -> FetchResult:
+    """The fetch result the pipeline stored for ``player_id`` (raw_results keeps it zstd-compressed)."""
+    rr = schema.raw_results.c
+    with store.engine.connect() as conn:
+        payload = conn.execute(
+            select(rr.payload).where(rr.player_id == player_id).order_by(rr.fetched_at.desc()).limit(1)
+        ).scalar_one()
+    result: FetchResult = FetchResult.from_bytes(zstandard.ZstdDecompressor().decompress(payload))
+    return result
+
+
+def _add_sessions(settings: Settings, store: Store, players: dict[str, tuple[int, int]]) -> None:
+    """Publish a later snapshot of each player to fetch-results (the processor stores it like any other)."""
+    names = TopicNames(settings.topic_prefix)
+    producer = Producer(settings)
+    for pid, (won, lost) in players.items():
+        first = _stored_result(store, pid)
+        heroes = list(first.stats["competitive"]["heroes"])[:2]
+        later = _later(first, f"synthetic-{pid}", {heroes[0]: (won, lost), heroes[-1]: (1, 1)})
+        producer.send(names.fetch_results, later.to_bytes(), key=pid)
+    producer.flush(15)
+    producer.close()
+
+    def sessions() -> int:
+        with store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.sessions)).scalar_one())
+
+    wait_for(lambda: sessions() >= len(players), timeout=60)
+
+
+def _ready(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    app = page.locator("[data-testid='stApp']")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def _metric(page: Any, label: str) -> Any:
+    return page.locator("[data-testid='stMetric']").filter(has_text=label).locator("[data-testid='stMetricValue']")
+
+
+def _fetch(page: Any, text: str) -> None:
+    _ready(page)
+    box = page.get_by_label("BattleTag", exact=True).and_(page.locator("input"))
+    box.fill(text)
+    page.get_by_role("button", name="Fetch").click()
+
+
+def _shot(page: Any, name: str, height: int = 900) -> None:
+    """A screenshot 1280 px wide; ``height`` > 900 shows a long page whole (Streamlit scrolls inside the page)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": height})
+    _ready(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_fetch_in_the_browser_and_screenshots(settings: Settings, store: Store, dashboard: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    for pid in ("KIRIKO-12460", "JohnV1-1190"):
+        assert request_and_wait(settings, pid).outcome == "ok"
+    for pid in ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190"):
+        store.watch_add(pid, time.time())
+
+    page.goto(dashboard)
+    _ready(page)
+    _fetch(page, "TeKrop-2217")
+    expect(page.get_by_text("Stored: TeKrop-2217 was fetched")).to_be_visible(timeout=TIMEOUT_MS)
+    general = recorded_json("players_TeKrop-2217_stats_summary_quickplay_all.json")["general"]
+    expect(_metric(page, "Games played")).to_have_text(f"{general['games_played']:,}")
+    expect(_metric(page, "Winrate")).to_have_text(f"{general['winrate']:.2f} %")
+    expect(_metric(page, "Time played")).to_have_text(f"{round(general['time_played'] / 3600):,} h")  # >= 100 h
+    expect(page.get_by_role("rowheader", name="Support")).to_be_visible()  # the role table
+    expect(page.locator(".vega-embed")).to_have_count(3)  # time played, winrate, per-10-minute charts
+    _shot(page, "player", height=1900)
+
+    _add_sessions(settings, store, {"TeKrop-2217": (3, 1), "KIRIKO-12460": (1, 2)})
+    page.goto(f"{dashboard}/history?player=TeKrop-2217")
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    expect(page.get_by_text("Play sessions")).to_be_visible()
+    expect(page.locator(".vega-embed")).to_have_count(4)
+    _ready(page)
+    _shot(page, "history", height=1500)
+
+    page.goto(f"{dashboard}/squad")
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    expect(page.get_by_text("Most wins: TeKrop-2217")).to_be_visible()
+    expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+    _ready(page)
+    _shot(page, "squad", height=1500)
+
+    page.goto(f"{dashboard}/pipeline")
+    _ready(page)
+    expect(page.get_by_text("Most recent messages")).to_be_visible()
+    expect(_metric(page, "Dead letters")).to_have_text("0")
+    _shot(page, "pipeline", height=1700)
+
+    page.goto(f"{dashboard}/watchlist")
+    _ready(page)
+    expect(page.get_by_text("KIRIKO-12460").first).to_be_visible()
+    expect(page.get_by_role("button", name="Remove")).to_have_count(3)
+    _ready(page)
+    _shot(page, "watchlist")
+
+    page.goto(dashboard)
+    _ready(page)
+    _fetch(page, "Unknown-1234")
+    expect(page.get_by_text("Player not found: OverFast does not know Unknown-1234")).to_be_visible(timeout=TIMEOUT_MS)
+    _fetch(page, "bad tag!")
+    expect(page.get_by_text("Invalid BattleTag: 'bad tag!' is not a BattleTag")).to_be_visible()
