@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter, sub
+from typing import NamedTuple
 
 from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, RankRow, StatRow
 
@@ -24,11 +26,16 @@ _DELTA_FIELDS: tuple[str, ...] = (
     "damage",
     "healing",
 )
+_DELTA_VALUES = itemgetter(*(StatRow._fields.index(name) for name in _DELTA_FIELDS))
+_NO_DELTA: tuple[float, ...] = (0,) * len(_DELTA_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """What was played between two snapshots in one scope (overall, a role or a hero)."""
+class Line(NamedTuple):
+    """What was played between two snapshots in one scope (overall, a role or a hero).
+
+    A named tuple (cheap to build, thousands per batch); its values are the ``session_parts`` columns
+    before ``winrate`` and ``kda``.
+    """
 
     games: int
     wins: int
@@ -128,11 +135,13 @@ def session_between(
     matched = 0
     for k, row in current.items():
         old = previous.get(k)
-        if old is not None:
+        if old is None:
+            delta = _first_delta(row)
+        else:
             matched += 1
             if old.games_played == row.games_played and old.time_played == row.time_played:
                 continue  # not played since: no part, nothing negative
-        delta = _raw_delta(old, row)
+            delta = _raw_delta(old, row)
         if delta[0] < 0 or delta[3] < 0:
             is_reset = True
         raw[k] = delta
@@ -140,7 +149,7 @@ def session_between(
         is_reset = is_reset or any(
             k not in current and (row.games_played or row.time_played) for k, row in previous.items()
         )
-    overall = _line(raw.get(overall_key, (0,) * len(_DELTA_FIELDS)))
+    overall = _line(raw.get(overall_key, _NO_DELTA))
     if not is_reset and overall.games <= 0:
         return None
     parts = tuple(
@@ -162,25 +171,26 @@ def sessions_between(previous: Iterable[StatRow], current: Iterable[StatRow]) ->
     return out
 
 
-def _raw_delta(old: StatRow | None, new: StatRow) -> tuple[float, ...]:
-    if old is None:
-        return tuple(getattr(new, f) or 0 for f in _DELTA_FIELDS)
-    return tuple((getattr(new, f) or 0) - (getattr(old, f) or 0) for f in _DELTA_FIELDS)
+def _first_delta(new: StatRow) -> tuple[float, ...]:
+    """A scope new since the previous snapshot: all of it was played in between (a missing number is 0)."""
+    return tuple(v or 0 for v in _DELTA_VALUES(new))
+
+
+def _raw_delta(old: StatRow, new: StatRow) -> tuple[float, ...]:
+    try:
+        return tuple(map(sub, _DELTA_VALUES(new), _DELTA_VALUES(old)))
+    except TypeError:  # a missing (None) number counts as 0; the zeros differ only in int/float, which
+        pass  # _line turns into the same int 0 (max(0, 0.0) is 0)
+    return tuple((n or 0) - (o or 0) for n, o in zip(_DELTA_VALUES(new), _DELTA_VALUES(old), strict=True))
 
 
 def _line(delta: Sequence[float]) -> Line:
     d = [max(0, v) for v in delta]
-    return Line(
-        games=int(d[0]),
-        wins=int(d[1]),
-        losses=int(d[2]),
-        time_played=int(d[3]),
-        eliminations=d[4],
-        assists=d[5],
-        deaths=d[6],
-        damage=d[7],
-        healing=d[8],
-    )
+    line: Line = _new_line(Line, (int(d[0]), int(d[1]), int(d[2]), int(d[3]), *d[4:]))
+    return line
+
+
+_new_line = tuple.__new__
 
 
 def rank_changes(previous: Sequence[RankRow], current: Sequence[RankRow]) -> list[RankChange]:

@@ -6,7 +6,6 @@ it for every snapshot; a player missing from the cache is loaded from the store.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -98,13 +97,27 @@ class StateCache:
             if newest.get(player_id) != (known.id if known else None):
                 del self._states[player_id]
 
+    def preload(self, conn: Connection, player_ids: Iterable[str]) -> None:
+        """Load the players missing from the cache: one query says which are new (their state is empty)."""
+        missing = list(dict.fromkeys(p for p in player_ids if p not in self._states))
+        p = schema.players.c
+        known: set[str] = set()
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            known.update(conn.execute(select(p.player_id).where(p.player_id.in_(chunk))).scalars())
+        for player_id in missing:
+            self._put(player_id, load_state(conn, player_id) if player_id in known else PlayerState(player_id))
+
+    def _put(self, player_id: str, state: PlayerState) -> None:
+        self._states[player_id] = state
+        if len(self._states) > self._capacity:
+            self._states.popitem(last=False)
+
     def get(self, conn: Connection, player_id: str) -> PlayerState:
         state = self._states.get(player_id)
         if state is None:
             state = load_state(conn, player_id)
-            self._states[player_id] = state
-            if len(self._states) > self._capacity:
-                self._states.popitem(last=False)
+            self._put(player_id, state)
         else:
             self._states.move_to_end(player_id)
         return state
@@ -163,7 +176,7 @@ def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
     return baselines
 
 
-STAT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StatRow))
+STAT_FIELDS: tuple[str, ...] = StatRow._fields
 
 
 def stat_row_from_db(row: object) -> StatRow:
