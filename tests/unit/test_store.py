@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, func, select
 from owstream.errors import ProcessingError
 from owstream.messages import FetchResult, PlayerEvent
 from owstream.store import SourcedResult, Store
+from owstream.store.migrations import MIGRATIONS
 
 OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
 PLAYERS = ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190")
@@ -533,7 +534,7 @@ def test_open_creates_schema_once_and_reopens(tmp_path: Path) -> None:
             names = conn.execute(select(again.tables["schema_migrations"].c.name)).scalars().all()
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
             fks = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
-        assert names == ["0001_initial"] and mode == "wal" and fks == 1
+        assert names == [name for name, _ in MIGRATIONS] and mode == "wal" and fks == 1
         assert again.player_report("JohnV1-1190") is not None
     finally:
         again.close()

@@ -25,8 +25,15 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _activity_indexes(conn: Connection) -> None:
+    """Indexes for "what happened in the last hour" (a new store got them from 0001 already)."""
+    for index in (schema.ix_fetch_outcomes_at, schema.ix_raw_results_fetched):
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
+    ("0002_activity_indexes", _activity_indexes),
 ]
 
 

@@ -177,6 +177,7 @@ fetch_outcomes = Table(
     Column("retry_after", Float),
     Column("status", Integer),
     Column("at", Float, nullable=False),
+    Index("ix_fetch_outcomes_at", "at"),  # migration 0002: the Pipeline page's recent outcomes
 )
 
 watchlist = Table(
@@ -197,7 +198,11 @@ raw_results = Table(
     Column("source_partition", Integer, nullable=False),
     Column("source_offset", BigInteger, nullable=False),
     Index("ix_raw_results_player", "player_id", "fetched_at"),
+    Index("ix_raw_results_fetched", "fetched_at"),  # migration 0002: results per minute on the Pipeline page
 )
+
+ix_fetch_outcomes_at = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_at")
+ix_raw_results_fetched = next(i for i in raw_results.indexes if i.name == "ix_raw_results_fetched")
 
 # Everything rebuilt from fetch-results, children first (the order reset_derived deletes in).
 DERIVED_TABLES: tuple[Table, ...] = (
