@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
     log_level: str = ""
 
+    def as_env(self) -> dict[str, str]:
+        """Every setting as the OWSTREAM_* variable that reproduces it (for child processes)."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"OWSTREAM_{name.upper()}"] = str(value)
+        return env
+
     @property
     def resolved_store_url(self) -> str:
         """The store URL with the SQLite default filled in."""

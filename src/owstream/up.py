@@ -50,24 +50,8 @@ def demo_settings(settings: Settings, simulator_port: int) -> Settings:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment of every part: the parent's, with the settings that differ spelled out."""
-    env = dict(os.environ)
-    env.update(
-        OWSTREAM_HOME=str(settings.home),
-        OWSTREAM_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-        OWSTREAM_KAFKA_PORT=str(settings.kafka_port),
-        OWSTREAM_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
-        OWSTREAM_TOPIC_PREFIX=settings.topic_prefix,
-        OWSTREAM_STORE_URL=settings.resolved_store_url,
-        OWSTREAM_OVERFAST_URL=settings.overfast_url,
-        OWSTREAM_REFRESH_INTERVAL=str(settings.refresh_interval),
-        OWSTREAM_OVERFAST_CACHE_SECONDS=str(settings.overfast_cache_seconds),
-        OWSTREAM_RATE_LIMIT=str(settings.rate_limit),
-        OWSTREAM_DASHBOARD_ADDRESS=settings.dashboard_address,
-        OWSTREAM_DASHBOARD_PORT=str(settings.dashboard_port),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    """The environment of every part: the parent's, with every setting spelled out."""
+    return {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
 
 
 def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:

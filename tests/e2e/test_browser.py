@@ -26,6 +26,7 @@ from owstream.messages import FetchResult
 from owstream.processor import Processor
 from owstream.services import in_background
 from owstream.store import Store, schema
+from support.env import owstream_env
 from support.pipeline import recorded_json, request_and_wait, wait_for
 from support.replay_server import ReplayServer
 
@@ -61,20 +62,6 @@ def store(settings: Settings) -> Iterator[Store]:
     store.close()
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
-    env.update(
-        OWSTREAM_HOME=str(settings.home),
-        OWSTREAM_KAFKA_PORT=str(settings.kafka_port),
-        OWSTREAM_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
-        OWSTREAM_TOPIC_PREFIX=settings.topic_prefix,
-        OWSTREAM_KAFKA_PARTITIONS=str(settings.kafka_partitions),
-        OWSTREAM_STORE_URL=settings.resolved_store_url,
-        OWSTREAM_OVERFAST_URL=settings.overfast_url,
-    )
-    return env
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
@@ -89,7 +76,7 @@ def dashboard(settings: Settings, store: Store, tmp_path: Path) -> Iterator[str]
     log = (tmp_path / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         streamlit_command(settings, port=port, address="127.0.0.1"),
-        env=_env(settings),
+        env=owstream_env(settings),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -16,6 +16,7 @@ from owstream.bus import Admin, Consumer, LocalBroker, Producer, TopicNames, ens
 from owstream.bus.jars import KAFKA_VERSION, ensure_jars, jars_dir
 from owstream.config import Settings
 from owstream.errors import PortInUse
+from support.env import owstream_env
 
 pytestmark = pytest.mark.kafka
 
@@ -101,7 +102,7 @@ def test_status_lists_topics_offsets_and_group_lag(kafka: Settings) -> None:
         producer.send(names.fetch_results, b"x", key=f"p{i}")
     producer.flush()
     _consume(kafka, names.group("processor"), names.fetch_results, 2)  # reads at least 2, commits them
-    env = _cli_env(kafka)
+    env = owstream_env(kafka)
     proc = subprocess.run(
         [sys.executable, "-m", "owstream.cli", "kafka", "status", "--json"],
         capture_output=True, text=True, env=env, check=True, timeout=120,
@@ -136,20 +137,6 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
-    env.update(
-        OWSTREAM_HOME=str(settings.home),
-        OWSTREAM_KAFKA_PORT=str(settings.kafka_port),
-        OWSTREAM_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
-        OWSTREAM_TOPIC_PREFIX=settings.topic_prefix,
-        OWSTREAM_KAFKA_PARTITIONS=str(settings.kafka_partitions),
-        OWSTREAM_STORE_URL=settings.store_url,
-        COLUMNS="200",
-    )
-    return env
-
-
 @pytest.fixture
 def own_broker_settings(tmp_path: Path, jar_home: Path) -> Settings:
     """A second, private broker home sharing the cached jars."""
@@ -165,7 +152,7 @@ def own_broker_settings(tmp_path: Path, jar_home: Path) -> Settings:
 
 
 def test_cli_start_reuses_the_jar_cache_and_stop_leaves_no_process(own_broker_settings: Settings) -> None:
-    env = _cli_env(own_broker_settings)
+    env = owstream_env(own_broker_settings)
     jar_dir = jars_dir(own_broker_settings.home).resolve()
     before = {p.name: p.stat().st_mtime_ns for p in jar_dir.iterdir()}
     start = subprocess.run(
@@ -204,7 +191,7 @@ def test_taken_port_gives_a_one_line_error(own_broker_settings: Settings) -> Non
             LocalBroker(own_broker_settings).start()
         proc = subprocess.run(
             [sys.executable, "-m", "owstream.cli", "kafka", "start"],
-            capture_output=True, text=True, env=_cli_env(own_broker_settings), timeout=120, check=False,
+            capture_output=True, text=True, env=owstream_env(own_broker_settings), timeout=120, check=False,
         )  # fmt: skip
     assert proc.returncode == 1
     lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]

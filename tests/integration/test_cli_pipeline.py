@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 from owstream.bus import Producer, TopicNames
 from owstream.config import Settings
 from owstream.store import Store
+from support.env import owstream_env
 from support.pipeline import recorded_json
 from support.replay_server import ReplayServer
 
@@ -30,19 +30,7 @@ def replay() -> Iterator[ReplayServer]:
 
 @pytest.fixture
 def env(kafka: Settings, replay: ReplayServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
-    env.update(
-        OWSTREAM_HOME=str(kafka.home),
-        OWSTREAM_KAFKA_PORT=str(kafka.kafka_port),
-        OWSTREAM_KAFKA_CONTROLLER_PORT=str(kafka.kafka_controller_port),
-        OWSTREAM_TOPIC_PREFIX=kafka.topic_prefix,
-        OWSTREAM_KAFKA_PARTITIONS=str(kafka.kafka_partitions),
-        OWSTREAM_STORE_URL=kafka.store_url,
-        OWSTREAM_OVERFAST_URL=replay.url,
-        OWSTREAM_RATE_LIMIT="50",
-        COLUMNS="200",
-    )
-    return env
+    return owstream_env(kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0}))
 
 
 def owstream(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
