@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test test-fast lint format bench install system-deps clean screenshots
+.PHONY: run demo test test-fast lint format bench install system-deps java clean
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
@@ -55,9 +55,16 @@ java:
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq openjdk-17-jre-headless
 
-## system-deps: Debian's chromium for the browser tests (never a downloaded browser)
+## system-deps: Debian's chromium for the browser tests (never a downloaded browser), and a PostgreSQL
+## server so the store tests also run on PostgreSQL (they start their own cluster on 127.0.0.1)
 system-deps:
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@missing=""; \
+	test -x $(CHROMIUM) || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
