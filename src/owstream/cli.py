@@ -172,7 +172,10 @@ def fetch(
     if problem is not None:
         raise problem
     if state.outcome == "skipped" and not as_json:
-        err.print(f"{tag} was fetched less than 10 minutes ago: showing the stored data (--force to fetch again)")
+        minutes = settings.overfast_cache_seconds // 60
+        err.print(
+            f"{tag} was fetched less than {minutes} minutes ago: showing the stored data (--force to fetch again)"
+        )
     _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
 
 

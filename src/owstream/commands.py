@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,26 +62,23 @@ def fetch_player(
     if missing:
         log.info("no %s running: running them in this process", " or ".join(missing))
     with in_background([make_service(svc, settings) for svc in missing]) as died:
+
+        def services_alive() -> None:
+            errors = died()
+            if errors:
+                raise OwstreamError(f"an in-process service failed: {errors[0]}") from errors[0]
+
         tracker = RequestTracker(settings, tag.player_id, force=force, source="cli")
         try:
-            deadline = time.monotonic() + timeout
-            seen = tracker.status.state
-            while not tracker.status.done:
-                if time.monotonic() > deadline:
-                    raise RequestTimeout(
-                        f"no answer for {tag} within {timeout:.0f} s (state: {tracker.status.state}); "
-                        "is the fetcher running? (`owstream kafka status` shows the consumer groups)"
-                    )
-                errors = died()
-                if errors:
-                    raise OwstreamError(f"an in-process service failed: {errors[0]}") from errors[0]
-                tracker.poll()
-                if on_change is not None and tracker.status.state != seen:
-                    seen = tracker.status.state
-                    on_change(tracker.status)
+            state = tracker.wait(timeout, on_change=on_change, check=services_alive)
         finally:
             tracker.close()
-    return tracker.status
+    if not state.done:
+        raise RequestTimeout(
+            f"no answer for {tag} within {timeout:.0f} s (state: {state.state}); "
+            "is the fetcher running? (`owstream kafka status` shows the consumer groups)"
+        )
+    return state
 
 
 def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> dict[str, Any]:
@@ -98,12 +94,11 @@ def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> d
 
 def replay(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Empty the derived tables and rebuild them from fetch-results (offset 0 to its end)."""
-    from owstream.bus import Admin, read_all
-    from owstream.bus import TopicNames as Names
+    from owstream.bus import Admin, TopicNames, read_all
     from owstream.errors import ProcessingError
     from owstream.processor import apply_isolating, parse_result
 
-    names = Names(settings.topic_prefix)
+    names = TopicNames(settings.topic_prefix)
     admin = Admin(settings)
     try:
         admin.wait_ready(10)

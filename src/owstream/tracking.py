@@ -8,6 +8,7 @@ as it was *before* the request was sent, so no event of this request can be miss
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,10 +75,19 @@ class RequestTracker:
         self.status.error = data.get("error")
         self.status.retry_after = data.get("retry_after")
 
-    def wait(self, timeout: float = 120.0, on_change: Any = None) -> RequestState:
+    def wait(
+        self,
+        timeout: float = 120.0,
+        on_change: Callable[[RequestState], None] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> RequestState:
+        """Poll until stored or ``timeout``; ``on_change`` hears each new state, ``check`` runs every poll
+        (it may raise to abort, e.g. when an in-process service died)."""
         deadline = time.monotonic() + timeout
         seen = self.status.state
         while not self.status.done and time.monotonic() < deadline:
+            if check is not None:
+                check()
             self.poll()
             if on_change is not None and self.status.state != seen:
                 seen = self.status.state
