@@ -124,16 +124,22 @@ def _ranks(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, Any]:
+def newest_stats_snapshots(conn: Connection, player_id: str) -> list[tuple[str, int]]:
+    """(gamemode, id of the newest snapshot holding that gamemode's stats) for one player."""
     s, st = schema.snapshots.c, schema.stats.c
-    newest = conn.execute(
+    rows = conn.execute(
         select(st.gamemode, func.max(st.snapshot_id))
         .join(schema.snapshots, s.id == st.snapshot_id)
         .where(s.player_id == player_id, st.scope == SCOPE_OVERALL)
         .group_by(st.gamemode)
     ).all()
+    return sorted((str(mode), int(snapshot_id)) for mode, snapshot_id in rows)
+
+
+def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, Any]:
+    st = schema.stats.c
     out: dict[str, Any] = {}
-    for mode, snapshot_id in sorted(newest):
+    for mode, snapshot_id in newest_stats_snapshots(conn, player_id):
         if only is not None and mode != only:
             continue
         rows = conn.execute(

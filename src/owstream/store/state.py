@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
-from owstream.normalize import SCOPE_OVERALL, ProfileRow, RankRow, StatRow
+from owstream.normalize import ProfileRow, RankRow, StatRow
 from owstream.store import schema
+from owstream.store.queries import newest_stats_snapshots
 
 
 @dataclass(slots=True)
@@ -159,14 +160,8 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
 
 def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
     s, st = schema.snapshots.c, schema.stats.c
-    newest = conn.execute(
-        select(st.gamemode, func.max(st.snapshot_id))
-        .join(schema.snapshots, s.id == st.snapshot_id)
-        .where(s.player_id == player_id, st.scope == SCOPE_OVERALL)
-        .group_by(st.gamemode)
-    ).all()
     baselines: dict[str, Baseline] = {}
-    for gamemode, snapshot_id in newest:
+    for gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
         updated = conn.execute(select(s.last_updated_at).where(s.id == snapshot_id)).scalar_one()
         rows = conn.execute(
             select(schema.stats).where(st.snapshot_id == snapshot_id, st.gamemode == gamemode)
