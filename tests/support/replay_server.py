@@ -14,11 +14,13 @@ import json
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from owstream.overfast.simserver import SimulatorServer
+from owstream.overfast.simulator import SimResponse
 
 OVERFAST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
 RESPONSES = OVERFAST_DIR / "responses"
@@ -95,13 +97,15 @@ class ReplayServer:
         self._served: dict[str, int] = {}
         self.counts: Counter[str] = Counter()
         self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = SimulatorServer(self)  # the simulator's HTTP front, answering with handle()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
+
+    def handle(self, method: str, target: str, body: bytes = b"") -> SimResponse:
+        reply = self.reply_for(target)
+        return SimResponse(reply.status, reply.body, reply.headers)
 
     def script(self, target: str, replies: list[Reply]) -> None:
         """The next requests to ``target`` get these replies in order, then the recorded one again."""
@@ -129,15 +133,11 @@ class ReplayServer:
         return Reply.json(404, {"error": "Route not found"})
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -146,23 +146,3 @@ class ReplayServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-
-def _handler_for(replay: ReplayServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
-
-        def do_GET(self) -> None:
-            reply = replay.reply_for(self.path)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler

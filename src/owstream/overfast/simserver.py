@@ -51,7 +51,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return  # shutting down: drop the slow answer
         try:
             self.send_response(answer.status)
-            headers = {"Content-Type": "application/json"} | answer.headers
+            headers = dict(answer.headers)
+            if not any(name.lower() == "content-type" for name in headers):
+                headers["Content-Type"] = "application/json"
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer.body)))
@@ -65,7 +67,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class SimulatorServer:
-    """Serve a simulator on ``host:port`` (port 0: any free port) from a background thread."""
+    """Serve a simulator (or any object with the simulator's ``handle``) on ``host:port`` (port 0: any
+    free port) from a background thread."""
 
     def __init__(self, simulator: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self.simulator = simulator
