@@ -21,6 +21,8 @@ def configure(level: str = "INFO", *, to_file: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # librdkafka reports every refused connection; one line per state change is plenty.
-    logging.getLogger("owstream.bus.librdkafka").setLevel(max(logging.WARNING, root.level))
+    # librdkafka reports every refused connection and transient broker state. Services (INFO) keep its
+    # warnings in their logs; a command (WARNING) says what went wrong in its own one-line error instead.
+    rdkafka = logging.WARNING if root.level <= logging.INFO else logging.CRITICAL
+    logging.getLogger("owstream.bus.librdkafka").setLevel(rdkafka)
     logging.getLogger("httpx").setLevel(logging.WARNING)
