@@ -166,7 +166,7 @@ def fetch(
 
     tag = BattleTag.parse(battletag)
     settings = get_settings()
-    with err.status(f"{tag}: queued", spinner="dots") as spinner:
+    with err.status(f"{tag}: connecting to Kafka", spinner="dots") as spinner:
         state = fetch_player(settings, tag, force=force, on_change=lambda st: spinner.update(f"{tag}: {st.state}"))
     problem = outcome_error(tag.player_id, state)
     if problem is not None:

@@ -69,6 +69,8 @@ def fetch_player(
                 raise OwstreamError(f"an in-process service failed: {errors[0]}") from errors[0]
 
         tracker = RequestTracker(settings, tag.player_id, force=force, source="cli")
+        if on_change is not None:
+            on_change(tracker.status)  # queued
         try:
             state = tracker.wait(timeout, on_change=on_change, check=services_alive)
         finally:
