@@ -92,7 +92,7 @@ def page(name: str, player: str | None = None, timeout: float = 10) -> AppTest:
     def script(page_name: str) -> None:
         import importlib
 
-        importlib.import_module(f"owstream.dashboard.pages.{page_name}").render()
+        importlib.import_module(f"owstream.dashboard.views.{page_name}").render()
 
     at = AppTest.from_function(script, kwargs={"page_name": name}, default_timeout=timeout)
     if player:
@@ -227,3 +227,16 @@ def test_pipeline_page_degrades_when_kafka_is_unreachable(store: Store) -> None:
     assert not at.exception
     assert "Kafka is unreachable" in at.error[0].value
     assert metrics(at)["Fetch results in the store"] == "5"
+
+
+def test_player_page_without_a_player_offers_the_stored_ones(store: Store) -> None:
+    store.watch_add("JohnV1-1190", T0)
+    at = page("player")
+    assert not at.exception
+    labels = [b.label for b in at.button if b.label != "Fetch"]
+    assert labels[:1] == ["JohnV1-1190 ★"]  # tracked players first
+    assert set(labels) >= {"JohnV1-1190 ★", "KIRIKO-12460", "TeKrop-2217"}
+    next(b for b in at.button if b.label == "KIRIKO-12460").click().run()
+    assert not at.exception
+    assert at.query_params["player"] == "KIRIKO-12460"
+    assert "Games played" in metrics(at)

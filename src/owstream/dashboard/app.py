@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from owstream.dashboard.pages import history, pipeline, player, squad, watchlist
+from owstream.dashboard.views import history, pipeline, player, squad, watchlist
 
 PAGES = [
     st.Page(player.render, title="Player", icon=":material/person:", url_path="player", default=True),

@@ -151,7 +151,8 @@ def rank_lines(ranks: pd.DataFrame) -> AltairChart:
                 "score:Q",
                 title="Rank",
                 scale=alt.Scale(zero=False, padding=10),
-                axis=alt.Axis(tickMinStep=1, labelExpr=_RANK_LABEL),
+                # ticks only at the ranks held: a tick between two ranks (or in the padding) has no name
+                axis=alt.Axis(values=sorted({float(v) for v in ranks["score"].dropna()}), labelExpr=_RANK_LABEL),
             ),
             color=alt.Color("role:N", scale=role_scale(ranks["role"]), title="Role"),
             tooltip=[alt.Tooltip("when_label:N", title="Blizzard updated"), "role:N", "label:N"],

@@ -37,6 +37,24 @@ def render() -> None:
     fetching.show_notice()
     if player_id:
         show_player(player_id)
+    else:
+        stored_players()
+
+
+def stored_players() -> None:
+    """With no player chosen yet: the players already in the store, one click away (tracked first)."""
+    choices = sorted(data.players(), key=lambda c: (not c.tracked, c.player_id.lower()))[:24]
+    if not choices:
+        st.caption("Type a BattleTag (Name#1234) and press Fetch: the request travels through Kafka to OverFast.")
+        return
+    st.caption("Or open a player already in the store (★ tracked):")
+    cols = st.columns(4)
+    for i, choice in enumerate(choices):
+        label = f"{choice.player_id} ★" if choice.tracked else choice.player_id
+        if cols[i % 4].button(label, key=f"open_{choice.player_id}", width="stretch"):
+            st.query_params["player"] = choice.player_id
+            st.session_state.pop(TAG_KEY, None)  # the box then starts from the query parameter
+            st.rerun()
 
 
 def show_player(player_id: str) -> None:
