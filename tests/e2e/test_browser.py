@@ -197,6 +197,14 @@ def _shot(page: Any, name: str, height: int = 900) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": height})
     _ready(page)
+    # st.dataframe draws on a canvas once its grid has loaded: wait for those inside the screenshot
+    grids = page.locator("[data-testid='stDataFrame']")
+    for i in range(grids.count()):
+        box = grids.nth(i).bounding_box()
+        if box is not None and box["y"] < height:
+            grids.nth(i).locator("[data-testid='glide-cell-1-0']").wait_for(state="attached", timeout=TIMEOUT_MS)
+    # and let the browser paint what it has (two animation frames), so no canvas is caught blank
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
 
