@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,27 +182,36 @@ class Consumer:
         self._consumer.close()
 
 
+def _reader(settings: Settings, purpose: str) -> Any:
+    """A consumer outside any group that commits nothing: for reading a range of a topic."""
+    conf = client_config(settings) | {"group.id": f"owstream-{purpose}-{time.time_ns()}", "enable.auto.commit": False}
+    return ck.Consumer(conf)
+
+
+def _watermarks(consumer: Any, settings: Settings, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
+    """(first, end) offset of each partition of ``topic``; BusError if it does not exist."""
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        if meta is None or meta.error is not None:
+            raise BusError(f"topic {topic} does not exist")
+        return {
+            p: consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout) for p in meta.partitions
+        }
+    except ck.KafkaException as exc:
+        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
+
+
 class TailReader:
     """Reads a topic from its current end (no group, nothing committed): for watching events."""
 
     def __init__(self, settings: Settings, topic: str, *, timeout: float = 10.0) -> None:
-        conf = client_config(settings) | {
-            "group.id": f"owstream-tail-{time.time_ns()}",
-            "enable.auto.commit": False,
-        }
-        self._consumer = ck.Consumer(conf)
+        self._consumer = _reader(settings, "tail")
         try:
-            meta = self._consumer.list_topics(topic, timeout=timeout)
-        except ck.KafkaException as exc:
-            raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}") from exc
-        tmeta = meta.topics.get(topic)
-        if tmeta is None or tmeta.error is not None:
-            raise BusError(f"topic {topic} does not exist")
-        parts = []
-        for p in tmeta.partitions:
-            _low, high = self._consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
-            parts.append(ck.TopicPartition(topic, p, high))
-        self._consumer.assign(parts)
+            marks = _watermarks(self._consumer, settings, topic, timeout)
+        except BusError:
+            self._consumer.close()
+            raise
+        self._consumer.assign([ck.TopicPartition(topic, p, high) for p, (_low, high) in marks.items()])
 
     def poll(self, timeout: float = 0.5) -> list[Record]:
         msgs = self._consumer.consume(num_messages=100, timeout=timeout)
@@ -212,29 +221,26 @@ class TailReader:
         self._consumer.close()
 
 
-def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterable[list[Record]]:
-    """Every message of a topic from offset 0 to its end at the time of the call, in batches
-    (used by ``owstream replay``). No group, nothing committed."""
-    conf = client_config(settings) | {
-        "group.id": f"owstream-replay-{time.time_ns()}",
-        "enable.auto.commit": False,
-    }
-    consumer = ck.Consumer(conf)
+def _read_range(
+    settings: Settings,
+    topic: str,
+    first: Callable[[int, int], int],
+    *,
+    timeout: float,
+    deadline: float | None = None,
+) -> Iterator[list[Record]]:
+    """Batches of each partition's messages from ``first(start, end)`` up to its end offset at the time
+    of the call (later messages are left out), until every partition is read or ``deadline`` passes."""
+    consumer = _reader(settings, "range")
     try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise BusError(f"topic {topic} does not exist")
-        ends: dict[int, int] = {}
-        starts = []
-        for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
-            if high > low:
-                ends[p] = high
-                starts.append(ck.TopicPartition(topic, p, low))
-        consumer.assign(starts)
-        while ends:
+        marks = _watermarks(consumer, settings, topic, timeout)
+        ends = {p: high for p, (low, high) in marks.items() if high > low}
+        consumer.assign(
+            [ck.TopicPartition(topic, p, first(low, high)) for p, (low, high) in marks.items() if high > low]
+        )
+        while ends and (deadline is None or time.monotonic() < deadline):
             batch = []
-            for msg in consumer.consume(num_messages=1000, timeout=1.0):
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
                 if msg.error() is not None:
                     continue
                 rec = _record(msg)
@@ -252,37 +258,25 @@ def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterab
         consumer.close()
 
 
+def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterable[list[Record]]:
+    """Every message of a topic from its first offset to its end at the time of the call, in batches
+    (used by ``owstream replay``). No group, nothing committed."""
+    return _read_range(settings, topic, lambda low, _high: low, timeout=timeout)
+
+
 def read_tail(settings: Settings, topic: str, count: int = 20, *, timeout: float = 5.0) -> list[Record]:
-    """The last ``count`` messages of each partition of a topic (for a live view), newest last by time."""
-    conf = client_config(settings) | {"group.id": f"owstream-peek-{time.time_ns()}", "enable.auto.commit": False}
-    consumer = ck.Consumer(conf)
+    """The last ``count`` messages of a topic (for a live view), oldest first by time; [] if it does not exist."""
+    records: list[Record] = []
     try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return []
-        ends: dict[int, int] = {}
-        starts = []
-        for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout)
-            if high > low:
-                ends[p] = high
-                starts.append(ck.TopicPartition(topic, p, max(low, high - count)))
-        if not starts:
-            return []
-        consumer.assign(starts)
-        records: list[Record] = []
-        deadline = time.monotonic() + timeout
-        while ends and time.monotonic() < deadline:
-            for msg in consumer.consume(num_messages=500, timeout=0.5):
-                if msg.error() is not None:
-                    continue
-                rec = _record(msg)
-                records.append(rec)
-                if rec.offset >= ends.get(rec.partition, 0) - 1:
-                    ends.pop(rec.partition, None)
-    except ck.KafkaException as exc:
-        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
-    finally:
-        consumer.close()
+        batches = _read_range(
+            settings, topic, lambda low, high: max(low, high - count), timeout=timeout,
+            deadline=time.monotonic() + timeout,
+        )  # fmt: skip
+        for batch in batches:
+            records.extend(batch)
+    except KafkaUnavailable:
+        raise
+    except BusError:  # the topic does not exist (yet)
+        return []
     records.sort(key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
     return records[-count:]
