@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from owstream.decoding import decode_result
 from owstream.messages import GAMEMODES, FetchResult
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
@@ -93,7 +94,7 @@ def run(n: int, pause_gc: bool = False) -> dict[str, float]:
                 with paused_gc() if pause_gc else contextlib.nullcontext():
                     t0 = time.perf_counter()
                     batch = [
-                        SourcedResult(FetchResult.from_bytes(raw), "owstream.fetch-results", 0, first + k, raw)
+                        SourcedResult(decode_result(raw), "owstream.fetch-results", 0, first + k, raw)
                         for k, raw in enumerate(messages[first : first + BATCH])
                     ]
                     parse_s += time.perf_counter() - t0

@@ -127,29 +127,35 @@ def session_between(
     gamemode: str, previous: Mapping[tuple[str, str], StatRow], current: Mapping[tuple[str, str], StatRow]
 ) -> Session | None:
     """The session of one gamemode between two snapshots' rows; None if nothing was played."""
-    overall_key = (SCOPE_OVERALL, "all")
-    if overall_key not in current:
+    if (SCOPE_OVERALL, "all") not in current:
         return None
+    changed = [row for k, row in current.items() if previous.get(k) != row]
+    vanished = [row for k, row in previous.items() if k not in current]
+    return session_of_changes(gamemode, previous, changed, vanished)
+
+
+def session_of_changes(
+    gamemode: str, previous: Mapping[tuple[str, str], StatRow], changed: Iterable[StatRow], vanished: Iterable[StatRow]
+) -> Session | None:
+    """The session given only what moved: the rows that differ from ``previous`` (rows equal to it add
+    nothing) and the rows of ``previous`` whose block vanished. None if nothing was played."""
     raw: dict[tuple[str, str], tuple[float, ...]] = {}
     is_reset = False
-    matched = 0
-    for k, row in current.items():
+    for row in changed:
+        k = (row.scope, row.key)
         old = previous.get(k)
         if old is None:
             delta = _first_delta(row)
         else:
-            matched += 1
             if old.games_played == row.games_played and old.time_played == row.time_played:
                 continue  # not played since: no part, nothing negative
             delta = _raw_delta(old, row)
         if delta[0] < 0 or delta[3] < 0:
             is_reset = True
         raw[k] = delta
-    if matched < len(previous):  # a role or hero vanished: counters were reset
-        is_reset = is_reset or any(
-            k not in current and (row.games_played or row.time_played) for k, row in previous.items()
-        )
-    overall = _line(raw.get(overall_key, _NO_DELTA))
+    # a role or hero vanished: counters were reset
+    is_reset = is_reset or any(row.games_played or row.time_played for row in vanished)
+    overall = _line(raw.get((SCOPE_OVERALL, "all"), _NO_DELTA))
     if not is_reset and overall.games <= 0:
         return None
     parts = tuple(

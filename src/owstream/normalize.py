@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from msgspec.structs import astuple
+
+from owstream.decoding import StatBlock, StatsBody
 from owstream.errors import ProcessingError
 from owstream.messages import FetchResult
 
@@ -77,6 +80,60 @@ class StatRow(NamedTuple):
     extra: dict[str, Any] | None = None  # fields OverFast added that this version does not know
 
 
+Key = tuple[str, str]  # (scope, key) of a stats row within one gamemode
+
+
+@dataclass(slots=True)
+class ModeStats:
+    """One gamemode's stats in a snapshot, by (scope, key): overall first, then roles, then heroes.
+
+    A body the fast decoder checked keeps its blocks (``blocks``) and builds a row only when asked, so a
+    block equal to the previous snapshot's costs a struct comparison, not a row; otherwise every row is
+    built up front.
+    """
+
+    gamemode: str
+    rows: dict[Key, StatRow]  # every row, or (with blocks) the rows built so far
+    blocks: dict[Key, StatBlock] | None = None
+
+    def row(self, key: Key) -> StatRow:
+        row = self.rows.get(key)
+        if row is None:
+            assert self.blocks is not None, key
+            row = self.rows[key] = _block_row(self.gamemode, *key, self.blocks[key])
+        return row
+
+    def all_rows(self) -> dict[Key, StatRow]:
+        if self.blocks is None:
+            return self.rows
+        return {key: self.row(key) for key in self.blocks}
+
+    def diff(
+        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, StatBlock] | None
+    ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:
+        """Against the previous rows of this gamemode: (every current row, the rows that differ from
+        ``before`` with the overall row always among them, the rows of ``before`` whose block vanished).
+
+        Unchanged rows are ``before``'s own; blocks compare as structs when both sides have them.
+        """
+        rows: dict[Key, StatRow] = {}
+        changed: list[StatRow] = []
+        if self.blocks is not None and blocks_before is not None:
+            for key, block in self.blocks.items():
+                if key[0] != SCOPE_OVERALL and blocks_before.get(key) == block:
+                    rows[key] = before[key]
+                else:
+                    rows[key] = row = self.row(key)
+                    changed.append(row)
+        else:
+            for key, row in self.all_rows().items():
+                rows[key] = row
+                if key[0] == SCOPE_OVERALL or before.get(key) != row:
+                    changed.append(row)
+        vanished = [row for key, row in before.items() if key not in rows]
+        return rows, changed, vanished
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """A normalised ok/private FetchResult."""
@@ -85,7 +142,12 @@ class Snapshot:
     last_updated_at: int | None
     private: bool
     ranks: list[RankRow] = field(default_factory=list)
-    stats: list[StatRow] = field(default_factory=list)
+    modes: dict[str, ModeStats] = field(default_factory=dict)  # gamemodes with an overall block, sorted
+
+    @property
+    def stats(self) -> list[StatRow]:
+        """Every stats row: gamemode by gamemode, overall, roles, heroes."""
+        return [row for mode in self.modes.values() for row in mode.all_rows().values()]
 
 
 def normalize_result(result: FetchResult) -> Snapshot | None:
@@ -96,11 +158,20 @@ def normalize_result(result: FetchResult) -> Snapshot | None:
         raise ProcessingError(f"result {result.result_id}: outcome {result.outcome} without a summary")
     profile, ranks, last_updated_at = normalize_summary(result.player_id, result.summary)
     private = result.outcome == "private"
-    stats: list[StatRow] = []
+    modes: dict[str, ModeStats] = {}
     if not private:
         for gamemode in sorted(result.stats):
-            stats.extend(normalize_stats(gamemode, result.stats[gamemode]))
-    return Snapshot(profile, last_updated_at, private, ranks, stats)
+            mode = mode_stats(gamemode, result.stats[gamemode])
+            if mode.rows or mode.blocks:
+                modes[gamemode] = mode
+    return Snapshot(profile, last_updated_at, private, ranks, modes)
+
+
+def mode_stats(gamemode: str, body: Any) -> ModeStats:
+    """One gamemode's stats; rows are built lazily for a body the fast decoder checked."""
+    if type(body) is StatsBody:
+        return ModeStats(gamemode, {}, _body_blocks(body))
+    return ModeStats(gamemode, {(r.scope, r.key): r for r in normalize_stats(gamemode, body)})
 
 
 def normalize_summary(player_id: str, summary: Mapping[str, Any]) -> tuple[ProfileRow, list[RankRow], int | None]:
@@ -146,7 +217,12 @@ def _ranks(competitive: Any) -> list[RankRow]:
 
 
 def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
-    """Rows of one ``stats/summary?gamemode=...`` body: overall, per role, per hero. ``{}`` gives none."""
+    """Rows of one ``stats/summary?gamemode=...`` body: overall, per role, per hero. ``{}`` gives none.
+
+    ``body`` is raw JSON, or a :class:`StatsBody` that :func:`owstream.decoding.decode_result` checked already.
+    """
+    if type(body) is StatsBody:
+        return list(ModeStats(gamemode, {}, _body_blocks(body)).all_rows().values())
     if body is None:
         return []
     if not isinstance(body, Mapping):
@@ -167,6 +243,23 @@ def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
     if unknown:  # new top-level sections ride along on the overall row
         rows[0] = _with_extra(rows[0], {"body": unknown})
     return rows
+
+
+def _body_blocks(body: StatsBody) -> dict[Key, StatBlock]:
+    if body.general is None:
+        return {}
+    blocks: dict[Key, StatBlock] = {(SCOPE_OVERALL, OVERALL_KEY): body.general}
+    for scope, more in ((SCOPE_ROLE, body.roles), (SCOPE_HERO, body.heroes)):
+        for key in sorted(more):
+            blocks[(scope, key)] = more[key]
+    return blocks
+
+
+def _block_row(gamemode: str, scope: str, key: str, block: StatBlock) -> StatRow:
+    games, won, lost, played, winrate, kda, total, average = astuple(block)
+    values = (games, won, lost, played, winrate, kda, *astuple(total), *astuple(average))
+    row: StatRow = _new_row(StatRow, (gamemode, scope, key, *values, None))
+    return row
 
 
 _INF = float("inf")

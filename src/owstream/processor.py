@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from owstream.bus import Consumer, Producer, Record, TopicNames
 from owstream.config import Settings
 from owstream.deadletter import dead_letter
+from owstream.decoding import decode_result
 from owstream.errors import ProcessingError, StoreError
-from owstream.messages import FetchResult, PlayerEvent
+from owstream.messages import PlayerEvent
 from owstream.store import SourcedResult, Store
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ STORE_RETRIES = 5
 def parse_result(record: Record) -> SourcedResult:
     """A consumed message as a result with its origin; ProcessingError if it is not a FetchResult."""
     try:
-        result = FetchResult.from_bytes(record.value)
+        result = decode_result(record.value)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "message"

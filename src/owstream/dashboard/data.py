@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_, func, select
 from owstream.config import Settings, get_settings
 from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
 from owstream.store import Store, schema
+from owstream.store.queries import current_stats
 
 TTL_SECONDS = 5.0
 DIVISIONS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum", "diamond", "master", "grandmaster", "ultimate")
@@ -27,6 +28,7 @@ HOUR = 3600.0
 
 _STAT_COLUMNS = ("games_played", "games_won", "games_lost", "time_played", "winrate", "kda")
 _AVG_COLUMNS = ("avg_eliminations", "avg_assists", "avg_deaths", "avg_damage", "avg_healing")
+_SHOWN = (*_STAT_COLUMNS, *_AVG_COLUMNS)
 _SESSION_COLUMNS = ("games", "wins", "losses", "time_played", "winrate", "kda")
 
 
@@ -96,18 +98,6 @@ def load_players(engine: Engine) -> list[PlayerChoice]:
         return [PlayerChoice(pid, name, seen, bool(t)) for pid, name, seen, t in conn.execute(query)]
 
 
-def _newest_stats_snapshots(player_ids: Sequence[str], gamemode: str) -> Any:
-    """Subquery: (player_id, snapshot_id) of each player's newest changed snapshot with stats of ``gamemode``."""
-    s, st_ = schema.snapshots.c, schema.stats.c
-    return (
-        select(s.player_id, func.max(s.id).label("snapshot_id"))
-        .join(schema.stats, and_(st_.snapshot_id == s.id, st_.gamemode == gamemode, st_.scope == SCOPE_OVERALL))
-        .where(s.player_id.in_(list(player_ids)), s.changed.is_(True))
-        .group_by(s.player_id)
-        .subquery()
-    )
-
-
 def load_player(engine: Engine, player_id: str, gamemode: str) -> PlayerView | None:
     p, s, st_, r = schema.players.c, schema.snapshots.c, schema.stats.c, schema.ranks.c
     with engine.connect() as conn:
@@ -139,12 +129,9 @@ def load_player(engine: Engine, player_id: str, gamemode: str) -> PlayerView | N
         )
         rows = pd.DataFrame()
         if gamemode in newest:
+            current = current_stats([player_id], gamemode).subquery()
             rows = pd.DataFrame(
-                conn.execute(
-                    select(st_.scope, st_.key, *(st_[c] for c in (*_STAT_COLUMNS, *_AVG_COLUMNS))).where(
-                        st_.snapshot_id == newest[gamemode], st_.gamemode == gamemode
-                    )
-                )
+                conn.execute(select(current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN)))
                 .mappings()
                 .all()
             )
@@ -253,20 +240,17 @@ def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
 def load_squad(engine: Engine, player_ids: Sequence[str], gamemode: str, window_hours: float | None) -> SquadView:
     """Latest stats of each player, their hero pools, and their sessions in the ``window_hours`` before the
     squad's newest session (None: every session)."""
-    st_, se, p = schema.stats.c, schema.sessions.c, schema.players.c
+    se, p = schema.sessions.c, schema.players.c
     empty = SquadView(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None)
     if not player_ids:
         return empty
-    newest = _newest_stats_snapshots(player_ids, gamemode)
+    current = current_stats(player_ids, gamemode).subquery()
     with engine.connect() as conn:
         rows = pd.DataFrame(
             conn.execute(
-                select(
-                    newest.c.player_id, p.name, st_.scope, st_.key, *(st_[c] for c in (*_STAT_COLUMNS, *_AVG_COLUMNS))
-                )
-                .join(schema.stats, and_(st_.snapshot_id == newest.c.snapshot_id, st_.gamemode == gamemode))
-                .join(schema.players, p.player_id == newest.c.player_id)
-                .where(st_.scope.in_([SCOPE_OVERALL, SCOPE_HERO]))
+                select(current.c.player_id, p.name, current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
+                .join(schema.players, p.player_id == current.c.player_id)
+                .where(current.c.scope.in_([SCOPE_OVERALL, SCOPE_HERO]))
             )
             .mappings()
             .all()

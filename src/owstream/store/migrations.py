@@ -31,9 +31,22 @@ def _activity_indexes(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _stats_changes_only(conn: Connection) -> None:
+    """Stats rows only for blocks that changed, plus a ``removed`` row for a block that vanished.
+
+    Rows written before stay valid (a row equal to the previous one is only redundant); a block that
+    vanished before this migration is not marked. ``owstream replay`` rebuilds the compact form.
+    """
+    if schema.stats_removed.name in {c["name"] for c in inspect(conn).get_columns(schema.stats.name)}:
+        return  # a new store: 0001 created the current table
+    kind = schema.stats_removed.type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} ADD COLUMN removed {kind} NOT NULL DEFAULT FALSE")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
+    ("0003_stats_changes_only", _stats_changes_only),
 ]
 
 

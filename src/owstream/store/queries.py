@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Select, Table, and_, func, select
 
 from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
 from owstream.store import schema
@@ -136,25 +136,48 @@ def newest_stats_snapshots(conn: Connection, player_id: str) -> list[tuple[str, 
     return sorted((str(mode), int(snapshot_id)) for mode, snapshot_id in rows)
 
 
+def current_stats(player_ids: Sequence[str], gamemode: str | None = None) -> Select[Any]:
+    """Each player's current stats: per (gamemode, scope, key) the newest ``stats`` row, removed blocks left out.
+
+    Columns: ``player_id`` then every ``stats`` column. Stats rows are written only when a block changed
+    (see :data:`owstream.store.schema.stats`), so "current" is the newest row of each block, not the rows
+    of the newest snapshot.
+    """
+    s, st = schema.snapshots.c, schema.stats.c
+    newest = (
+        select(s.player_id, st.gamemode, st.scope, st.key, func.max(st.snapshot_id).label("snapshot_id"))
+        .join(schema.snapshots, s.id == st.snapshot_id)
+        .where(s.player_id.in_(list(player_ids)))
+        .group_by(s.player_id, st.gamemode, st.scope, st.key)
+    )
+    if gamemode is not None:
+        newest = newest.where(st.gamemode == gamemode)
+    n = newest.subquery()
+    same_block = and_(st.snapshot_id == n.c.snapshot_id, st.gamemode == n.c.gamemode, st.scope == n.c.scope)
+    return (
+        select(n.c.player_id, *(c for c in schema.stats.c if c.name != "removed"))
+        .join(schema.stats, and_(same_block, st.key == n.c.key))
+        .where(st.removed.is_(False))
+    )
+
+
 def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, Any]:
     st = schema.stats.c
     out: dict[str, Any] = {}
-    for mode, snapshot_id in newest_stats_snapshots(conn, player_id):
-        if only is not None and mode != only:
-            continue
-        rows = conn.execute(
-            select(schema.stats).where(st.snapshot_id == snapshot_id, st.gamemode == mode).order_by(st.key)
-        ).mappings()
-        block: dict[str, Any] = {"overall": None, "roles": {}, "heroes": {}}
-        for row in rows:
-            if row["scope"] == SCOPE_OVERALL:
-                block["overall"] = stat_block(row)
-            elif row["scope"] == SCOPE_ROLE:
-                block["roles"][row["key"]] = stat_block(row)
-            elif row["scope"] == SCOPE_HERO:
-                block["heroes"][row["key"]] = stat_block(row)
+    rows = conn.execute(current_stats([player_id], only).order_by(st.gamemode, st.key)).mappings()
+    for row in rows:
+        mode = row["gamemode"]
+        if mode not in out:
+            out[mode] = {"overall": None, "roles": {}, "heroes": {}}
+        block = out[mode]
+        if row["scope"] == SCOPE_OVERALL:
+            block["overall"] = stat_block(row)
+        elif row["scope"] == SCOPE_ROLE:
+            block["roles"][row["key"]] = stat_block(row)
+        elif row["scope"] == SCOPE_HERO:
+            block["heroes"][row["key"]] = stat_block(row)
+    for mode, block in out.items():
         block["latest_session"] = latest_session(conn, player_id, mode)
-        out[mode] = block
     return out
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
+from owstream.decoding import StatBlock
 from owstream.normalize import ProfileRow, RankRow, StatRow
 from owstream.store import schema
-from owstream.store.queries import newest_stats_snapshots
+from owstream.store.queries import current_stats, newest_stats_snapshots
 
 
 @dataclass(slots=True)
@@ -31,11 +32,12 @@ class SnapRef:
 
 @dataclass(slots=True)
 class Baseline:
-    """The latest changed snapshot that held stats of one gamemode."""
+    """One gamemode's baseline: the latest changed snapshot that held its stats, and the current rows."""
 
     ref: SnapRef
     last_updated_at: int | None
     rows: dict[tuple[str, str], StatRow]
+    blocks: dict[tuple[str, str], StatBlock] | None = None  # what the rows were built from, if still known
 
 
 @dataclass(slots=True)
@@ -159,15 +161,15 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
 
 
 def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
-    s, st = schema.snapshots.c, schema.stats.c
+    """Per gamemode: the newest changed snapshot with stats, and the player's current rows of that gamemode."""
+    s = schema.snapshots.c
+    current: dict[str, dict[tuple[str, str], StatRow]] = {}
+    for x in conn.execute(current_stats([player_id])).mappings():
+        current.setdefault(x["gamemode"], {})[(x["scope"], x["key"])] = stat_row_from_db(x)
     baselines: dict[str, Baseline] = {}
     for gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
         updated = conn.execute(select(s.last_updated_at).where(s.id == snapshot_id)).scalar_one()
-        rows = conn.execute(
-            select(schema.stats).where(st.snapshot_id == snapshot_id, st.gamemode == gamemode)
-        ).mappings()
-        stat_rows = {(x["scope"], x["key"]): stat_row_from_db(x) for x in rows}
-        baselines[gamemode] = Baseline(SnapRef(snapshot_id), updated, stat_rows)
+        baselines[gamemode] = Baseline(SnapRef(snapshot_id), updated, current.get(gamemode, {}))
     return baselines
 
 

@@ -14,14 +14,13 @@ import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any
 
 import zstandard
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from owstream.deltas import Line, RankChange, Session, rank_changes, session_between
+from owstream.deltas import Line, RankChange, Session, rank_changes, session_of_changes
 from owstream.errors import ProcessingError
 from owstream.messages import EventType, FetchResult, PlayerEvent
 from owstream.normalize import RankRow, Snapshot, StatRow, normalize_result
@@ -66,7 +65,7 @@ class _Plan:
     """Rows to write, as tuples in table column order; ``SnapRef`` stands for a snapshot id not known yet."""
 
     snapshots: list[tuple[SnapRef, tuple[Any, ...]]] = field(default_factory=list)
-    stats: list[tuple[SnapRef, list[StatRow]]] = field(default_factory=list)
+    stats: list[tuple[SnapRef, list[StatRow], list[StatRow]]] = field(default_factory=list)  # rows, removed
     ranks: list[tuple[SnapRef, RankRow]] = field(default_factory=list)
     rank_changes: list[tuple[SnapRef, tuple[Any, ...]]] = field(default_factory=list)
     sessions: list[tuple[SnapRef, SnapRef, tuple[Any, ...], Session]] = field(default_factory=list)
@@ -204,29 +203,26 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
 def _plan_changed(
     plan: _Plan, ref: SnapRef, snap: Snapshot, state: PlayerState, events: _Events, *, fetched_at: float
 ) -> None:
-    plan.stats.append((ref, snap.stats))
     plan.ranks.extend((ref, r) for r in snap.ranks)
     if state.has_changed:
         for change in rank_changes(state.ranks, snap.ranks):
             plan.rank_changes.append((ref, _rank_change_row(state.player_id, change, fetched_at)))
             events.add("rank_change", _rank_change_data(change))
-    # normalize_result gives each gamemode's rows together
-    for gamemode, group in groupby(snap.stats, _GAMEMODE):
-        mode_rows = list(group)
-        rows = dict(zip(map(_SCOPE_KEY, mode_rows), mode_rows, strict=True))
+    for gamemode, mode in snap.modes.items():
         base = state.baselines.get(gamemode)
-        if base is not None:
-            session = session_between(gamemode, base.rows, rows)
+        if base is None:
+            rows = mode.all_rows()
+            plan.stats.append((ref, list(rows.values()), []))
+        else:
+            rows, changed, vanished = mode.diff(base.rows, base.blocks)
+            plan.stats.append((ref, changed, vanished))
+            session = session_of_changes(gamemode, base.rows, changed, vanished)
             if session is not None:
                 times = (base.last_updated_at, snap.last_updated_at)
                 plan.sessions.append((ref, base.ref, (state.player_id, *times, fetched_at), session))
                 events.add("session", {**session.summary(), "started_at": times[0], "ended_at": times[1]})
-        state.baselines[gamemode] = Baseline(ref, snap.last_updated_at, rows)
+        state.baselines[gamemode] = Baseline(ref, snap.last_updated_at, rows, mode.blocks)
     state.has_changed, state.last_updated_at, state.ranks = True, snap.last_updated_at, list(snap.ranks)
-
-
-_GAMEMODE = operator.itemgetter(0)
-_SCOPE_KEY = operator.itemgetter(1, 2)
 
 
 def _rank_change_row(player_id: str, change: RankChange, fetched_at: float) -> tuple[Any, ...]:
@@ -308,7 +304,7 @@ assert _columns(schema.fetch_outcomes)[:4] == ["request_id", "result_id", "playe
 assert _columns(schema.fetch_outcomes)[4:] == ["error", "retry_after", "status", "at"]
 assert _columns(schema.snapshots)[:4] == ["id", "player_id", "result_id", "fetched_at"]
 assert _columns(schema.snapshots)[4:] == ["last_updated_at", "changed", "outcome", *_SOURCE]
-assert _columns(schema.stats) == ["snapshot_id", *StatRow._fields]
+assert _columns(schema.stats) == ["snapshot_id", *StatRow._fields, "removed"]
 assert _columns(schema.ranks) == ["snapshot_id", *(f.name for f in dataclasses.fields(RankRow))]
 assert _columns(schema.rank_changes)[:5] == ["snapshot_id", "platform", "role", "player_id", "season"]
 assert _columns(schema.rank_changes)[5:] == ["from_division", "from_tier", "to_division", "to_tier", "fetched_at"]
@@ -317,17 +313,23 @@ assert _columns(schema.sessions)[4:] == ["started_at", "ended_at", "fetched_at",
 assert _columns(schema.session_parts) == ["to_snapshot_id", "gamemode", "scope", "key", *_LINE_NAMES]
 
 
-def _stat_rows(stats: list[tuple[SnapRef, list[StatRow]]]) -> list[tuple[Any, ...]]:
+def _stat_rows(stats: list[tuple[SnapRef, list[StatRow], list[StatRow]]]) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
-    for ref, rows in stats:
+    for ref, rows, removed in stats:
         snapshot_id = ref.get()
-        out.extend((snapshot_id, *row) if row.extra is None else _stat_values(snapshot_id, row) for row in rows)
+        out.extend((snapshot_id, *row, False) if row.extra is None else _stat_values(snapshot_id, row) for row in rows)
+        out.extend((snapshot_id, row.gamemode, row.scope, row.key, *_REMOVED_VALUES) for row in removed)
     return out
+
+
+# a removed block, after its gamemode, scope and key: no games, no numbers (winrate to avg_healing), no extras
+_REMOVED_VALUES = (0, 0, 0, 0, *(None,) * 12, None, True)
+assert len(_REMOVED_VALUES) == len(schema.stats.columns) - 4
 
 
 def _stat_values(snapshot_id: int, row: StatRow) -> tuple[Any, ...]:
     extra = json.dumps(row.extra, sort_keys=True) if row.extra else None
-    return (snapshot_id, *row[:-1], extra)
+    return (snapshot_id, *row[:-1], extra, False)
 
 
 _BULK_SQL: dict[tuple[str, str], tuple[str, bool]] = {}
