@@ -2,13 +2,14 @@
 
 The processor reads thousands of ~13 KB results per second. pydantic-core builds every stats block as a
 dict (~700 µs per message on the reference machine, more than the whole budget of a snapshot); msgspec
-decodes the common, well-formed shape straight into typed structs (~55 µs), already checked: counts are
-non-negative ints (not bools, not floats), numbers are non-negative and finite, no field is unknown.
+decodes the common, well-formed shape into typed structs, the stats blocks left as JSON text until one is
+needed (:class:`StatsBody`), then checked by :func:`decode_block`: counts are non-negative ints (not bools,
+not floats), numbers are non-negative and finite, no field is unknown.
 
-Any message the strict shape does not accept (a field OverFast added, a null block, a negative number, a
-missing ``result_id``, not JSON at all) goes through :meth:`FetchResult.from_bytes` and the field-by-field
-normalisation instead, which keeps unknown fields and names exact problems. Both paths give the same rows
-(tests check it), so the fast path is only a cache of the slow one's answer for ordinary messages.
+A message the strict shape does not accept (an unknown section, a missing ``result_id``, not JSON at all)
+goes through :meth:`FetchResult.from_bytes`, and a block :func:`decode_block` does not accept (a field
+OverFast added, a negative number) through the field-by-field normalisation, which keeps unknown fields and
+names exact problems. Both paths give the same rows (tests check it): the fast one is only a shortcut.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import sys
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
-from msgspec import Meta, Struct, field
+from msgspec import Meta, Raw, Struct, field
 
-from owstream.messages import FetchResult
+from owstream.messages import FetchResult, uncompressed
 
 _Count = Annotated[int, Meta(ge=0, le=2**63 - 1)]  # what SQL's BIGINT holds
 _Number = _Count | Annotated[float, Meta(ge=0.0, le=sys.float_info.max)]  # ints stay ints, as OverFast sent them
+
+
+NULL = Raw(b"null")
 
 
 class Totals(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -49,11 +53,16 @@ class StatBlock(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
 
 
 class StatsBody(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    """A whole ``/players/{id}/stats/summary?gamemode=...`` body (``{}`` for a gamemode never played)."""
+    """A whole ``/players/{id}/stats/summary?gamemode=...`` body (``{}`` for a gamemode never played).
 
-    general: StatBlock | None = None
-    roles: dict[str, StatBlock] = field(default_factory=dict)
-    heroes: dict[str, StatBlock] = field(default_factory=dict)
+    Blocks stay as their JSON text (``msgspec.Raw``) until a row is needed: a block whose text equals the
+    previous snapshot's is not decoded again (most of them: a session touches a few heroes). Use
+    :func:`decode_block` on the others.
+    """
+
+    general: Raw = NULL
+    roles: dict[str, Raw] = field(default_factory=dict)
+    heroes: dict[str, Raw] = field(default_factory=dict)
 
 
 class _Result(Struct, frozen=True):
@@ -73,19 +82,31 @@ class _Result(Struct, frozen=True):
 
 
 _DECODER = msgspec.json.Decoder(_Result)
+_BLOCK_DECODER = msgspec.json.Decoder(StatBlock)
+
+
+def decode_block(raw: Raw) -> StatBlock | None:
+    """A block of a :class:`StatsBody` as a checked struct; None if it does not fit the strict shape
+    (``json.loads`` it and take the slow path, which keeps unknown fields or names the problem)."""
+    try:
+        return _BLOCK_DECODER.decode(raw)
+    except msgspec.MsgspecError:
+        return None
+
+
 _FIELDS = _Result.__struct_fields__
 
 
 def decode_result(raw: bytes) -> FetchResult:
-    """The FetchResult in a message; pydantic's ValidationError if it is not one.
+    """The FetchResult in a message (JSON or zstd-compressed JSON); pydantic's ValidationError if it is not one.
 
     A result decoded by the fast path holds :class:`StatsBody` structs as ``stats`` values instead of raw
     JSON objects; :func:`owstream.normalize.normalize_stats` takes either. Keep ``raw`` alongside such a
     result (``SourcedResult.raw``) rather than serialising it again.
     """
     try:
-        wire = _DECODER.decode(raw)
-    except msgspec.MsgspecError:
+        wire = _DECODER.decode(uncompressed(raw))
+    except (msgspec.MsgspecError, ValueError):
         return cast(FetchResult, FetchResult.from_bytes(raw))
     values = {name: getattr(wire, name) for name in _FIELDS}
     return FetchResult.model_construct(**values)  # checked by msgspec against the same field types

@@ -7,15 +7,17 @@ A body that cannot be normalised raises :class:`~owstream.errors.ProcessingError
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from msgspec import Raw
 from msgspec.structs import astuple
 
-from owstream.decoding import StatBlock, StatsBody
+from owstream.decoding import NULL, StatBlock, StatsBody, decode_block
 from owstream.errors import ProcessingError
 from owstream.messages import FetchResult
 
@@ -81,26 +83,27 @@ class StatRow(NamedTuple):
 
 
 Key = tuple[str, str]  # (scope, key) of a stats row within one gamemode
+OVERALL: Key = (SCOPE_OVERALL, OVERALL_KEY)
 
 
 @dataclass(slots=True)
 class ModeStats:
     """One gamemode's stats in a snapshot, by (scope, key): overall first, then roles, then heroes.
 
-    A body the fast decoder checked keeps its blocks (``blocks``) and builds a row only when asked, so a
-    block equal to the previous snapshot's costs a struct comparison, not a row; otherwise every row is
-    built up front.
+    A body from the fast decoder keeps each block's JSON text (``blocks``) and builds a row only when
+    asked, so a block whose text equals the previous snapshot's costs a bytes comparison, not a decode;
+    otherwise every row is built up front.
     """
 
     gamemode: str
     rows: dict[Key, StatRow]  # every row, or (with blocks) the rows built so far
-    blocks: dict[Key, StatBlock] | None = None
+    blocks: dict[Key, Raw] | None = None
 
     def row(self, key: Key) -> StatRow:
         row = self.rows.get(key)
         if row is None:
             assert self.blocks is not None, key
-            row = self.rows[key] = _block_row(self.gamemode, *key, self.blocks[key])
+            row = self.rows[key] = _raw_row(self.gamemode, *key, self.blocks[key])
         return row
 
     def all_rows(self) -> dict[Key, StatRow]:
@@ -109,27 +112,29 @@ class ModeStats:
         return {key: self.row(key) for key in self.blocks}
 
     def diff(
-        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, StatBlock] | None
+        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, Raw] | None
     ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:
         """Against the previous rows of this gamemode: (every current row, the rows that differ from
         ``before`` with the overall row always among them, the rows of ``before`` whose block vanished).
 
-        Unchanged rows are ``before``'s own; blocks compare as structs when both sides have them.
+        A block whose JSON text equals the previous one keeps ``before``'s row without being decoded; the
+        others are compared as rows, so the answer never depends on the text (only a shortcut).
         """
-        rows: dict[Key, StatRow] = {}
-        changed: list[StatRow] = []
         if self.blocks is not None and blocks_before is not None:
-            for key, block in self.blocks.items():
-                if key[0] != SCOPE_OVERALL and blocks_before.get(key) == block:
-                    rows[key] = before[key]
-                else:
-                    rows[key] = row = self.row(key)
+            blocks = self.blocks
+            rows = dict(before)  # the baseline's rows were built from blocks_before: same keys
+            keys = [k for k, raw in blocks.items() if k == OVERALL or blocks_before.get(k) != raw]
+            changed = []
+            for key in keys:
+                rows[key] = row = self.row(key)
+                if key == OVERALL or before.get(key) != row:
                     changed.append(row)
+            if len(rows) == len(blocks):  # rows holds every block's key: no other key, nothing vanished
+                return rows, changed, []
+            rows = {k: rows[k] for k in blocks}
         else:
-            for key, row in self.all_rows().items():
-                rows[key] = row
-                if key[0] == SCOPE_OVERALL or before.get(key) != row:
-                    changed.append(row)
+            rows = self.all_rows()
+            changed = [row for key, row in rows.items() if key == OVERALL or before.get(key) != row]
         vanished = [row for key, row in before.items() if key not in rows]
         return rows, changed, vanished
 
@@ -245,14 +250,23 @@ def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
     return rows
 
 
-def _body_blocks(body: StatsBody) -> dict[Key, StatBlock]:
-    if body.general is None:
+def _body_blocks(body: StatsBody) -> dict[Key, Raw]:
+    """The blocks of a fast-decoded body, by key; null blocks are left out, as :func:`normalize_stats` does."""
+    if body.general == NULL:
         return {}
-    blocks: dict[Key, StatBlock] = {(SCOPE_OVERALL, OVERALL_KEY): body.general}
+    blocks: dict[Key, Raw] = {OVERALL: body.general}
     for scope, more in ((SCOPE_ROLE, body.roles), (SCOPE_HERO, body.heroes)):
         for key in sorted(more):
-            blocks[(scope, key)] = more[key]
+            if (raw := more[key]) != NULL:
+                blocks[(scope, key)] = raw
     return blocks
+
+
+def _raw_row(gamemode: str, scope: str, key: str, raw: Raw) -> StatRow:
+    block = decode_block(raw)
+    if block is None:  # not the strict shape: the slow path keeps unknown fields or names the problem
+        return _stat_row(gamemode, scope, key, json.loads(bytes(raw)))
+    return _block_row(gamemode, scope, key, block)
 
 
 def _block_row(gamemode: str, scope: str, key: str, block: StatBlock) -> StatRow:

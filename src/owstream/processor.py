@@ -36,6 +36,8 @@ def parse_result(record: Record) -> SourcedResult:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "message"
         raise ProcessingError(f"not a FetchResult ({where}: {first['msg']})") from exc
+    except ValueError as exc:  # a zstd frame that does not decompress
+        raise ProcessingError(f"not a FetchResult ({exc})") from exc
     return SourcedResult(result, record.topic, record.partition, record.offset, raw=record.value)
 
 

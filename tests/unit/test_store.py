@@ -18,7 +18,7 @@ import zstandard
 from sqlalchemy import create_engine, func, select
 
 from owstream.errors import ProcessingError
-from owstream.messages import FetchResult, PlayerEvent
+from owstream.messages import ZSTD_MAGIC, FetchResult, PlayerEvent
 from owstream.store import SourcedResult, Store
 from owstream.store.migrations import MIGRATIONS
 
@@ -563,18 +563,29 @@ def test_two_writers_taking_turns_on_one_player(tmp_path: Path) -> None:
 def test_raw_results_keep_the_whole_fetch_result(store: Store) -> None:
     first = ok_result("JohnV1-1190", "raw1", 1.0)
     second = ok_result("KIRIKO-12460", "raw2", 2.0)
-    kafka_value = second.to_bytes()
-    store.apply_results([SourcedResult(first, "topic-a", 3, 41), SourcedResult(second, "topic-a", 4, 7, kafka_value)])
+    third = ok_result("TeKrop-2217", "raw3", 3.0)
+    kafka_value = second.to_bytes()  # how results travel: zstd-compressed JSON
+    plain_value = third.model_dump_json().encode()  # how they travelled before
+    store.apply_results(
+        [
+            SourcedResult(first, "topic-a", 3, 41),
+            SourcedResult(second, "topic-a", 4, 7, kafka_value),
+            SourcedResult(third, "topic-a", 5, 9, plain_value),
+        ]
+    )
     raw = store.tables["raw_results"]
     with store.engine.connect() as conn:
         rows = conn.execute(select(raw).order_by(raw.c.result_id)).mappings().all()
     assert [(r["source_topic"], r["source_partition"], r["source_offset"]) for r in rows] == [
         ("topic-a", 3, 41),
         ("topic-a", 4, 7),
+        ("topic-a", 5, 9),
     ]
+    assert kafka_value.startswith(ZSTD_MAGIC)
+    assert rows[1]["payload"] == kafka_value  # stored as it came, not compressed twice
     payloads = [zstandard.ZstdDecompressor().decompress(r["payload"]) for r in rows]
-    assert FetchResult.from_bytes(payloads[0]) == first
-    assert payloads[1] == kafka_value
+    assert [FetchResult.from_bytes(p) for p in payloads] == [first, second, third]
+    assert payloads[2] == plain_value
 
 
 def test_sessions_of_several_players_in_a_time_window(store: Store) -> None:

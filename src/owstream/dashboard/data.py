@@ -131,9 +131,7 @@ def load_player(engine: Engine, player_id: str, gamemode: str) -> PlayerView | N
         if gamemode in newest:
             current = current_stats([player_id], gamemode).subquery()
             rows = pd.DataFrame(
-                conn.execute(select(current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN)))
-                .mappings()
-                .all()
+                conn.execute(select(current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))).mappings().all()
             )
     overall = None
     roles = heroes = pd.DataFrame(columns=["key", *_STAT_COLUMNS, *_AVG_COLUMNS])

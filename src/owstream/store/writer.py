@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from owstream.deltas import Line, RankChange, Session, rank_changes, session_of_changes
 from owstream.errors import ProcessingError
-from owstream.messages import EventType, FetchResult, PlayerEvent
+from owstream.messages import ZSTD_MAGIC, EventType, FetchResult, PlayerEvent
 from owstream.normalize import RankRow, Snapshot, StatRow, normalize_result
 from owstream.store import schema
 from owstream.store.state import Baseline, PlayerState, SnapRef, StateCache
@@ -103,7 +103,9 @@ class BatchWriter:
         result = item.result
         state = self.cache.get(conn, result.player_id)
         events = _Events(result)
-        payload = self._zstd.compress(item.raw if item.raw is not None else result.to_bytes())
+        payload = item.raw if item.raw is not None else result.to_bytes()
+        if not payload.startswith(ZSTD_MAGIC):  # results arrive compressed (FetchResult.to_bytes); older ones not
+            payload = self._zstd.compress(payload)
         source = (item.topic, item.partition, item.offset)
         plan.raw.append((result.result_id, result.player_id, result.fetched_at, payload, *source))
         if snap is not None:
