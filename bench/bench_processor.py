@@ -27,8 +27,8 @@ from owstream.store import Store
 JAR_CACHE = Path.home() / ".cache" / "owstream-test"
 
 
-def run(n: int = 20_000) -> dict[str, Any]:
-    messages = build_messages(n)
+def run(n: int = 20_000, changed: float = 1.0) -> dict[str, Any]:
+    messages = build_messages(n, changed=changed)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         ensure_jars(JAR_CACHE)
@@ -41,7 +41,7 @@ def run(n: int = 20_000) -> dict[str, Any]:
         broker = LocalBroker(settings)
         broker.start()
         try:
-            return _measure(settings, messages)
+            return {"changed_share": changed, **_measure(settings, messages)}
         finally:
             broker.stop()
 
@@ -85,9 +85,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 snapshots instead of 20,000")
     parser.add_argument("-n", type=int, default=None)
+    parser.add_argument("--changed", type=float, default=1.0, help="share of snapshots with a new session (1.0)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    figures = run(args.n or (2_000 if args.quick else 20_000))
+    figures = run(args.n or (2_000 if args.quick else 20_000), changed=args.changed)
     print(json.dumps(figures))
     rate, per_cpu = figures["snapshots_per_s"], figures["snapshots_per_cpu_s"]
     print(f"processor through Kafka: {rate} snapshots/s ({per_cpu} per CPU s)")

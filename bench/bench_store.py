@@ -1,23 +1,31 @@
-"""Store throughput: parse FetchResult bytes + Store.apply_results in batches of 500 into a SQLite file.
+"""Store throughput: decode FetchResult messages + ``Store.apply_results`` in batches of 500 into a SQLite file,
+as the processor does (the garbage collector paused over each batch), without Kafka.
 
 Snapshots are built from the recorded OverFast responses of TeKrop-2217, KIRIKO-12460 and JohnV1-1190, spread
-over many player ids, each with ``last_updated_at`` bumped and games added to a few heroes, so every snapshot
-is "changed" and yields a session. Run: ``.venv/bin/python bench/bench_store.py [--quick] [-n N] [--pause-gc]``.
+over 300 player ids and serialised as the fetcher sends them (zstd-compressed JSON). ``--changed F``: the
+share of snapshots whose ``last_updated_at`` moved, each with games added to two heroes of both gamemodes (a
+session per gamemode); the others repeat the player's previous answer, as OverFast does for a player who did
+not play. 1.0, every snapshot a new session in both gamemodes, is the worst case.
+
+The figure is compared with issue 4's yardstick, measured on the spot: a plain loop of ``json.loads`` +
+normalise + SQLite inserts of every stats row, one transaction per batch (about 3,500/s on this machine
+when the issue was written). Run: ``.venv/bin/python bench/bench_store.py [--quick] [-n N] [--changed F]``.
 On a shared machine compare ``snapshots_per_cpu_s`` (CPU time) rather than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from owstream.decoding import decode_result
-from owstream.messages import GAMEMODES, FetchResult
+from owstream.messages import GAMEMODES, FetchResult, uncompressed
+from owstream.normalize import normalize_stats
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
 
@@ -45,10 +53,11 @@ def _advance(block: dict[str, Any], games: int, won: int) -> None:
 
 
 def _snapshot(base: str, step: int) -> tuple[dict[str, Any], Any]:
+    """The player's answer after ``step`` sessions (step 0: as recorded)."""
     summary, stats = json.loads(base)  # a fresh copy, much cheaper than copy.deepcopy
     summary["last_updated_at"] = (summary["last_updated_at"] or 1_700_000_000) + 3600 * step
     for body in stats.values():
-        if not body:
+        if not body or not step:
             continue
         heroes = sorted(body["heroes"])[:2]
         for hero in heroes:
@@ -57,13 +66,15 @@ def _snapshot(base: str, step: int) -> tuple[dict[str, Any], Any]:
     return summary, stats
 
 
-def build_messages(n: int, players: int = 300) -> list[bytes]:
-    """n serialised FetchResults, players interleaved, each player's snapshots in order."""
+def build_messages(n: int, players: int = 300, changed: float = 1.0) -> list[bytes]:
+    """n serialised FetchResults, players interleaved, each player's snapshots in order; a share ``changed``
+    of them (after each player's first) moved on by a session."""
+    every = max(1, round(1 / changed)) if changed > 0 else n + 1
     bases = [json.dumps(_load(p)) for p in PLAYERS]
     out = []
     for i in range(n):
-        player, step = i % players, i // players + 1
-        summary, stats = _snapshot(bases[player % len(bases)], step)
+        player, k = i % players, i // players
+        summary, stats = _snapshot(bases[player % len(bases)], (k + every - 1) // every)
         result = FetchResult.model_construct(  # the recorded bodies are valid: skip re-validating them
             result_id=f"bench-{i}",
             request_ids=[f"req-{i}"],
@@ -77,66 +88,90 @@ def build_messages(n: int, players: int = 300) -> list[bytes]:
     return out
 
 
-def run(n: int, pause_gc: bool = False) -> dict[str, float]:
-    """Apply n snapshots; return figures (snapshots/s over parse + apply, mean message size).
-
-    ``pause_gc``: pause the cyclic garbage collector over parse + apply of each batch, not only during
-    apply_results (which pauses it itself): what a processor gains by doing the same around its batches.
-    """
-    messages = build_messages(n)
+def run(n: int, changed: float = 1.0) -> dict[str, Any]:
+    """Apply n snapshots; return figures (snapshots/s over decode + apply, and the yardstick's)."""
+    messages = build_messages(n, changed=changed)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{tmp}/bench.db")
         try:
             events = 0
-            parse_s = 0.0
             start, cpu_start = time.perf_counter(), time.process_time()
             for first in range(0, n, BATCH):
-                with paused_gc() if pause_gc else contextlib.nullcontext():
-                    t0 = time.perf_counter()
+                with paused_gc():  # as the processor does around each batch
                     batch = [
                         SourcedResult(decode_result(raw), "owstream.fetch-results", 0, first + k, raw)
                         for k, raw in enumerate(messages[first : first + BATCH])
                     ]
-                    parse_s += time.perf_counter() - t0
                     events += len(store.apply_results(batch))
             elapsed = time.perf_counter() - start
             cpu = time.process_time() - cpu_start
-            sessions = len(store.table_dump()["sessions"]) if n <= 5000 else -1
+            with store.engine.connect() as conn:
+                counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in ("stats", "sessions")}
         finally:
             store.close()
-    calibration = time.perf_counter()
-    for raw in messages[:500]:
-        json.loads(raw)
-    json_us = (time.perf_counter() - calibration) / min(n, 500) * 1e6
+        yardstick = reference_loop(messages[: min(n, 5_000)], Path(tmp) / "plain.db")
+    json_us = _json_loads_us(messages[:500])
     return {
         "snapshots": n,
-        # how fast this machine is: plain json.loads of one message (about 60-80 us on a current desktop)
-        "json_loads_us_per_message": round(json_us, 1),
+        "changed_share": changed,
+        "mean_message_bytes": round(sum(map(len, messages)) / n),
         "seconds": round(elapsed, 3),
         "snapshots_per_s": round(n / elapsed, 1),
         # CPU time of this process: less sensitive to other work on a shared machine than wall time
-        "cpu_seconds": round(cpu, 3),
         "snapshots_per_cpu_s": round(n / cpu, 1),
-        "parse_seconds": round(parse_s, 3),
-        "mean_message_bytes": round(sum(map(len, messages)) / n),
         "events": events,
-        "sessions": sessions,
+        "stats_rows_per_snapshot": round((counts["stats"] or 0) / n, 1),
+        "sessions": counts["sessions"],
+        # how fast the machine was just now: issue 4's plain loop, and one json.loads of a message
+        "plain_loop_per_s": round(yardstick, 1),
+        "json_loads_us_per_message": round(json_us, 1),
     }
 
 
+def reference_loop(messages: list[bytes], path: Path) -> float:
+    """Issue 4's yardstick, snapshots/s: json.loads + normalise every stats row + insert them all into SQLite
+    (WAL, one transaction per batch of 500); no sessions, no dedup, no audit, no events."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"CREATE TABLE stats (snapshot INTEGER, {', '.join(f'c{i}' for i in range(20))})")
+    sql = f"INSERT INTO stats VALUES ({', '.join('?' * 21)})"
+    start = time.perf_counter()
+    for first in range(0, len(messages), BATCH):
+        rows = []
+        for k, raw in enumerate(messages[first : first + BATCH]):
+            body = json.loads(uncompressed(raw))
+            for mode, stats in body["stats"].items():
+                rows.extend((first + k, *r[:-1], None) for r in normalize_stats(mode, stats))
+        db.execute("BEGIN")
+        db.executemany(sql, rows)
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return len(messages) / elapsed
+
+
+def _json_loads_us(messages: list[bytes]) -> float:
+    plain = [uncompressed(m) for m in messages]
+    start = time.perf_counter()
+    for raw in plain:
+        json.loads(raw)
+    return (time.perf_counter() - start) / len(plain) * 1e6
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 snapshots instead of 20,000")
     parser.add_argument("-n", type=int, default=None)
-    parser.add_argument("--pause-gc", action="store_true", help="pause the garbage collector over parse too")
+    parser.add_argument("--changed", type=float, default=1.0, help="share of snapshots with a new session (1.0)")
     args = parser.parse_args()
     n = args.n or (2_000 if args.quick else 20_000)
-    figures = run(n, pause_gc=args.pause_gc)
+    figures = run(n, changed=args.changed)
     print(json.dumps(figures))
     print(
-        f"store: {figures['snapshots_per_s']:.0f} snapshots/s wall, {figures['snapshots_per_cpu_s']:.0f} per CPU second"
-        f" (parse + apply_results, batches of {BATCH}; json.loads of one message:"
-        f" {figures['json_loads_us_per_message']:.0f} us)"
+        f"store: {figures['snapshots_per_s']:.0f} snapshots/s wall, {figures['snapshots_per_cpu_s']:.0f} per CPU"
+        f" second ({figures['changed_share']:.0%} changed; decode + apply_results, batches of {BATCH});"
+        f" issue 4's plain loop just now: {figures['plain_loop_per_s']:.0f}/s"
     )
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from msgspec import Meta, Raw, Struct, field
+from msgspec.structs import astuple
 
 from owstream.messages import FetchResult, uncompressed
 
@@ -95,6 +96,7 @@ def decode_block(raw: Raw) -> StatBlock | None:
 
 
 _FIELDS = _Result.__struct_fields__
+assert list(_FIELDS) == list(FetchResult.model_fields)  # the same fields in the same order
 
 
 def decode_result(raw: bytes) -> FetchResult:
@@ -108,5 +110,4 @@ def decode_result(raw: bytes) -> FetchResult:
         wire = _DECODER.decode(uncompressed(raw))
     except (msgspec.MsgspecError, ValueError):
         return cast(FetchResult, FetchResult.from_bytes(raw))
-    values = {name: getattr(wire, name) for name in _FIELDS}
-    return FetchResult.model_construct(**values)  # checked by msgspec against the same field types
+    return FetchResult.trusted(dict(zip(_FIELDS, astuple(wire), strict=True)))  # checked by msgspec

@@ -97,22 +97,24 @@ class ModeStats:
 
     gamemode: str
     rows: dict[Key, StatRow]  # every row, or (with blocks) the rows built so far
-    blocks: dict[Key, Raw] | None = None
+    blocks: StatsBody | None = None  # with a general block, without null ones
 
     def row(self, key: Key) -> StatRow:
         row = self.rows.get(key)
         if row is None:
             assert self.blocks is not None, key
-            row = self.rows[key] = _raw_row(self.gamemode, *key, self.blocks[key])
+            row = self.rows[key] = _raw_row(self.gamemode, *key, _block_text(self.blocks, key))
         return row
 
     def all_rows(self) -> dict[Key, StatRow]:
         if self.blocks is None:
             return self.rows
-        return {key: self.row(key) for key in self.blocks}
+        b = self.blocks
+        keys = [OVERALL, *((SCOPE_ROLE, k) for k in sorted(b.roles)), *((SCOPE_HERO, k) for k in sorted(b.heroes))]
+        return {key: self.row(key) for key in keys}
 
     def diff(
-        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, Raw] | None
+        self, before: Mapping[Key, StatRow], blocks_before: StatsBody | None
     ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:
         """Against the previous rows of this gamemode: (every current row, the rows that differ from
         ``before`` with the overall row always among them, the rows of ``before`` whose block vanished).
@@ -120,23 +122,32 @@ class ModeStats:
         A block whose JSON text equals the previous one keeps ``before``'s row without being decoded; the
         others are compared as rows, so the answer never depends on the text (only a shortcut).
         """
-        if self.blocks is not None and blocks_before is not None:
-            blocks = self.blocks
-            rows = dict(before)  # the baseline's rows were built from blocks_before: same keys
-            keys = [k for k, raw in blocks.items() if k == OVERALL or blocks_before.get(k) != raw]
-            changed = []
-            for key in keys:
-                rows[key] = row = self.row(key)
-                if key == OVERALL or before.get(key) != row:
-                    changed.append(row)
-            if len(rows) == len(blocks):  # rows holds every block's key: no other key, nothing vanished
-                return rows, changed, []
-            rows = {k: rows[k] for k in blocks}
-        else:
+        if self.blocks is None or blocks_before is None:
             rows = self.all_rows()
             changed = [row for key, row in rows.items() if key == OVERALL or before.get(key) != row]
-        vanished = [row for key, row in before.items() if key not in rows]
-        return rows, changed, vanished
+            return rows, changed, [row for key, row in before.items() if key not in rows]
+        mine, theirs = self.blocks, blocks_before
+        rows = dict(before)  # the baseline's rows were built from blocks_before: the same keys
+        rows[OVERALL] = overall = self.row(OVERALL)
+        changed = [overall]
+        for scope, now, then in ((SCOPE_ROLE, mine.roles, theirs.roles), (SCOPE_HERO, mine.heroes, theirs.heroes)):
+            for name in [k for k, raw in now.items() if then.get(k) != raw]:
+                key = (scope, name)
+                rows[key] = row = self.row(key)
+                if before.get(key) != row:
+                    changed.append(row)
+        if len(rows) == 1 + len(mine.roles) + len(mine.heroes):  # no key other than the blocks': none vanished
+            return rows, changed, []
+        keep = {OVERALL, *((SCOPE_ROLE, k) for k in mine.roles), *((SCOPE_HERO, k) for k in mine.heroes)}
+        vanished = [row for key, row in rows.items() if key not in keep]
+        return {k: r for k, r in rows.items() if k in keep}, changed, vanished
+
+
+def _block_text(body: StatsBody, key: Key) -> Raw:
+    scope, name = key
+    if scope == SCOPE_OVERALL:
+        return body.general
+    return (body.roles if scope == SCOPE_ROLE else body.heroes)[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +178,7 @@ def normalize_result(result: FetchResult) -> Snapshot | None:
     if not private:
         for gamemode in sorted(result.stats):
             mode = mode_stats(gamemode, result.stats[gamemode])
-            if mode.rows or mode.blocks:
+            if mode.rows or mode.blocks is not None:
                 modes[gamemode] = mode
     return Snapshot(profile, last_updated_at, private, ranks, modes)
 
@@ -175,7 +186,8 @@ def normalize_result(result: FetchResult) -> Snapshot | None:
 def mode_stats(gamemode: str, body: Any) -> ModeStats:
     """One gamemode's stats; rows are built lazily for a body the fast decoder checked."""
     if type(body) is StatsBody:
-        return ModeStats(gamemode, {}, _body_blocks(body))
+        blocks = _without_nulls(body)
+        return ModeStats(gamemode, {}, blocks if blocks.general != NULL else None)
     return ModeStats(gamemode, {(r.scope, r.key): r for r in normalize_stats(gamemode, body)})
 
 
@@ -227,7 +239,7 @@ def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
     ``body`` is raw JSON, or a :class:`StatsBody` that :func:`owstream.decoding.decode_result` checked already.
     """
     if type(body) is StatsBody:
-        return list(ModeStats(gamemode, {}, _body_blocks(body)).all_rows().values())
+        return list(mode_stats(gamemode, body).all_rows().values())
     if body is None:
         return []
     if not isinstance(body, Mapping):
@@ -250,16 +262,13 @@ def normalize_stats(gamemode: str, body: Any) -> list[StatRow]:
     return rows
 
 
-def _body_blocks(body: StatsBody) -> dict[Key, Raw]:
-    """The blocks of a fast-decoded body, by key; null blocks are left out, as :func:`normalize_stats` does."""
-    if body.general == NULL:
-        return {}
-    blocks: dict[Key, Raw] = {OVERALL: body.general}
-    for scope, more in ((SCOPE_ROLE, body.roles), (SCOPE_HERO, body.heroes)):
-        for key in sorted(more):
-            if (raw := more[key]) != NULL:
-                blocks[(scope, key)] = raw
-    return blocks
+def _without_nulls(body: StatsBody) -> StatsBody:
+    """Null role and hero blocks are left out, as :func:`normalize_stats` does (rare: checked in C first)."""
+    if NULL not in body.roles.values() and NULL not in body.heroes.values():
+        return body
+    roles = {k: v for k, v in body.roles.items() if v != NULL}
+    heroes = {k: v for k, v in body.heroes.items() if v != NULL}
+    return StatsBody(body.general, roles, heroes)
 
 
 def _raw_row(gamemode: str, scope: str, key: str, raw: Raw) -> StatRow:

@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from msgspec import Raw
 from sqlalchemy import Connection, func, select
 
+from owstream.decoding import StatsBody
 from owstream.normalize import ProfileRow, RankRow, StatRow
 from owstream.store import schema
 from owstream.store.queries import current_stats, newest_stats_snapshots
@@ -37,7 +37,7 @@ class Baseline:
     ref: SnapRef
     last_updated_at: int | None
     rows: dict[tuple[str, str], StatRow]
-    blocks: dict[tuple[str, str], Raw] | None = None  # the JSON text the rows were built from, if still known
+    blocks: StatsBody | None = None  # the JSON text the rows were built from, if still known
 
 
 @dataclass(slots=True)

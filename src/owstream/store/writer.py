@@ -146,16 +146,16 @@ class _Events:
     def add(self, kind: EventType, data: dict[str, Any], request_id: str | None = None) -> None:
         index = self._counts.get(kind, 0)
         self._counts[kind] = index + 1
-        self.events.append(
-            PlayerEvent.model_construct(  # every field is built here from validated input
-                event_id=f"{self.result.result_id}:{kind}:{index}",
-                type=kind,
-                player_id=self.result.player_id,
-                at=self.result.fetched_at,
-                request_id=request_id,
-                data=data,
-            )
-        )
+        result = self.result
+        values = {
+            "event_id": f"{result.result_id}:{kind}:{index}",
+            "type": kind,
+            "player_id": result.player_id,
+            "at": result.fetched_at,
+            "request_id": request_id,
+            "data": data,
+        }
+        self.events.append(PlayerEvent.trusted(values))  # every field is built here from validated input
 
 
 def _normalize(result: FetchResult) -> Snapshot | None:
@@ -298,7 +298,8 @@ def _columns(table: Table) -> list[str]:
     return [c.name for c in table.columns]
 
 
-# the plan's tuples are in table column order: checked once here
+# the plan's tuples are in table column order, events' values in field order: checked once here
+assert list(PlayerEvent.model_fields) == ["event_id", "type", "player_id", "at", "request_id", "data"]
 _SOURCE = ["source_topic", "source_partition", "source_offset"]
 _LINE_NAMES = [*Line._fields, "winrate", "kda"]
 assert _columns(schema.raw_results) == ["result_id", "player_id", "fetched_at", "payload", *_SOURCE]
