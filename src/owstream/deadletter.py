@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from owstream.bus import Producer, Record
+from owstream.bus import Delivered, Producer, Record
 
 log = logging.getLogger(__name__)
 
 
-def dead_letter(producer: Producer, topic: str, record: Record, *, service: str, reason: str) -> None:
+def dead_letter(
+    producer: Producer, topic: str, record: Record, *, service: str, reason: str, delivered: Delivered | None = None
+) -> None:
     """Send ``record`` to the dead-letter ``topic``; the caller stores its offset and moves on."""
     log.warning(
         "%s: message %s[%d]@%d sent to %s: %s", service, record.topic, record.partition, record.offset, topic, reason
@@ -23,4 +25,4 @@ def dead_letter(producer: Producer, topic: str, record: Record, *, service: str,
         ("source.offset", str(record.offset).encode()),
         ("dead_lettered_at", repr(time.time()).encode()),
     ]
-    producer.send(topic, record.value, key=record.key, headers=headers)
+    producer.send(topic, record.value, key=record.key, headers=headers, delivered=delivered)

@@ -28,13 +28,14 @@ _DELTA_FIELDS: tuple[str, ...] = (
 )
 _DELTA_VALUES = itemgetter(*(StatRow._fields.index(name) for name in _DELTA_FIELDS))
 _NO_DELTA: tuple[float, ...] = (0,) * len(_DELTA_FIELDS)
+assert len(_DELTA_FIELDS) == 9  # Line's fields before winrate and kda
 
 
 class Line(NamedTuple):
     """What was played between two snapshots in one scope (overall, a role or a hero).
 
-    A named tuple (cheap to build, thousands per batch); its values are the ``session_parts`` columns
-    before ``winrate`` and ``kda``.
+    A named tuple (cheap to build, thousands per batch) whose values are the ``session_parts`` columns
+    after the key; ``winrate`` and ``kda`` are computed once, when it is built (:func:`_line`).
     """
 
     games: int
@@ -46,17 +47,8 @@ class Line(NamedTuple):
     deaths: float
     damage: float
     healing: float
-
-    @property
-    def winrate(self) -> float:
-        """Percent of the session's games won, rounded like OverFast (2 decimals)."""
-        return round(100.0 * self.wins / self.games, 2) if self.games else 0.0
-
-    @property
-    def kda(self) -> float:
-        """(eliminations + assists) / deaths of the session, like OverFast's kda."""
-        kills = self.eliminations + self.assists
-        return round(kills / self.deaths, 2) if self.deaths else round(float(kills), 2)
+    winrate: float  # percent of the session's games won, rounded like OverFast (2 decimals)
+    kda: float  # (eliminations + assists) / deaths of the session, like OverFast's kda
 
     @property
     def played(self) -> bool:
@@ -76,12 +68,7 @@ class Session:
     is_reset: bool
     overall: Line
     parts: tuple[SessionPart, ...]
-
-    @property
-    def heroes(self) -> list[str]:
-        """Heroes played in the session, most time first."""
-        heroes = [p for p in self.parts if p.scope == SCOPE_HERO]
-        return [p.key for p in sorted(heroes, key=lambda p: (-p.line.time_played, p.key))]
+    heroes: list[str]  # heroes played in the session, most time first
 
     def summary(self) -> dict[str, object]:
         """JSON-ready summary (the ``session`` event's data)."""
@@ -163,7 +150,8 @@ def session_of_changes(
         for (scope, key), delta in sorted(raw.items())
         if scope in (SCOPE_ROLE, SCOPE_HERO) and (line := _line(delta)).played
     )
-    return Session(gamemode, is_reset, overall, parts)
+    heroes = sorted((p for p in parts if p.scope == SCOPE_HERO), key=lambda p: (-p.line.time_played, p.key))
+    return Session(gamemode, is_reset, overall, parts, [p.key for p in heroes])
 
 
 def sessions_between(previous: Iterable[StatRow], current: Iterable[StatRow]) -> list[Session]:
@@ -192,7 +180,11 @@ def _raw_delta(old: StatRow, new: StatRow) -> tuple[float, ...]:
 
 def _line(delta: Sequence[float]) -> Line:
     d = [max(0, v) for v in delta]
-    line: Line = _new_line(Line, (int(d[0]), int(d[1]), int(d[2]), int(d[3]), *d[4:]))
+    games, wins, elims, assists, deaths = int(d[0]), int(d[1]), d[4], d[5], d[6]
+    winrate = round(100.0 * wins / games, 2) if games else 0.0
+    kills = elims + assists
+    kda = round(kills / deaths, 2) if deaths else round(float(kills), 2)
+    line: Line = _new_line(Line, (games, wins, int(d[2]), int(d[3]), elims, assists, deaths, d[7], d[8], winrate, kda))
     return line
 
 

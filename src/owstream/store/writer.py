@@ -301,7 +301,7 @@ def _columns(table: Table) -> list[str]:
 # the plan's tuples are in table column order, events' values in field order: checked once here
 assert list(PlayerEvent.model_fields) == ["event_id", "type", "player_id", "at", "request_id", "data"]
 _SOURCE = ["source_topic", "source_partition", "source_offset"]
-_LINE_NAMES = [*Line._fields, "winrate", "kda"]
+_LINE_NAMES = list(Line._fields)
 assert _columns(schema.raw_results) == ["result_id", "player_id", "fetched_at", "payload", *_SOURCE]
 assert _columns(schema.fetch_outcomes)[:4] == ["request_id", "result_id", "player_id", "outcome"]
 assert _columns(schema.fetch_outcomes)[4:] == ["error", "retry_after", "status", "at"]
@@ -369,14 +369,10 @@ def _write_sessions(conn: Connection, sessions: list[tuple[SnapRef, SnapRef, tup
     for ref, base_ref, (player_id, started, ended, fetched_at), session in sessions:
         to_id, gamemode = ref.get(), session.gamemode
         heroes = ",".join(session.heroes)
-        line = _line_values(session.overall)
+        line = session.overall
         session_rows.append(
             (to_id, gamemode, player_id, base_ref.get(), started, ended, fetched_at, *line, heroes, session.is_reset)
         )
-        part_rows.extend((to_id, gamemode, p.scope, p.key, *_line_values(p.line)) for p in session.parts)
+        part_rows.extend((to_id, gamemode, p.scope, p.key, *p.line) for p in session.parts)
     _bulk_insert(conn, schema.sessions, session_rows)
     _bulk_insert(conn, schema.session_parts, part_rows)
-
-
-def _line_values(line: Line) -> tuple[Any, ...]:
-    return (*line, line.winrate, line.kda)
