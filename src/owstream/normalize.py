@@ -113,6 +113,21 @@ class ModeStats:
         keys = [OVERALL, *((SCOPE_ROLE, k) for k in sorted(b.roles)), *((SCOPE_HERO, k) for k in sorted(b.heroes))]
         return {key: self.row(key) for key in keys}
 
+    def check(self, blocks_before: StatsBody | None) -> None:
+        """Build, and so check, every row whose block is not one ``blocks_before`` already vouches for
+        (ProcessingError if one is malformed): what an unchanged snapshot costs instead of a diff."""
+        if self.blocks is None:
+            return  # built, and checked, up front
+        if blocks_before is None:
+            self.all_rows()
+            return
+        mine, theirs = self.blocks, blocks_before
+        if mine.general != theirs.general:
+            self.row(OVERALL)
+        for scope, now, then in ((SCOPE_ROLE, mine.roles, theirs.roles), (SCOPE_HERO, mine.heroes, theirs.heroes)):
+            for name in [k for k, raw in now.items() if then.get(k) != raw]:
+                self.row((scope, name))
+
     def diff(
         self, before: Mapping[Key, StatRow], blocks_before: StatsBody | None
     ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:

@@ -3,9 +3,11 @@ release."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
+from test_store import ok_result, src
 
 from owstream.store import Store
 from owstream.store.migrations import MIGRATIONS, migrate
@@ -43,3 +45,51 @@ def test_a_store_from_the_first_release_gets_the_activity_indexes(tmp_path: Path
     engine.dispose()
     assert "ix_raw_results_fetched" in _indexes(url, "raw_results")
     assert "ix_fetch_outcomes_at" in _indexes(url, "fetch_outcomes")
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_a_store_from_before_0003_gets_the_removed_column(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'before-0003.db'}"
+    store = Store.open(url)
+    store.apply_results(src(ok_result("JohnV1-1190", "j0", 1.0), ok_result("KIRIKO-12460", "k0", 2.0)))
+    report = store.player_report("JohnV1-1190")
+    store.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # make it look like a store written before 0003 existed
+        rows = conn.execute(text("SELECT count(*) FROM stats")).scalar_one()
+        conn.execute(text("ALTER TABLE stats DROP COLUMN removed"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0003_stats_changes_only'"))
+    assert rows > 0 and "removed" not in _columns(url, "stats")
+    assert migrate(engine) == ["0003_stats_changes_only"]
+    assert migrate(engine) == []
+    with engine.connect() as conn:
+        removed = conn.execute(text("SELECT removed, count(*) FROM stats GROUP BY removed")).all()
+        names = conn.execute(text("SELECT name FROM schema_migrations ORDER BY name")).scalars().all()
+    engine.dispose()
+    assert "removed" in _columns(url, "stats")
+    assert [tuple(r) for r in removed] == [(0, rows)]  # every existing row reads "not removed"
+    assert names == [name for name, _ in MIGRATIONS]
+    # the migrated store reads as before and takes new snapshots
+    again = Store.open(url)
+    try:
+        assert again.player_report("JohnV1-1190") == report
+        later = ok_result("JohnV1-1190", "j1", 3.0)
+        assert later.summary is not None
+        summary = {**later.summary, "last_updated_at": later.summary["last_updated_at"] + 60}
+        stats = copy.deepcopy(later.stats)
+        del stats["quickplay"]["heroes"]["ana"]  # a vanished block: the new column is written
+        again.apply_results(src(later.model_copy(update={"summary": summary, "stats": stats})))
+        with again.engine.connect() as conn:
+            gone = conn.execute(text("SELECT gamemode, scope, key FROM stats WHERE removed")).all()
+        assert [tuple(r) for r in gone] == [("quickplay", "hero", "ana")]
+        new_report = again.player_report("JohnV1-1190")
+        assert new_report is not None and "ana" not in new_report["gamemodes"]["quickplay"]["heroes"]
+    finally:
+        again.close()

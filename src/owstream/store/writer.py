@@ -109,7 +109,10 @@ class BatchWriter:
         source = (item.topic, item.partition, item.offset)
         plan.raw.append((result.result_id, result.player_id, result.fetched_at, payload, *source))
         if snap is not None:
-            _plan_snapshot(plan, item, snap, state, events)
+            try:
+                _plan_snapshot(plan, item, snap, state, events)
+            except ProcessingError as exc:  # a stats block decoded only now (see ModeStats)
+                raise ProcessingError(f"result {result.result_id} of {result.player_id}: {exc}") from exc
         elif result.outcome == "not_found":
             events.add("not_found", {"error": result.error, "retry_after": result.retry_after})
         if state.exists and result.outcome not in ("skipped",) and snap is None:
@@ -200,6 +203,10 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
     state.private, state.last_outcome, state.profile = snap.private, result.outcome, snap.profile
     if changed:
         _plan_changed(plan, ref, snap, state, events, fetched_at=result.fetched_at)
+    else:  # its stats are not stored, yet a malformed block is refused as on the pydantic path
+        for gamemode, mode in snap.modes.items():
+            base = state.baselines.get(gamemode)
+            mode.check(base.blocks if base is not None else None)
 
 
 def _plan_changed(
