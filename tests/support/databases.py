@@ -6,7 +6,7 @@ from sqlalchemy import create_engine
 
 
 def fresh_database(server: str, name: str) -> str:
-    r"""A new, empty database \`name\` on the PostgreSQL \`server\`; its URL."""
+    """A new, empty database ``name`` on the PostgreSQL ``server``; its URL."""
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
