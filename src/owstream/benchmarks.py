@@ -20,17 +20,36 @@ from owstream.errors import OwstreamError
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 
-# name -> (what it measures, the call for a full run, the call for --quick)
-Suite = dict[str, tuple[str, Callable[[Any], dict[str, Any]], Callable[[Any], dict[str, Any]]]]
+# name -> (script of bench/, what it measures, the call for a full run, the call for --quick)
+Call = Callable[[Any], dict[str, Any]]
+Suite = dict[str, tuple[str, str, Call, Call]]
 SUITE: Suite = {
     "ratelimit": (
+        "ratelimit",
         "client rate limit vs a server that answers 429 above N=30 req/s",
         lambda m: m.run(30, 30.0),
         lambda m: m.run(30, 5.0),
     ),
-    "store": ("parse + store, SQLite, batches of 500", lambda m: m.run(20_000), lambda m: m.run(2_000)),
-    "processor": ("processor through a real Kafka broker", lambda m: m.run(20_000), lambda m: m.run(2_000)),
+    "store": (
+        "store",
+        "decode + store, SQLite, batches of 500, every snapshot a new session (worst case)",
+        lambda m: m.run(20_000),
+        lambda m: m.run(2_000),
+    ),
+    "store-mixed": (
+        "store",
+        "decode + store, one snapshot in four a new session",
+        lambda m: m.run(20_000, changed=0.25),
+        lambda m: m.run(2_000, changed=0.25),
+    ),
+    "processor": (
+        "processor",
+        "processor through a real Kafka broker, every snapshot a new session",
+        lambda m: m.run(20_000),
+        lambda m: m.run(2_000),
+    ),
     "dashboard": (
+        "dashboard",
         "each dashboard page's data, 200 players x 1,000 snapshots",
         lambda m: m.run(200, 1000),
         lambda m: m.run(20, 100),
@@ -44,10 +63,10 @@ def run_suite(*, quick: bool = False, console: Console | None = None) -> dict[st
         raise OwstreamError(f"the benchmark suite runs from a source checkout ({BENCH_DIR} does not exist)")
     sys.path.insert(0, str(BENCH_DIR))
     figures: dict[str, Any] = {}
-    for name, (what, full, short) in SUITE.items():
+    for name, (script, what, full, short) in SUITE.items():
         console.print(f"[bold]{name}[/bold]: {what}…")
         began = time.perf_counter()
-        module = importlib.import_module(f"bench_{name}")
+        module = importlib.import_module(f"bench_{script}")
         figures[name] = (short if quick else full)(module)
         console.print(_table(figures[name]), f"({time.perf_counter() - began:.0f} s)")
     return figures
