@@ -46,6 +46,15 @@ class BrokerState:
         return f"127.0.0.1:{self.port}"
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id like ``kafka-storage random-uuid`` prints: base64url of a random UUID that does not
+    start with "-" (the storage tool would read it as an option, as Kafka's own Uuid.randomUuid avoids)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class LocalBroker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -138,7 +147,7 @@ class LocalBroker:
         return [f"-Dlog4j2.configurationFile={resource_path('log4j2.properties')}"]
 
     def _format(self, java: Path, classpath: str) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         cmd = [str(java), "-Xmx256m", *self._log4j(), "-cp", classpath, "kafka.tools.StorageTool", "format",
                "--standalone", "-t", cluster_id, "-c", str(self.properties_path)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
