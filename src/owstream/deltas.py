@@ -10,25 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter, sub
+from operator import attrgetter
 from typing import NamedTuple
 
 from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, RankRow, StatRow
 
-_DELTA_FIELDS: tuple[str, ...] = (
-    "games_played",
-    "games_won",
-    "games_lost",
-    "time_played",
-    "eliminations",
-    "assists",
-    "deaths",
-    "damage",
-    "healing",
-)
-_DELTA_VALUES = itemgetter(*(StatRow._fields.index(name) for name in _DELTA_FIELDS))
-_NO_DELTA: tuple[float, ...] = (0,) * len(_DELTA_FIELDS)
-assert len(_DELTA_FIELDS) == 9  # Line's fields before winrate and kda
+# _line_between unpacks a StatRow by position
+assert StatRow._fields[3:14] == (
+    "games_played", "games_won", "games_lost", "time_played", "winrate", "kda",
+    "eliminations", "assists", "deaths", "damage", "healing",
+)  # fmt: skip
 
 
 class Line(NamedTuple):
@@ -126,32 +117,26 @@ def session_of_changes(
 ) -> Session | None:
     """The session given only what moved: the rows that differ from ``previous`` (rows equal to it add
     nothing) and the rows of ``previous`` whose block vanished. None if nothing was played."""
-    raw: dict[tuple[str, str], tuple[float, ...]] = {}
+    overall = _NO_LINE
+    parts: list[SessionPart] = []
     is_reset = False
     for row in changed:
-        k = (row.scope, row.key)
-        old = previous.get(k)
-        if old is None:
-            delta = _first_delta(row)
-        else:
-            if old.games_played == row.games_played and old.time_played == row.time_played:
-                continue  # not played since: no part, nothing negative
-            delta = _raw_delta(old, row)
-        if delta[0] < 0 or delta[3] < 0:
-            is_reset = True
-        raw[k] = delta
+        old = previous.get((row.scope, row.key))
+        if old is not None and old.games_played == row.games_played and old.time_played == row.time_played:
+            continue  # not played since: no part, nothing negative
+        line, backwards = _line_between(old, row)
+        is_reset = is_reset or backwards
+        if row.scope == SCOPE_OVERALL:
+            overall = line
+        elif row.scope in (SCOPE_ROLE, SCOPE_HERO) and (line.games > 0 or line.time_played > 0):
+            parts.append(SessionPart(row.scope, row.key, line))
     # a role or hero vanished: counters were reset
     is_reset = is_reset or any(row.games_played or row.time_played for row in vanished)
-    overall = _line(raw.get((SCOPE_OVERALL, "all"), _NO_DELTA))
     if not is_reset and overall.games <= 0:
         return None
-    parts = tuple(
-        SessionPart(scope, key, line)
-        for (scope, key), delta in sorted(raw.items())
-        if scope in (SCOPE_ROLE, SCOPE_HERO) and (line := _line(delta)).played
-    )
+    parts.sort(key=_PART_ORDER)
     heroes = sorted((p for p in parts if p.scope == SCOPE_HERO), key=lambda p: (-p.line.time_played, p.key))
-    return Session(gamemode, is_reset, overall, parts, [p.key for p in heroes])
+    return Session(gamemode, is_reset, overall, tuple(parts), [p.key for p in heroes])
 
 
 def sessions_between(previous: Iterable[StatRow], current: Iterable[StatRow]) -> list[Session]:
@@ -165,30 +150,35 @@ def sessions_between(previous: Iterable[StatRow], current: Iterable[StatRow]) ->
     return out
 
 
-def _first_delta(new: StatRow) -> tuple[float, ...]:
-    """A scope new since the previous snapshot: all of it was played in between (a missing number is 0)."""
-    return tuple(v or 0 for v in _DELTA_VALUES(new))
+def _line_between(old: StatRow | None, new: StatRow) -> tuple[Line, bool]:
+    """What was played from ``old`` to ``new`` (all of ``new`` for a scope that is new), and whether games or
+    time went backwards. Every number is clamped at zero; a missing (None) number counts as 0."""
+    _, _, _, games, wins, losses, played, _, _, elims, assists, deaths, damage, healing = new[:14]
+    elims, assists, deaths, damage, healing = elims or 0, assists or 0, deaths or 0, damage or 0, healing or 0
+    if old is not None:
+        _, _, _, games0, wins0, losses0, played0, _, _, elims0, assists0, deaths0, damage0, healing0 = old[:14]
+        games, wins, losses, played = games - games0, wins - wins0, losses - losses0, played - played0
+        elims, assists, deaths = elims - (elims0 or 0), assists - (assists0 or 0), deaths - (deaths0 or 0)
+        damage, healing = damage - (damage0 or 0), healing - (healing0 or 0)
+    backwards = games < 0 or played < 0
+    line = _line(games, wins, losses, played, elims, assists, deaths, damage, healing)
+    return line, backwards
 
 
-def _raw_delta(old: StatRow, new: StatRow) -> tuple[float, ...]:
-    try:
-        return tuple(map(sub, _DELTA_VALUES(new), _DELTA_VALUES(old)))
-    except TypeError:  # a missing (None) number counts as 0; the zeros differ only in int/float, which
-        pass  # _line turns into the same int 0 (max(0, 0.0) is 0)
-    return tuple((n or 0) - (o or 0) for n, o in zip(_DELTA_VALUES(new), _DELTA_VALUES(old), strict=True))
-
-
-def _line(delta: Sequence[float]) -> Line:
-    d = [max(0, v) for v in delta]
-    games, wins, elims, assists, deaths = int(d[0]), int(d[1]), d[4], d[5], d[6]
+def _line(*delta: float) -> Line:
+    """A Line of raw differences: each clamped at zero (``max(0, v)``), counts as ints, winrate and kda added."""
+    games, wins, losses, played, elims, assists, deaths, damage, healing = (v if v > 0 else 0 for v in delta)
+    games, wins, losses, played = int(games), int(wins), int(losses), int(played)
     winrate = round(100.0 * wins / games, 2) if games else 0.0
     kills = elims + assists
     kda = round(kills / deaths, 2) if deaths else round(float(kills), 2)
-    line: Line = _new_line(Line, (games, wins, int(d[2]), int(d[3]), elims, assists, deaths, d[7], d[8], winrate, kda))
+    line: Line = _new_line(Line, (games, wins, losses, played, elims, assists, deaths, damage, healing, winrate, kda))
     return line
 
 
 _new_line = tuple.__new__
+_NO_LINE = _line(*(0,) * 9)
+_PART_ORDER = attrgetter("scope", "key")
 
 
 def rank_changes(previous: Sequence[RankRow], current: Sequence[RankRow]) -> list[RankChange]:
