@@ -100,11 +100,12 @@ assert list(_FIELDS) == list(FetchResult.model_fields)  # the same fields in the
 
 
 def decode_result(raw: bytes) -> FetchResult:
-    """The FetchResult in a message (JSON or zstd-compressed JSON); pydantic's ValidationError if it is not one.
+    """The FetchResult in a message (JSON or zstd-compressed JSON); ValueError if it is not one (pydantic's
+    ValidationError for JSON that is not a FetchResult).
 
     A result decoded by the fast path holds :class:`StatsBody` structs as ``stats`` values instead of raw
     JSON objects; :func:`owstream.normalize.normalize_stats` takes either. Keep ``raw`` alongside such a
-    result (``SourcedResult.raw``) rather than serialising it again.
+    result (``SourcedResult.raw``): ``to_bytes`` can write it again, but through msgspec, not byte for byte.
     """
     try:
         wire = _DECODER.decode(uncompressed(raw))
