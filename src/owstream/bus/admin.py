@@ -173,15 +173,22 @@ class Admin:
             return 0
         return len(desc.members)
 
-    def _group_lag(self, group_id: str) -> dict[str, int]:
+    def committed(self, group_id: str) -> dict[tuple[str, int], int]:
+        """The offsets ``group_id`` committed, per (topic, partition) it committed any for."""
         req = [ck.ConsumerGroupTopicPartitions(group_id)]
-        committed = self._admin.list_consumer_group_offsets(req, request_timeout=self.timeout)[group_id].result()
-        tps = [tp for tp in committed.topic_partitions if tp.offset >= 0]
-        marks = self._watermarks([ck.TopicPartition(tp.topic, tp.partition) for tp in tps])
+        try:
+            listing = self._admin.list_consumer_group_offsets(req, request_timeout=self.timeout)[group_id].result()
+        except ck.KafkaException as exc:
+            raise BusError(f"cannot read the offsets of group {group_id}: {exc.args[0].str()}") from exc
+        return {(tp.topic, tp.partition): tp.offset for tp in listing.topic_partitions if tp.offset >= 0}
+
+    def _group_lag(self, group_id: str) -> dict[str, int]:
+        committed = self.committed(group_id)
+        marks = self._watermarks([ck.TopicPartition(t, p) for t, p in committed])
         lag: dict[str, int] = {}
-        for tp in tps:
-            end = marks.get((tp.topic, tp.partition), (0, 0))[1]
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - tp.offset)
+        for (topic, partition), offset in committed.items():
+            end = marks.get((topic, partition), (0, 0))[1]
+            lag[topic] = lag.get(topic, 0) + max(0, end - offset)
         return lag
 
     def close(self) -> None:

@@ -1,0 +1,100 @@
+"""The processor across a broker restart, on a private broker: every result stored once, every request's
+``fetch_stored`` event published, every offset committed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from owstream.bus import Admin, LocalBroker, Producer, TopicNames, ensure_kafka, free_port, read_all
+from owstream.bus.jars import ensure_jars, jars_dir
+from owstream.config import Settings
+from owstream.messages import FetchResult, PlayerEvent
+from owstream.processor import SERVICE, Processor
+from owstream.services import in_background
+from owstream.store import Store
+from support.pipeline import recorded_json, wait_for
+
+pytestmark = pytest.mark.kafka
+
+PLAYERS = 5
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path, jar_home: Path) -> Iterator[Settings]:
+    ensure_jars(jar_home)
+    (tmp_path / "home" / "kafka" / "jars").mkdir(parents=True)
+    jars_dir(tmp_path / "home").symlink_to(jars_dir(jar_home), target_is_directory=True)
+    settings = Settings(
+        home=tmp_path / "home", kafka_port=free_port(), kafka_controller_port=free_port(),
+        store_url=f"sqlite:///{tmp_path / 'store.db'}", topic_prefix="restart", _env_file=None,  # type: ignore[call-arg]
+    )  # fmt: skip
+    broker = LocalBroker(settings)
+    broker.start()
+    try:
+        yield settings
+    finally:
+        broker.stop()
+
+
+def _results(first: int, last: int) -> list[FetchResult]:
+    summary = recorded_json("players_KIRIKO-12460_summary.json")
+    stats = {"quickplay": recorded_json("players_KIRIKO-12460_stats_summary_quickplay_all.json")}
+    return [
+        FetchResult(
+            result_id=f"r{i}",
+            request_ids=[f"q{i}"],
+            player_id=f"Player{i % PLAYERS}-1000",
+            fetched_at=1_000.0 + i,
+            outcome="ok",
+            summary=summary,
+            stats=stats,
+        )
+        for i in range(first, last)
+    ]
+
+
+def _send(settings: Settings, results: list[FetchResult]) -> None:
+    producer = Producer(settings)
+    for result in results:
+        producer.send(TopicNames(settings.topic_prefix).fetch_results, result.to_bytes(), key=result.player_id)
+    producer.close()
+
+
+def test_a_broker_restart_loses_nothing_and_stores_nothing_twice(own_broker: Settings) -> None:
+    settings = own_broker
+    names = ensure_kafka(settings, start_local=False)
+    _send(settings, _results(0, 20))
+    store = Store.open(settings.resolved_store_url)
+    processor = Processor(settings, store)
+    with in_background([processor]) as died:
+        wait_for(lambda: store.request_status("q19"), timeout=60)
+        broker = LocalBroker(settings)
+        assert broker.stop()
+        broker.start()  # the same home: topics, results and committed offsets survive
+        _send(settings, _results(20, 40))
+        wait_for(lambda: store.request_status("q39"), timeout=120)
+        assert not died()
+    raw = store.tables["raw_results"]
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(raw)).scalar_one() == 40
+    store.close()
+
+    events = [PlayerEvent.from_bytes(r.value) for batch in read_all(settings, names.player_events) for r in batch]
+    stored = {e.request_id for e in events if e.type == "fetch_stored"}
+    assert stored == {f"q{i}" for i in range(40)}  # published at least once each, none lost in the restart
+
+    admin = Admin(settings)
+    try:
+        ends = {
+            (names.fetch_results, p.partition): p.end_offset
+            for topic in admin.topics([names.fetch_results])
+            for p in topic.partitions
+            if p.end_offset > 0
+        }
+        assert admin.committed(names.group(SERVICE)) == ends  # the stopped processor left nothing to re-read
+    finally:
+        admin.close()
