@@ -210,10 +210,12 @@ def test_not_found_and_upstream_errors(store: Store) -> None:
 
 def test_identical_result_twice_changes_nothing(store: Store) -> None:
     first = ok_result("KIRIKO-12460", "k1", 100.0)
-    assert store.apply_results(src(first))
+    announced = [e for e in store.apply_results(src(first)) if e.type == "fetch_stored"]
+    assert [e.event_id for e in announced] == ["k1:fetch_stored:0"]
     before = store.table_dump()
-    assert store.apply_results(src(first)) == []
-    assert store.apply_results(src(first, first)) == []
+    # stored again: nothing changes, but fetch_stored is announced again, the same event (lost ones come back)
+    assert store.apply_results(src(first)) == announced
+    assert store.apply_results(src(first, first)) == announced
     assert store.table_dump() == before
     # a duplicate inside one batch is stored once
     second = ok_result("JohnV1-1190", "j1", 101.0)

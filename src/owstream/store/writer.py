@@ -88,7 +88,7 @@ class BatchWriter:
             return self._apply(conn, items)
 
     def _apply(self, conn: Connection, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
-        fresh = _fresh_items(conn, items)
+        fresh, stored = _fresh_items(conn, items)
         normalized = [(item, _normalize(item.result)) for item in fresh]
         player_ids = [item.result.player_id for item in fresh]
         self.cache.validate(conn, player_ids)
@@ -97,6 +97,12 @@ class BatchWriter:
         for item, snap in normalized:
             self._plan_one(conn, plan, item, snap)
         _write(conn, plan)
+        # A result stored by an earlier batch changes nothing, but its fetch_stored events are announced
+        # again (same ids): if they were lost after that batch's commit, whoever waits still hears of it.
+        for item in stored:
+            events = _Events(item.result)
+            _announce_stored(events)
+            plan.events.extend(events.events)
         return plan.events
 
     def _plan_one(self, conn: Connection, plan: _Plan, item: SourcedResult, snap: Snapshot | None) -> None:
@@ -120,9 +126,8 @@ class BatchWriter:
             state.dirty = True
         if state.dirty:
             plan.players[state.player_id] = state
+        _announce_stored(events)
         for request_id in dict.fromkeys(result.request_ids):  # a repeated id is one request
-            data = {"outcome": result.outcome, "error": result.error, "retry_after": result.retry_after}
-            events.add("fetch_stored", data, request_id=request_id)
             plan.outcomes.append(
                 (
                     request_id,
@@ -161,6 +166,14 @@ class _Events:
         self.events.append(PlayerEvent.trusted(values))  # every field is built here from validated input
 
 
+def _announce_stored(events: _Events) -> None:
+    """One ``fetch_stored`` event per request the result answered."""
+    result = events.result
+    for request_id in dict.fromkeys(result.request_ids):  # a repeated id is one request
+        data = {"outcome": result.outcome, "error": result.error, "retry_after": result.retry_after}
+        events.add("fetch_stored", data, request_id=request_id)
+
+
 def _normalize(result: FetchResult) -> Snapshot | None:
     try:
         return normalize_result(result)
@@ -168,20 +181,25 @@ def _normalize(result: FetchResult) -> Snapshot | None:
         raise ProcessingError(f"result {result.result_id} of {result.player_id}: {exc}") from exc
 
 
-def _fresh_items(conn: Connection, items: Sequence[SourcedResult]) -> list[SourcedResult]:
-    """Items whose result id is neither stored nor repeated earlier in the batch."""
+def _fresh_items(conn: Connection, items: Sequence[SourcedResult]) -> tuple[list[SourcedResult], list[SourcedResult]]:
+    """(items whose result id is neither stored nor repeated earlier in the batch, one item per result id
+    that an earlier batch stored already)."""
     ids = list(dict.fromkeys(i.result.result_id for i in items))
     stored: set[str] = set()
     c = schema.raw_results.c
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         stored.update(conn.execute(select(c.result_id).where(c.result_id.in_(chunk))).scalars())
-    out = []
+    fresh: list[SourcedResult] = []
+    again: list[SourcedResult] = []
+    seen: set[str] = set()
     for item in items:
-        if item.result.result_id not in stored:
-            stored.add(item.result.result_id)
-            out.append(item)
-    return out
+        result_id = item.result.result_id
+        if result_id in seen:
+            continue
+        seen.add(result_id)
+        (again if result_id in stored else fresh).append(item)
+    return fresh, again
 
 
 def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: PlayerState, events: _Events) -> None:
