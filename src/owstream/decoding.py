@@ -15,7 +15,7 @@ names exact problems. Both paths give the same rows (tests check it): the fast o
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Raw, Struct, field
@@ -107,8 +107,9 @@ def decode_result(raw: bytes) -> FetchResult:
     JSON objects; :func:`owstream.normalize.normalize_stats` takes either. Keep ``raw`` alongside such a
     result (``SourcedResult.raw``): ``to_bytes`` can write it again, but through msgspec, not byte for byte.
     """
+    data = uncompressed(raw)
     try:
-        wire = _DECODER.decode(uncompressed(raw))
-    except (msgspec.MsgspecError, ValueError):
-        return cast(FetchResult, FetchResult.from_bytes(raw))
+        wire = _DECODER.decode(data)
+    except msgspec.MsgspecError:
+        return FetchResult.model_validate_json(data)
     return FetchResult.trusted(dict(zip(_FIELDS, astuple(wire), strict=True)))  # checked by msgspec

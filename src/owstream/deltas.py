@@ -128,7 +128,7 @@ def session_of_changes(
         is_reset = is_reset or backwards
         if row.scope == SCOPE_OVERALL:
             overall = line
-        elif row.scope in (SCOPE_ROLE, SCOPE_HERO) and (line.games > 0 or line.time_played > 0):
+        elif row.scope in (SCOPE_ROLE, SCOPE_HERO) and line.played:
             parts.append(SessionPart(row.scope, row.key, line))
     # a role or hero vanished: counters were reset
     is_reset = is_reset or any(row.games_played or row.time_played for row in vanished)

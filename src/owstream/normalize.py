@@ -121,12 +121,10 @@ class ModeStats:
         if blocks_before is None:
             self.all_rows()
             return
-        mine, theirs = self.blocks, blocks_before
-        if mine.general != theirs.general:
+        if self.blocks.general != blocks_before.general:
             self.row(OVERALL)
-        for scope, now, then in ((SCOPE_ROLE, mine.roles, theirs.roles), (SCOPE_HERO, mine.heroes, theirs.heroes)):
-            for name in [k for k, raw in now.items() if then.get(k) != raw]:
-                self.row((scope, name))
+        for key in _moved(self.blocks, blocks_before):
+            self.row(key)
 
     def diff(
         self, before: Mapping[Key, StatRow], blocks_before: StatsBody | None
@@ -145,17 +143,22 @@ class ModeStats:
         rows = dict(before)  # the baseline's rows were built from blocks_before: the same keys
         rows[OVERALL] = overall = self.row(OVERALL)
         changed = [overall]
-        for scope, now, then in ((SCOPE_ROLE, mine.roles, theirs.roles), (SCOPE_HERO, mine.heroes, theirs.heroes)):
-            for name in [k for k, raw in now.items() if then.get(k) != raw]:
-                key = (scope, name)
-                rows[key] = row = self.row(key)
-                if before.get(key) != row:
-                    changed.append(row)
+        for key in _moved(mine, theirs):
+            rows[key] = row = self.row(key)
+            if before.get(key) != row:
+                changed.append(row)
         if len(rows) == 1 + len(mine.roles) + len(mine.heroes):  # no key other than the blocks': none vanished
             return rows, changed, []
         keep = {OVERALL, *((SCOPE_ROLE, k) for k in mine.roles), *((SCOPE_HERO, k) for k in mine.heroes)}
         vanished = [row for key, row in rows.items() if key not in keep]
         return {k: r for k, r in rows.items() if k in keep}, changed, vanished
+
+
+def _moved(now: StatsBody, then: StatsBody) -> list[Key]:
+    """Role and hero keys whose block text in ``now`` is not the one in ``then`` (new keys included)."""
+    keys = [(SCOPE_ROLE, k) for k, raw in now.roles.items() if then.roles.get(k) != raw]
+    keys += [(SCOPE_HERO, k) for k, raw in now.heroes.items() if then.heroes.get(k) != raw]
+    return keys
 
 
 def _block_text(body: StatsBody, key: Key) -> Raw:

@@ -64,7 +64,8 @@ class Store:
     # --- writing ---------------------------------------------------------------------------------
 
     def apply_results(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
-        """Store a batch in one transaction; results already stored are skipped. Returns the new events.
+        """Store a batch in one transaction; results already stored change nothing. Returns the events to
+        publish: those derived from the new results, and again the ``fetch_stored`` ones of results already stored.
 
         Raises ProcessingError (nothing written) if a result cannot be normalised; callers that want to
         dead-letter single messages check them first with :func:`owstream.normalize.normalize_result`.

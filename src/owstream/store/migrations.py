@@ -37,9 +37,10 @@ def _stats_changes_only(conn: Connection) -> None:
     Rows written before stay valid (a row equal to the previous one is only redundant); a block that
     vanished before this migration is not marked. ``owstream replay`` rebuilds the compact form.
     """
-    if schema.stats_removed.name in {c["name"] for c in inspect(conn).get_columns(schema.stats.name)}:
+    removed = schema.stats.c.removed
+    if removed.name in {c["name"] for c in inspect(conn).get_columns(schema.stats.name)}:
         return  # a new store: 0001 created the current table
-    kind = schema.stats_removed.type.compile(dialect=conn.dialect)
+    kind = removed.type.compile(dialect=conn.dialect)
     conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} ADD COLUMN removed {kind} NOT NULL DEFAULT FALSE")
 
 
