@@ -57,7 +57,7 @@ def _stat(sid: int, mode: str, scope: str, key: str, k: int, share: float) -> tu
     return (
         sid, mode, scope, key, games, won, games - won, 600 * games,
         round(100 * won / games, 2), 2.5, kills, kills / 4, kills / 2.5, kills * 800, kills * 300,
-        18.0, 4.5, 7.2, 8000.0, 3000.0, None, False,
+        18.0, 4.5, 7.2, 8000.0, 3000.0, False,
     )  # fmt: skip
 
 
@@ -159,19 +159,16 @@ def time_pages(url: str, players: int, snapshots: int) -> dict[str, float]:
         from owstream.dashboard import data
 
     store = Store.open(url)
-    engine = store.engine
     pid = _pid(players // 2)
     squad = [_pid(i) for i in range(min(4, players))]
     now = T0 + 3600 * (snapshots - 1) + players
     try:
         return {
-            "player": _median_ms(lambda: (data.load_players(engine), data.load_player(engine, pid, "competitive"))),
-            "history": _median_ms(lambda: data.load_history(engine, pid, "competitive")),
-            "squad": _median_ms(
-                lambda: (data.load_players(engine), data.load_squad(engine, squad, "competitive", 12.0))
-            ),
-            "pipeline (store part)": _median_ms(lambda: data.load_activity(engine, now)),
-            "watchlist": _median_ms(lambda: data.load_watchlist(engine)),
+            "player": _median_ms(lambda: (data.load_players(store), data.load_player(store, pid, "competitive"))),
+            "history": _median_ms(lambda: data.load_history(store, pid, "competitive")),
+            "squad": _median_ms(lambda: (data.load_players(store), data.load_squad(store, squad, "competitive", 12.0))),
+            "pipeline (store part)": _median_ms(lambda: data.load_activity(store, now)),
+            "watchlist": _median_ms(lambda: data.load_watchlist(store)),
         }
     finally:
         store.close()

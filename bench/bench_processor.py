@@ -18,10 +18,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_store import build_messages
-from owstream.bus import Consumer, LocalBroker, Producer, TopicNames, ensure_kafka, free_port
-from owstream.bus.jars import ensure_jars, jars_dir
+from owstream.bus import Consumer, Producer, TopicNames
 from owstream.config import Settings
-from owstream.processor import SERVICE, Processor
+from owstream.localkafka import LocalBroker, free_port
+from owstream.localkafka.jars import ensure_jars, jars_dir
+from owstream.runtime.kafka import ensure_kafka
+from owstream.services.processor import SERVICE, Processor
 from owstream.store import Store
 
 JAR_CACHE = Path.home() / ".cache" / "owstream-test"
@@ -36,7 +38,7 @@ def run(n: int = 20_000, changed: float = 1.0) -> dict[str, Any]:
         jars_dir(home).symlink_to(jars_dir(JAR_CACHE), target_is_directory=True)
         settings = Settings(
             home=home, kafka_port=free_port(), kafka_controller_port=free_port(), kafka_partitions=3,
-            store_url=f"sqlite:///{home / 'bench.db'}", _env_file=None,  # type: ignore[call-arg]
+            store_url=f"sqlite:///{home / 'bench.db'}",
         )  # fmt: skip
         broker = LocalBroker(settings)
         broker.start()

@@ -17,7 +17,7 @@ from typing import Any
 
 from owstream.errors import OverFastError
 from owstream.overfast import OverFastClient, RateLimiter
-from owstream.overfast.simulator import Simulator, SimulatorServer
+from owstream.simulator import Simulator, SimulatorServer
 
 
 def run(rps: int, seconds: float = 30.0, threads: int = 4) -> dict[str, Any]:

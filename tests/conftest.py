@@ -29,8 +29,8 @@ def jar_home() -> Path:
 @pytest.fixture(scope="session")
 def kafka_settings(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterator[Settings]:
     """Settings of a real broker started for this test session."""
-    from owstream.bus import LocalBroker, free_port
-    from owstream.bus.jars import ensure_jars, jars_dir
+    from owstream.localkafka import LocalBroker, free_port
+    from owstream.localkafka.jars import ensure_jars, jars_dir
 
     home = tmp_path_factory.mktemp("kafka-home")
     ensure_jars(jar_home)
@@ -43,7 +43,6 @@ def kafka_settings(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> 
         kafka_controller_port=free_port(),
         kafka_partitions=3,
         store_url=f"sqlite:///{home / 'unused.db'}",
-        _env_file=None,  # type: ignore[call-arg]
     )
     broker = LocalBroker(settings)
     broker.start()
@@ -57,15 +56,16 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-def kafka(kafka_settings: Settings, topic_prefix: str, tmp_path: Path) -> Settings:
-    """Settings for one test: the session broker, the test's own topics/groups, its own store."""
-    from owstream.bus import ensure_kafka
+def kafka(kafka_settings: Settings, topic_prefix: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test: the session broker, the test's own topics/groups, its own store. When the test
+    is done, every message owstream produced on its topics is checked against its JSON Schema."""
+    from owstream.runtime.kafka import ensure_kafka
+    from support.contracts import check_topics
 
-    settings = kafka_settings.model_copy(
-        update={"topic_prefix": topic_prefix, "store_url": f"sqlite:///{tmp_path / 'store.db'}"}
-    )
+    settings = kafka_settings.replace(topic_prefix=topic_prefix, store_url=f"sqlite:///{tmp_path / 'store.db'}")
     ensure_kafka(settings, start_local=False)
-    return settings
+    yield settings
+    check_topics(settings)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings that touch nothing outside the test's directory (no .env, no real home)."""
 
     def make(**overrides: object) -> Settings:
-        base: dict[str, object] = {"home": tmp_path / "home", "_env_file": None}
+        base: dict[str, object] = {"home": tmp_path / "home"}
         return Settings(**(base | overrides))  # type: ignore[arg-type]
 
     return make

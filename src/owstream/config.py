@@ -1,42 +1,80 @@
-"""The one settings object. Every field is read from an ``OWSTREAM_``-prefixed environment variable
-(or a ``.env`` file in the working directory); the comment above each field says what it does."""
+"""The one settings object. Every field is read from an ``OWSTREAM_``-prefixed environment variable (or a
+``.env`` file in the working directory; the environment wins); the comment above each field says what it does.
+
+A frozen dataclass read by a few lines of code, not pydantic-settings: every command reads the settings,
+and importing pydantic-settings alone took 0.17 s of a command's start.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Self
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from owstream.errors import ConfigError
 
 PUBLIC_OVERFAST_URL = "https://overfast-api.tekrop.fr"
+ENV_PREFIX = "OWSTREAM_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="OWSTREAM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+class Secret:
+    """A value that is never printed: ``repr`` and ``str`` show stars; ``get_secret_value()`` gives it."""
 
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "owstream"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
     # Where owstream keeps its state: the SQLite store, the Kafka jars cache, broker data and logs.
-    home: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "owstream")
+    home: Path = field(default_factory=_default_home)
 
     # --- Kafka -------------------------------------------------------------------------------------
     # Bootstrap servers of an existing cluster ("host:port,..."). Empty: start and use the local broker.
     kafka_bootstrap: str = ""
-    # Client port of the local broker (127.0.0.1 only). Used when kafka_bootstrap is empty.
+    # Client port of the local broker (127.0.0.1 only). Used when kafka_bootstrap is empty; a 3-node local
+    # cluster uses this port and the next two.
     kafka_port: int = 19092
-    # Controller (KRaft) port of the local broker (127.0.0.1 only).
+    # Controller (KRaft) port of the local broker (127.0.0.1 only); a 3-node cluster uses the next two too.
     kafka_controller_port: int = 19093
-    # JVM heap options of the local broker; Kafka relies on the page cache, not the heap.
-    kafka_heap_opts: str = "-Xms256m -Xmx1g"
+    # Nodes of the local cluster that `owstream kafka start` and `owstream up` run: 1, or 3 (replication
+    # factor 3, min.insync.replicas 2).
+    kafka_brokers: int = 1
+    # JVM heap options of each local broker node; Kafka relies on the page cache, not the heap.
+    kafka_heap_opts: str = "-Xms32m -Xmx192m"
     # JAVA_HOME to run the local broker with (Java 17+). Empty: JAVA_HOME from the environment, then PATH.
     java_home: str = ""
     # Prefix of every topic name and consumer group: "<prefix>.fetch-requests" and so on.
     topic_prefix: str = "owstream"
     # Partitions of the keyed topics: the upper bound of fetchers/processors working in parallel.
     kafka_partitions: int = 6
-    # Replication factor of the topics: 1 for the local broker, 3 on a production cluster.
-    kafka_replication_factor: int = 1
+    # Replication factor of new topics; 0: as many brokers as the cluster has, at most 3.
+    kafka_replication_factor: int = 0
     # Security protocol for a remote cluster: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
     kafka_security_protocol: str = "PLAINTEXT"
     # SASL mechanism for a remote cluster: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (empty: none).
@@ -44,9 +82,13 @@ class Settings(BaseSettings):
     # SASL user name.
     kafka_sasl_username: str = ""
     # SASL password.
-    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_sasl_password: Secret = field(default_factory=Secret)
     # CA certificate file (PEM) to verify the brokers' TLS certificates; empty: the system store.
     kafka_ssl_ca_location: str = ""
+    # The name of this service instance, unique among the instances of one service: the stable part of the
+    # fetcher's and processor's Kafka transactional.id (a restarted instance fences its dead predecessor).
+    # Empty: the host name.
+    instance_id: str = ""
 
     # --- Store -------------------------------------------------------------------------------------
     # SQLAlchemy URL of the store. Empty: SQLite file <home>/owstream.db (WAL mode).
@@ -58,7 +100,8 @@ class Settings(BaseSettings):
     overfast_url: str = PUBLIC_OVERFAST_URL
     # Requests per second to OverFast from one process (the public instance allows 30/s per IP).
     rate_limit: float = 5.0
-    # Seconds before an OverFast request times out (OverFast itself gives Blizzard 10 s).
+    # Seconds one OverFast request may take in all (connecting, waiting, reading the whole body); OverFast
+    # itself gives Blizzard 10 s.
     overfast_timeout: float = 15.0
     # Attempts per request on 429/503/504/500/timeouts before the outcome is "upstream_error".
     overfast_max_attempts: int = 4
@@ -71,7 +114,7 @@ class Settings(BaseSettings):
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).
     refresh_interval: int = 600
-    # Messages the processor takes from Kafka per store transaction.
+    # Messages the processor takes from Kafka per store transaction, at most (it takes what has arrived).
     processor_batch_size: int = 500
     # Address the dashboard binds to; 0.0.0.0 only behind a reverse proxy.
     dashboard_address: str = "127.0.0.1"
@@ -80,16 +123,34 @@ class Settings(BaseSettings):
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
     log_level: str = ""
 
+    # --- construction ------------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Self:
+        """The settings of ``OWSTREAM_*`` variables in ``environ`` (default: the process's) and ``env_file``."""
+        values = _read_env_file(Path(env_file)) if env_file is not None else {}
+        values.update(os.environ if environ is None else environ)
+        found: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = values.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                found[f.name] = _convert(f.name, f.type, raw)
+        return cls(**found)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (field name -> value)."""
+        return dataclasses.replace(self, **changes)
+
     def as_env(self) -> dict[str, str]:
         """Every setting as the OWSTREAM_* variable that reproduces it (for child processes)."""
         env = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Secret):
                 value = value.get_secret_value()
-            env[f"OWSTREAM_{name.upper()}"] = str(value)
+            env[ENV_PREFIX + f.name.upper()] = str(value)
         return env
 
+    # --- derived values ----------------------------------------------------------------------------
     @property
     def resolved_store_url(self) -> str:
         """The store URL with the SQLite default filled in."""
@@ -101,13 +162,64 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        """Where clients connect: the configured cluster or the local broker."""
+        """Where clients connect: the configured cluster or the local broker (every node of it)."""
         if self.uses_local_broker:
-            return f"127.0.0.1:{self.kafka_port}"
+            return ",".join(f"127.0.0.1:{self.kafka_port + i}" for i in range(max(1, self.kafka_brokers)))
         return self.kafka_bootstrap.strip()
+
+    @property
+    def instance(self) -> str:
+        """This instance's name (``instance_id``, else the host name)."""
+        return self.instance_id.strip() or socket.gethostname()
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a dotenv file (``#`` comments, optional ``export`` and quotes); {} if absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def _convert(name: str, kind: Any, raw: str) -> Any:
+    """``raw`` as the field's type (the annotations are strings: ``from __future__ import annotations``)."""
+    variable = ENV_PREFIX + name.upper()
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in _TRUE | _FALSE:
+                raise ValueError(raw)
+            return lowered in _TRUE
+    except ValueError:
+        raise ConfigError(f"{variable}={raw!r} is not a valid {kind}") from None
+    if kind == "Path":
+        return Path(raw).expanduser()
+    if kind == "Secret":
+        return Secret(raw)
+    return raw
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
-    return Settings()
+    return Settings.from_env()

@@ -14,21 +14,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
-import zstandard
 from sqlalchemy import func, select
 
-from owstream.bus import Producer, TopicNames, free_port
+from owstream.bus import Producer, TopicNames
 from owstream.config import Settings
 from owstream.dashboard.launch import streamlit_command
-from owstream.fetcher import Fetcher
-from owstream.messages import FetchResult
-from owstream.processor import Processor
-from owstream.services import in_background
+from owstream.localkafka import free_port
+from owstream.messages import codec
+from owstream.services.fetcher import Fetcher
+from owstream.services.processor import Processor
+from owstream.services.runner import in_background
 from owstream.store import Store, schema
 from support.env import owstream_env
 from support.pipeline import recorded_json, request_and_wait, wait_for
 from support.replay_server import ReplayServer
+from support.results import Result, encoded, replace
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 
@@ -50,7 +52,7 @@ TIMEOUT_MS = 60_000
 @pytest.fixture
 def settings(kafka: Settings) -> Iterator[Settings]:
     with ReplayServer() as replay:
-        yield kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0})
+        yield kafka.replace(overfast_url=replay.url, rate_limit=50.0)
 
 
 @pytest.fixture
@@ -122,7 +124,7 @@ def page(dashboard: str) -> Iterator[Any]:
         browser.close()
 
 
-def _later(result: FetchResult, result_id: str, hero_games: dict[str, tuple[int, int]]) -> FetchResult:
+def _later(result: Result, result_id: str, hero_games: dict[str, tuple[int, int]]) -> Result:
     """A synthetic second snapshot: ``result`` two hours later with competitive games added."""
     summary = copy.deepcopy(result.summary)
     assert summary is not None
@@ -137,21 +139,19 @@ def _later(result: FetchResult, result_id: str, hero_games: dict[str, tuple[int,
             block["games_lost"] += lost
             block["time_played"] += 600 * (won + lost)
             block["winrate"] = round(100 * block["games_won"] / block["games_played"], 2)
-    return result.model_copy(
-        update={"result_id": result_id, "request_ids": [], "fetched_at": time.time(),
-                "summary": summary, "stats": stats}
-    )  # fmt: skip
+    return replace(result, result_id=result_id, request_ids=[], fetched_at=time.time(),
+                summary=summary, stats=stats)  # fmt: skip
 
 
-def _stored_result(store: Store, player_id: str) -> FetchResult:
-    """The fetch result the pipeline stored for ``player_id`` (raw_results keeps it zstd-compressed)."""
+def _stored_result(store: Store, player_id: str) -> Result:
+    """The fetch result the pipeline stored for ``player_id`` (raw_results keeps it zstd-compressed), as JSON."""
     rr = schema.raw_results.c
     with store.engine.connect() as conn:
         payload = conn.execute(
             select(rr.payload).where(rr.player_id == player_id).order_by(rr.fetched_at.desc()).limit(1)
         ).scalar_one()
-    result: FetchResult = FetchResult.from_bytes(zstandard.ZstdDecompressor().decompress(payload))
-    return result
+    found: Result = msgspec.json.decode(codec.decompress(payload, 1 << 24), type=Result)
+    return found
 
 
 def _add_sessions(settings: Settings, store: Store, players: dict[str, tuple[int, int]]) -> None:
@@ -162,7 +162,7 @@ def _add_sessions(settings: Settings, store: Store, players: dict[str, tuple[int
         first = _stored_result(store, pid)
         heroes = list(first.stats["competitive"]["heroes"])[:2]
         later = _later(first, f"synthetic-{pid}", {heroes[0]: (won, lost), heroes[-1]: (1, 1)})
-        producer.send(names.fetch_results, later.to_bytes(), key=pid)
+        producer.send(names.fetch_results, encoded(later), key=pid)
     producer.flush(15)
     producer.close()
 

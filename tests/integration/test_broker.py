@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from owstream.bus import Admin, Consumer, LocalBroker, Producer, TopicNames, ensure_kafka, free_port
-from owstream.bus.jars import KAFKA_VERSION, ensure_jars, jars_dir
+from owstream.bus import Admin, Consumer, Producer, TopicNames
 from owstream.config import Settings
 from owstream.errors import PortInUse
+from owstream.localkafka import LocalBroker, free_port
+from owstream.localkafka.jars import KAFKA_VERSION, ensure_jars, jars_dir
+from owstream.runtime.kafka import ensure_kafka
 from support.env import owstream_env
 
 pytestmark = pytest.mark.kafka
@@ -60,12 +62,12 @@ def test_committed_offsets_resume_where_the_group_left(kafka: Settings) -> None:
     names = TopicNames(kafka.topic_prefix)
     producer = Producer(kafka)
     for i in range(5):
-        producer.send(names.player_events, str(i).encode(), key="k")
+        producer.send(names.fetch_requests, str(i).encode(), key="k")
     producer.flush()
-    first = _consume(kafka, names.group("g"), names.player_events, 5)
-    producer.send(names.player_events, b"5", key="k")
+    first = _consume(kafka, names.group("g"), names.fetch_requests, 5)
+    producer.send(names.fetch_requests, b"5", key="k")
     producer.flush()
-    second = _consume(kafka, names.group("g"), names.player_events, 1)
+    second = _consume(kafka, names.group("g"), names.fetch_requests, 1)
     assert [r.value for r in first] == [b"0", b"1", b"2", b"3", b"4"]
     assert [r.value for r in second] == [b"5"]
 
@@ -84,7 +86,7 @@ def test_topics_are_created_once_with_their_declared_configs(kafka: Settings) ->
 
 
 def test_topic_creation_is_idempotent_for_a_fresh_prefix(kafka_settings: Settings) -> None:
-    settings = kafka_settings.model_copy(update={"topic_prefix": f"fresh{os.getpid()}"})
+    settings = kafka_settings.replace(topic_prefix=f"fresh{os.getpid()}")
     first = Admin(settings)
     try:
         created = first.ensure_topics(TopicNames(settings.topic_prefix))
@@ -147,7 +149,6 @@ def own_broker_settings(tmp_path: Path, jar_home: Path) -> Settings:
         home=tmp_path / "home",
         kafka_port=free_port(),
         kafka_controller_port=free_port(),
-        _env_file=None,  # type: ignore[call-arg]
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from owstream.bus import Producer, TopicNames
 from owstream.config import Settings
 from owstream.store import Store
+from support.databases import table_dump
 from support.env import owstream_env
 from support.pipeline import recorded_json
 from support.replay_server import ReplayServer
@@ -30,7 +31,7 @@ def replay() -> Iterator[ReplayServer]:
 
 @pytest.fixture
 def env(kafka: Settings, replay: ReplayServer) -> dict[str, str]:
-    return owstream_env(kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0}))
+    return owstream_env(kafka.replace(overfast_url=replay.url, rate_limit=50.0))
 
 
 def owstream(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -123,7 +124,7 @@ def test_replay_rebuilds_an_identical_store_and_export_writes_history(
     producer.flush()
 
     store = Store.open(kafka.resolved_store_url)
-    live = store.table_dump()
+    live = table_dump(store)
     store.close()
     assert live["snapshots"], "nothing was stored live"
 
@@ -131,7 +132,7 @@ def test_replay_rebuilds_an_identical_store_and_export_writes_history(
     assert proc.returncode == 0, proc.stderr
     assert "1 unreadable skipped" in proc.stdout
     store = Store.open(kafka.resolved_store_url)
-    rebuilt = store.table_dump()
+    rebuilt = table_dump(store)
     store.close()
     assert rebuilt.keys() == live.keys()
     for table in live:

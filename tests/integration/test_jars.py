@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from owstream.bus.jars import ensure_jars, jars_dir, read_lock
 from owstream.errors import JarsUnavailable
+from owstream.localkafka.jars import ensure_jars, jars_dir, read_lock
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -70,8 +70,8 @@ def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path, no_mvn: None
 def test_missing_java_is_a_one_line_error_saying_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from owstream.bus.java import find_java
     from owstream.errors import JavaNotFound
+    from owstream.localkafka.java import find_java
 
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)

@@ -3,16 +3,19 @@ server of the recorded OverFast responses."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from owstream.bus import Consumer, Producer, TopicNames
 from owstream.config import Settings
-from owstream.fetcher import Fetcher
-from owstream.messages import FetchResult
-from owstream.processor import Processor
-from owstream.services import in_background
+from owstream.messages import codec
+from owstream.messages.models import CheckedResult, FetchRequest, new_id
+from owstream.services.fetcher import Fetcher
+from owstream.services.processor import Processor
+from owstream.services.runner import in_background
 from owstream.store import Store
 from support.pipeline import recorded_json, request_and_wait, wait_for
 from support.replay_server import ReplayServer
@@ -30,7 +33,7 @@ def replay() -> Iterator[ReplayServer]:
 
 @pytest.fixture
 def settings(kafka: Settings, replay: ReplayServer) -> Settings:
-    return kafka.model_copy(update={"overfast_url": replay.url, "rate_limit": 50.0})
+    return kafka.replace(overfast_url=replay.url, rate_limit=50.0)
 
 
 @pytest.fixture
@@ -42,14 +45,16 @@ def pipeline(settings: Settings) -> Iterator[Store]:
     store.close()
 
 
-def _results(settings: Settings, want: int) -> list[FetchResult]:
+def _results(settings: Settings, want: int) -> list[tuple[CheckedResult, dict[str, Any]]]:
+    """The next ``want`` results on fetch-results: checked, and as the JSON any Kafka client reads."""
     names = TopicNames(settings.topic_prefix)
     consumer = Consumer(settings, names.group("test-reader"), [names.fetch_results])
-    got: list[FetchResult] = []
+    got: list[tuple[CheckedResult, dict[str, Any]]] = []
     try:
         wait_for(
             lambda: (
-                got.extend(FetchResult.from_bytes(r.value) for r in consumer.poll_batch(100, 0.5)) or len(got) >= want
+                got.extend((codec.decode_result(r.value), json.loads(r.value)) for r in consumer.poll_batch(100, 0.5))
+                or len(got) >= want
             )
         )
     finally:
@@ -69,13 +74,14 @@ def test_recorded_players_come_out_equal_to_the_recorded_json(settings: Settings
     }
     assert states["Unknown-1234"].retry_after == 600
 
-    results = {r.player_id: r for r in _results(settings, 5)}
+    results = {checked.player_id: (checked, as_json) for checked, as_json in _results(settings, 5)}
     for pid in FULL_PLAYERS:
-        assert results[pid].summary == recorded_json(f"players_{pid}_summary.json")
-        assert results[pid].stats["competitive"] == recorded_json(f"players_{pid}_stats_summary_competitive.json")
-        assert results[pid].stats["quickplay"] == recorded_json(f"players_{pid}_stats_summary_quickplay_all.json")
-        assert results[pid].cache_headers.get("x-cache-ttl") == "600"
-    assert results["Player-137712"].stats == {}
+        checked, as_json = results[pid]
+        assert as_json["summary"] == recorded_json(f"players_{pid}_summary.json")  # OverFast's JSON as it came
+        assert as_json["stats"]["competitive"] == recorded_json(f"players_{pid}_stats_summary_competitive.json")
+        assert as_json["stats"]["quickplay"] == recorded_json(f"players_{pid}_stats_summary_quickplay_all.json")
+        assert checked.cache_headers.get("x-cache-ttl") == "600"
+    assert results["Player-137712"][0].stats == {}
 
     for pid in FULL_PLAYERS:
         report = pipeline.player_report(pid)
@@ -103,15 +109,13 @@ def test_duplicate_requests_in_flight_are_coalesced_and_recent_fetches_skipped(
 ) -> None:
     names = TopicNames(settings.topic_prefix)
     producer = Producer(settings)
-    from owstream.messages import FetchRequest
-
-    requests = [FetchRequest(player_id="TeKrop-2217") for _ in range(3)]
+    requests = [FetchRequest(player_id="TeKrop-2217", request_id=new_id()) for _ in range(3)]
     for request in requests:
-        producer.send(names.fetch_requests, request.to_bytes(), key=request.player_id)
+        producer.send(names.fetch_requests, codec.encode(request), key=request.player_id)
     producer.flush()
     store = Store.open(settings.resolved_store_url)
     with in_background([Fetcher(settings), Processor(settings, store)]):
-        wait_for(lambda: all(store.request_status(r.request_id) for r in requests), timeout=60)
+        wait_for(lambda: all(store.request_status(str(r.request_id)) for r in requests), timeout=60)
         assert replay.count("/players/TeKrop-2217/summary") == 1
         second = request_and_wait(settings, "TeKrop-2217")
         assert second.outcome == "skipped"
@@ -120,6 +124,6 @@ def test_duplicate_requests_in_flight_are_coalesced_and_recent_fetches_skipped(
         assert forced.outcome == "ok"
         assert replay.count("/players/TeKrop-2217/summary") == 2
     store.close()
-    results = _results(settings, 3)
+    results = [checked for checked, _ in _results(settings, 3)]
     first = next(r for r in results if r.outcome == "ok")
-    assert sorted(first.request_ids) == sorted(r.request_id for r in requests)
+    assert sorted(first.request_ids) == sorted(str(r.request_id) for r in requests)

@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from owstream.bus import Admin, LocalBroker, Producer, TopicNames, ensure_kafka, free_port, read_all
-from owstream.bus.jars import ensure_jars, jars_dir
+from owstream.bus import Admin, Producer, TopicNames, read_all
 from owstream.config import Settings
-from owstream.messages import FetchResult, PlayerEvent
-from owstream.processor import SERVICE, Processor
-from owstream.services import in_background
-from owstream.store import Store
+from owstream.localkafka import LocalBroker, free_port
+from owstream.localkafka.jars import ensure_jars, jars_dir
+from owstream.messages import codec
+from owstream.runtime.kafka import ensure_kafka
+from owstream.services.processor import SERVICE, Processor
+from owstream.services.runner import in_background
+from owstream.store import Store, schema
 from support.pipeline import recorded_json, wait_for
+from support.results import Result, encoded, result
 
 pytestmark = pytest.mark.kafka
 
@@ -30,7 +33,7 @@ def own_broker(tmp_path: Path, jar_home: Path) -> Iterator[Settings]:
     jars_dir(tmp_path / "home").symlink_to(jars_dir(jar_home), target_is_directory=True)
     settings = Settings(
         home=tmp_path / "home", kafka_port=free_port(), kafka_controller_port=free_port(),
-        store_url=f"sqlite:///{tmp_path / 'store.db'}", topic_prefix="restart", _env_file=None,  # type: ignore[call-arg]
+        store_url=f"sqlite:///{tmp_path / 'store.db'}", topic_prefix="restart",
     )  # fmt: skip
     broker = LocalBroker(settings)
     broker.start()
@@ -40,11 +43,11 @@ def own_broker(tmp_path: Path, jar_home: Path) -> Iterator[Settings]:
         broker.stop()
 
 
-def _results(first: int, last: int) -> list[FetchResult]:
+def _results(first: int, last: int) -> list[Result]:
     summary = recorded_json("players_KIRIKO-12460_summary.json")
     stats = {"quickplay": recorded_json("players_KIRIKO-12460_stats_summary_quickplay_all.json")}
     return [
-        FetchResult(
+        result(
             result_id=f"r{i}",
             request_ids=[f"q{i}"],
             player_id=f"Player{i % PLAYERS}-1000",
@@ -57,10 +60,10 @@ def _results(first: int, last: int) -> list[FetchResult]:
     ]
 
 
-def _send(settings: Settings, results: list[FetchResult]) -> None:
+def _send(settings: Settings, results: list[Result]) -> None:
     producer = Producer(settings)
-    for result in results:
-        producer.send(TopicNames(settings.topic_prefix).fetch_results, result.to_bytes(), key=result.player_id)
+    for item in results:
+        producer.send(TopicNames(settings.topic_prefix).fetch_results, encoded(item), key=item.player_id)
     producer.close()
 
 
@@ -78,12 +81,12 @@ def test_a_broker_restart_loses_nothing_and_stores_nothing_twice(own_broker: Set
         _send(settings, _results(20, 40))
         wait_for(lambda: store.request_status("q39"), timeout=120)
         assert not died()
-    raw = store.tables["raw_results"]
+    raw = schema.raw_results
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(raw)).scalar_one() == 40
     store.close()
 
-    events = [PlayerEvent.from_bytes(r.value) for batch in read_all(settings, names.player_events) for r in batch]
+    events = [codec.decode_event(r.value) for batch in read_all(settings, names.player_events) for r in batch]
     stored = {e.request_id for e in events if e.type == "fetch_stored"}
     assert stored == {f"q{i}" for i in range(40)}  # published at least once each, none lost in the restart
 

@@ -12,14 +12,16 @@ from sqlalchemy import select
 
 from owstream.bus import Consumer, Producer, TopicNames
 from owstream.config import Settings
-from owstream.fetcher import Fetcher
-from owstream.messages import FetchRequest, FetchResult
-from owstream.overfast.simulator import Simulator, SimulatorServer
-from owstream.processor import Processor
-from owstream.scheduler import Scheduler
-from owstream.services import in_background
-from owstream.store import Store
+from owstream.messages import codec
+from owstream.messages.models import DeadLetter, FetchRequest
+from owstream.services.fetcher import Fetcher
+from owstream.services.processor import Processor
+from owstream.services.runner import in_background
+from owstream.services.scheduler import Scheduler
+from owstream.simulator import Simulator, SimulatorServer
+from owstream.store import Store, schema
 from support.pipeline import recorded_json, request_and_wait, wait_for
+from support.results import encoded, replace, result
 
 pytestmark = pytest.mark.kafka
 
@@ -33,7 +35,7 @@ def sim() -> Iterator[tuple[Simulator, str]]:
 
 @pytest.fixture
 def settings(kafka: Settings, sim: tuple[Simulator, str]) -> Settings:
-    return kafka.model_copy(update={"overfast_url": sim[1], "rate_limit": 100.0})
+    return kafka.replace(overfast_url=sim[1], rate_limit=100.0)
 
 
 def _drain(settings: Settings, topic: str, want: int, group: str = "test-drain") -> list[Any]:
@@ -56,9 +58,9 @@ def test_two_fetchers_in_one_group_share_the_work_without_doubles(settings: Sett
         wait_for(lambda: first.assigned and second.assigned and len(first.assigned | second.assigned) == 3)
         producer = Producer(settings)
         for pid in players:
-            producer.send(names.fetch_requests, FetchRequest(player_id=pid).to_bytes(), key=pid)
+            producer.send(names.fetch_requests, codec.encode(FetchRequest(player_id=pid)), key=pid)
         producer.flush()
-        results = [FetchResult.from_bytes(r.value) for r in _drain(settings, names.fetch_results, len(players))]
+        results = [codec.decode_result(r.value) for r in _drain(settings, names.fetch_results, len(players))]
         assert first.fetched + second.fetched == len(players)
     assert sorted(r.player_id for r in results) == sorted(players)
     assert first.fetched > 0 and second.fetched > 0
@@ -79,7 +81,7 @@ def test_sessions_across_three_refreshes_match_the_simulators_record(settings: S
         row[0] += entry["games"]
         row[1] += entry["wins"]
         row[2] += entry["losses"]
-    sessions = store.tables["sessions"]
+    sessions = schema.sessions
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(sessions.c.gamemode, sessions.c.games, sessions.c.wins, sessions.c.losses, sessions.c.is_reset)
@@ -96,7 +98,8 @@ def test_sessions_across_three_refreshes_match_the_simulators_record(settings: S
 
 def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_stored(settings: Settings) -> None:
     names = TopicNames(settings.topic_prefix)
-    good = FetchResult(
+    good = result(
+        result_id="good",
         request_ids=["r1"],
         player_id="TeKrop-2217",
         fetched_at=time.time(),
@@ -104,11 +107,11 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_stored(sett
         summary=recorded_json("players_TeKrop-2217_summary.json"),
         stats={"competitive": recorded_json("players_TeKrop-2217_stats_summary_competitive.json")},
     )
-    unnormalisable = good.model_copy(update={"result_id": "bad-shape", "stats": {"competitive": {"general": 42}}})
+    unnormalisable = replace(good, result_id="bad-shape", stats={"competitive": {"general": 42}})
     producer = Producer(settings)
     producer.send(names.fetch_results, b"\x00garbage", key="TeKrop-2217")
-    producer.send(names.fetch_results, unnormalisable.to_bytes(), key="TeKrop-2217")
-    producer.send(names.fetch_results, good.to_bytes(), key="TeKrop-2217")
+    producer.send(names.fetch_results, encoded(unnormalisable), key="TeKrop-2217")
+    producer.send(names.fetch_results, encoded(good), key="TeKrop-2217")
     producer.send(names.fetch_requests, b'{"player_id": 7}', key="x")
     producer.flush()
 
@@ -125,14 +128,17 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_stored(sett
         == good.stats["competitive"]["general"]["games_played"]
     )
     assert processor.dead == 2
-    by_value = {r.value: r for r in dead}
-    assert set(by_value) == {b"\x00garbage", unnormalisable.to_bytes(), b'{"player_id": 7}'}
-    garbage = by_value[b"\x00garbage"]
-    assert garbage.headers["source.topic"] == names.fetch_results.encode()
-    assert garbage.headers["service"] == b"processor"
-    assert b"not a FetchResult" in garbage.headers["error"]
-    assert by_value[b'{"player_id": 7}'].headers["service"] == b"fetcher"
-    assert int(by_value[unnormalisable.to_bytes()].headers["source.offset"]) == 1
+    letters = [codec.decode_as(r.value, DeadLetter) for r in dead]
+    by_value = {letter.value: letter for letter in letters}
+    assert set(by_value) == {"\x00garbage", encoded(unnormalisable).decode(), '{"player_id": 7}'}
+    garbage = by_value["\x00garbage"]
+    assert (garbage.source_topic, garbage.service, garbage.value_bytes) == (names.fetch_results, "processor", 8)
+    assert garbage.error.startswith("not a FetchResult")
+    assert by_value['{"player_id": 7}'].service == "fetcher"
+    assert "player_id: expected `str`, got `int`" in by_value['{"player_id": 7}'].error
+    shape = by_value[encoded(unnormalisable).decode()]
+    assert shape.source_offset == 1 and "stats.competitive.general: expected `object | null`, got `int`" in shape.error
+    assert all(r.headers["schema"] == b"dead-letter/1" for r in dead)
 
 
 def test_scheduler_requests_watchlist_players_once_per_interval(settings: Settings, sim: Any) -> None:
@@ -141,7 +147,7 @@ def test_scheduler_requests_watchlist_players_once_per_interval(settings: Settin
     store = Store.open(settings.resolved_store_url)
     for pid in watched:
         store.watch_add(pid, time.time())
-    scheduler = Scheduler(settings.model_copy(update={"refresh_interval": 600}), store)
+    scheduler = Scheduler(settings.replace(refresh_interval=600), store)
     producer = Producer(settings)
     with in_background([Fetcher(settings), Processor(settings, store)]):
         assert sorted(scheduler.step(producer)) == sorted(watched)

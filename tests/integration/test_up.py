@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from owstream.bus import free_port
-from owstream.bus.jars import ensure_jars, jars_dir
+from owstream.localkafka import free_port
+from owstream.localkafka.jars import ensure_jars, jars_dir
 from support.pipeline import wait_for
 
 pytestmark = pytest.mark.kafka

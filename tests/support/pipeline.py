@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from owstream.config import Settings
-from owstream.tracking import RequestState, RequestTracker
+from owstream.services.requests import RequestState, RequestTracker
 from support.replay_server import RESPONSES, RESPONSES2
 
 

@@ -19,8 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from owstream.overfast.simserver import SimulatorServer
-from owstream.overfast.simulator import SimResponse
+from owstream.simulator import SimResponse, SimulatorServer
 
 OVERFAST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
 RESPONSES = OVERFAST_DIR / "responses"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from owstream.battletag import BattleTag, parse_battletag
+from owstream.domain.battletag import BattleTag
 from owstream.errors import InvalidBattleTag
 
 ASCII_DIGITS = "0123456789"
@@ -25,7 +25,7 @@ separators = st.sampled_from("#-")
 
 @given(names, numbers, separators)
 def test_valid_tags_are_accepted_as_typed(name: str, number: str, sep: str) -> None:
-    tag = parse_battletag(f"{name}{sep}{number}")
+    tag = BattleTag.parse(f"{name}{sep}{number}")
     assert (tag.name, tag.number) == (name, number)  # case and script kept
     assert tag.player_id == f"{name}-{number}"
     assert str(tag) == f"{name}#{number}"
@@ -34,26 +34,26 @@ def test_valid_tags_are_accepted_as_typed(name: str, number: str, sep: str) -> N
 
 @given(names, numbers, st.sampled_from([" ", "\t", "  \n"]))
 def test_surrounding_whitespace_is_ignored(name: str, number: str, space: str) -> None:
-    assert parse_battletag(f"{space}{name}#{number}{space}") == BattleTag(name, number)
+    assert BattleTag.parse(f"{space}{name}#{number}{space}") == BattleTag(name, number)
 
 
 @given(names, numbers)
 def test_decomposed_input_gives_the_composed_tag(name: str, number: str) -> None:
     decomposed = unicodedata.normalize("NFD", name)
-    assert parse_battletag(f"{decomposed}#{number}") == parse_battletag(f"{name}#{number}")
+    assert BattleTag.parse(f"{decomposed}#{number}") == BattleTag.parse(f"{name}#{number}")
 
 
 def test_examples() -> None:
-    assert parse_battletag("TeKrop#2217").player_id == "TeKrop-2217"
-    assert parse_battletag("KIRIKO-12460").name == "KIRIKO"
-    assert parse_battletag("Лиса#4242").player_id == "Лиса-4242"
-    assert parse_battletag("夜明けの星#123").name == "夜明けの星"
-    assert parse_battletag("Zoë-2024") == BattleTag("Zoë", "2024")
+    assert BattleTag.parse("TeKrop#2217").player_id == "TeKrop-2217"
+    assert BattleTag.parse("KIRIKO-12460").name == "KIRIKO"
+    assert BattleTag.parse("Лиса#4242").player_id == "Лиса-4242"
+    assert BattleTag.parse("夜明けの星#123").name == "夜明けの星"
+    assert BattleTag.parse("Zoë-2024") == BattleTag("Zoë", "2024")
 
 
 def assert_rejected(text: str) -> None:
     with pytest.raises(InvalidBattleTag) as caught:
-        parse_battletag(text)
+        BattleTag.parse(text)
     assert isinstance(caught.value, ValueError)
     message = str(caught.value)
     assert repr(text) in message

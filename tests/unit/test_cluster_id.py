@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from owstream.bus.broker import new_cluster_id
+from owstream.localkafka.broker import new_cluster_id
 
 
 def test_cluster_ids_are_uuids_that_never_start_with_a_dash() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 
 import pytest
 
 from owstream import config
-from owstream.config import Settings
+from owstream.config import Secret, Settings
+from owstream.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_setting_is_commented_and_in_env_example() -> None:
     source = inspect.getsource(Settings).splitlines()
     example = (ROOT / ".env.example").read_text()
-    for name in Settings.model_fields:
+    for name in (f.name for f in dataclasses.fields(Settings)):
         line = next(i for i, text in enumerate(source) if text.strip().startswith(f"{name}:"))
         assert source[line - 1].strip().startswith("#"), f"{name} has no comment"
         assert f"OWSTREAM_{name.upper()}=" in example, f"{name} missing from .env.example"
@@ -27,7 +29,7 @@ def test_environment_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / ".env").write_text("OWSTREAM_RATE_LIMIT=2.5\nOWSTREAM_KAFKA_BOOTSTRAP=kafka:9092\n")
     monkeypatch.setenv("OWSTREAM_DASHBOARD_PORT", "9999")
     monkeypatch.setenv("OWSTREAM_HOME", str(tmp_path / "h"))
-    settings = Settings()
+    settings = Settings.from_env()
     assert settings.rate_limit == 2.5
     assert settings.dashboard_port == 9999
     assert settings.bootstrap_servers == "kafka:9092"
@@ -40,3 +42,29 @@ def test_local_broker_is_the_default(make_settings) -> None:  # type: ignore[no-
     assert settings.uses_local_broker
     assert settings.bootstrap_servers == "127.0.0.1:12345"
     assert config.PUBLIC_OVERFAST_URL in settings.overfast_url
+
+
+def test_settings_are_typed_and_bad_values_say_which_variable(tmp_path: Path) -> None:
+    settings = Settings.from_env({"OWSTREAM_KAFKA_PARTITIONS": "3", "OWSTREAM_HOME": "~/x"}, env_file=None)
+    assert settings.kafka_partitions == 3 and settings.home == Path("~/x").expanduser()
+    with pytest.raises(ConfigError, match=r"OWSTREAM_RATE_LIMIT='fast' is not a valid float"):
+        Settings.from_env({"OWSTREAM_RATE_LIMIT": "fast"}, env_file=None)
+    env_file = tmp_path / ".env"
+    env_file.write_text('# a comment\nexport OWSTREAM_TOPIC_PREFIX="mine"\nOWSTREAM_KAFKA_PORT=1234\n')
+    from_file = Settings.from_env({"OWSTREAM_KAFKA_PORT": "999"}, env_file=env_file)
+    assert (from_file.topic_prefix, from_file.kafka_port) == ("mine", 999)  # the environment wins
+
+
+def test_secrets_are_never_printed() -> None:
+    settings = Settings.from_env({"OWSTREAM_KAFKA_SASL_PASSWORD": "hunter2"}, env_file=None)
+    assert settings.kafka_sasl_password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.kafka_sasl_password)
+    assert settings.as_env()["OWSTREAM_KAFKA_SASL_PASSWORD"] == "hunter2"  # child processes get it
+    assert Settings.from_env(settings.as_env(), env_file=None) == settings
+    assert Secret("a") == Secret("a") != Secret("b")
+
+
+def test_a_local_cluster_of_three_is_reached_on_all_its_nodes() -> None:
+    assert Settings(kafka_port=20000, kafka_brokers=3).bootstrap_servers == (
+        "127.0.0.1:20000,127.0.0.1:20001,127.0.0.1:20002"
+    )

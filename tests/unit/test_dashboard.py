@@ -4,42 +4,21 @@ recorded OverFast responses (plus one synthetic later snapshot, so History and S
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from owstream.config import get_settings
-from owstream.messages import FetchResult
 from owstream.store import SourcedResult, Store
+from support.results import PLAYERS, Result, checked, ok_result, recorded, replace
 
-OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
-PLAYERS = ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190")
-MODES = ("quickplay", "competitive")
 T0 = 1_700_000_000.0
 
 
-def recorded(name: str) -> Any:
-    return json.loads((OVERFAST / "responses2" / name).read_text())
-
-
-def ok_result(player: str, result_id: str, at: float) -> FetchResult:
-    return FetchResult(
-        result_id=result_id,
-        request_ids=[f"req-{result_id}"],
-        player_id=player,
-        fetched_at=at,
-        outcome="ok",
-        summary=recorded(f"players_{player}_summary.json"),
-        stats={m: recorded(f"players_{player}_stats_summary_{m}_all.json") for m in MODES},
-    )
-
-
-def later(result: FetchResult, result_id: str, at: float, hero: str, won: int, lost: int) -> FetchResult:
+def later(result: Result, result_id: str, at: float, hero: str, won: int, lost: int) -> Result:
     """``result`` an hour later with competitive games of ``hero`` added (hero, its role and overall)."""
     summary = copy.deepcopy(result.summary)
     assert summary is not None
@@ -53,12 +32,11 @@ def later(result: FetchResult, result_id: str, at: float, hero: str, won: int, l
         block["games_lost"] += lost
         block["time_played"] += 600 * (won + lost)
         block["winrate"] = round(100 * block["games_won"] / block["games_played"], 2)
-    update = {"result_id": result_id, "request_ids": [result_id], "fetched_at": at, "summary": summary, "stats": stats}
-    return result.model_copy(update=update)
+    return replace(result, result_id=result_id, request_ids=[result_id], fetched_at=at, summary=summary, stats=stats)
 
 
-def sourced(*results: FetchResult) -> list[SourcedResult]:
-    return [SourcedResult(r, "t.fetch-results", 0, i) for i, r in enumerate(results)]
+def sourced(*results: Result) -> list[SourcedResult]:
+    return [SourcedResult(checked(r), "t.fetch-results", 0, i) for i, r in enumerate(results)]
 
 
 @pytest.fixture
@@ -170,7 +148,7 @@ def test_unreachable_broker_is_said_plainly(store: Store) -> None:
 
 def test_outcome_messages() -> None:
     from owstream.dashboard.fetching import notice_for
-    from owstream.tracking import RequestState
+    from owstream.services.requests import RequestState
 
     def state(outcome: str, retry: float | None = None, error: str | None = None) -> RequestState:
         return RequestState("r", "A-123", "stored", outcome, error, retry)
@@ -179,7 +157,7 @@ def test_outcome_messages() -> None:
     assert "again in 10 min" in notice_for("A-123", state("not_found", 600)).text
     assert "Career Profile Visibility" in notice_for("A-123", state("private")).text
     busy = notice_for("A-123", state("upstream_error", 30, "Blizzard rate limited"))
-    assert "Retry-After: 30 s" in busy.text
+    assert "Retry in 30 s" in busy.text
     assert "Stored" in notice_for("A-123", state("ok")).text
 
 

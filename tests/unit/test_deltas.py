@@ -1,4 +1,6 @@
-"""owstream.deltas: sessions between real and derived snapshots, resets, rank changes."""
+"""owstream.domain.deltas: sessions between real and derived snapshots, resets, rank changes. Each session is
+computed as the processor does it (ModeStats.diff, then session_between), with the previous blocks known
+(a warm writer cache) and unknown (a cold one): both must give the same session."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from owstream.deltas import Session, rank_changes, session_between, sessions_between
-from owstream.normalize import RankRow, StatRow, normalize_stats
+from owstream.domain.deltas import Session, rank_changes, session_between
+from owstream.domain.events import session_data
+from owstream.domain.normalize import ModeStats, RankRow, mode_blocks
+from owstream.messages import codec
+from owstream.messages.bodies import StatsSummary
 
 OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
 TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
@@ -31,8 +36,19 @@ def earlier(mode: str) -> dict[str, Any]:
     return body
 
 
-def rows(mode: str, body: dict[str, Any]) -> dict[tuple[str, str], StatRow]:
-    return {(r.scope, r.key): r for r in normalize_stats(mode, body)}
+def stats(mode: str, body: dict[str, Any]) -> ModeStats:
+    return ModeStats(mode, mode_blocks(codec.decode_as(codec.encode(body), StatsSummary)))
+
+
+def between(mode: str, before: dict[str, Any], after: dict[str, Any]) -> Session | None:
+    """The session from ``before`` to ``after``; the same whether the writer knew the previous blocks or not."""
+    old, new = stats(mode, before), stats(mode, after)
+    found = []
+    for blocks in (old.blocks, None):
+        _, changed, vanished = new.diff(old.rows(), blocks)
+        found.append(session_between(mode, old.rows(), changed, vanished))
+    assert found[0] == found[1]
+    return found[0]
 
 
 def play(block: dict[str, Any], games: int, won: int, seconds: int, kills: int = 10) -> None:
@@ -58,7 +74,7 @@ def test_session_matches_what_was_added() -> None:
     play(after["heroes"]["mercy"], games=1, won=0, seconds=700, kills=2)
     play(after["roles"]["support"], games=4, won=2, seconds=2200, kills=12)
     play(after["general"], games=4, won=2, seconds=2200, kills=12)
-    session = session_between("quickplay", rows("quickplay", before), rows("quickplay", after))
+    session = between("quickplay", before, after)
     assert session is not None and not session.is_reset
     o = session.overall
     assert (o.games, o.wins, o.losses, o.time_played) == (4, 2, 2, 2200)
@@ -71,14 +87,15 @@ def test_session_matches_what_was_added() -> None:
     assert (ana.games, ana.wins, ana.losses, ana.time_played, ana.deaths) == (3, 2, 1, 1500, 30)
     assert round(ana.winrate, 2) == 66.67
     assert parts[("hero", "mercy")].kda == round((2 + 4) / 6, 2)
-    summary = session.summary()
-    assert summary["games"] == 4 and summary["heroes"] == ["ana", "mercy"] and summary["is_reset"] is False
+    summary = session_data(session, 100, 200)  # the session event's data
+    assert (summary.games, summary.heroes, summary.is_reset) == (4, ["ana", "mercy"], False)
+    assert (summary.started_at, summary.ended_at, summary.eliminations) == (100, 200, 12.0)
 
 
 def test_session_between_two_real_snapshots() -> None:
     """TeKrop-2217's quickplay from November 2024 to the current recording: a plain session."""
     old, new = earlier("quickplay"), current("quickplay")
-    session = session_between("quickplay", rows("quickplay", old), rows("quickplay", new))
+    session = between("quickplay", old, new)
     assert session is not None and not session.is_reset
     o, g0, g1 = session.overall, old["general"], new["general"]
     assert o.games == g1["games_played"] - g0["games_played"] == 11
@@ -97,11 +114,7 @@ def test_session_between_two_real_snapshots() -> None:
 
 def test_real_competitive_season_change_is_a_reset() -> None:
     """Between the same snapshots competitive heroes vanished and counts went down: flagged, not negative."""
-    session = session_between(
-        "competitive",
-        rows("competitive", earlier("competitive")),
-        rows("competitive", current("competitive")),
-    )
+    session = between("competitive", earlier("competitive"), current("competitive"))
     assert session is not None and session.is_reset
     assert_no_negatives(session)
     parts = {(p.scope, p.key) for p in session.parts}
@@ -117,7 +130,7 @@ def test_fewer_games_is_a_reset_with_no_negatives() -> None:
         block["games_lost"] = block["games_played"] - block["games_won"]
         block["time_played"] //= 3
         block["total"] = {k: v // 3 for k, v in block["total"].items()}
-    session = session_between("competitive", rows("competitive", before), rows("competitive", after))
+    session = between("competitive", before, after)
     assert session is not None and session.is_reset
     assert session.overall.games == 0
     assert_no_negatives(session)
@@ -125,8 +138,7 @@ def test_fewer_games_is_a_reset_with_no_negatives() -> None:
 
 def test_unchanged_stats_give_no_session() -> None:
     body = current("quickplay")
-    assert session_between("quickplay", rows("quickplay", body), rows("quickplay", copy.deepcopy(body))) is None
-    assert sessions_between(normalize_stats("quickplay", body), normalize_stats("quickplay", body)) == []
+    assert between("quickplay", body, copy.deepcopy(body)) is None
 
 
 def test_time_without_a_finished_game_is_no_session() -> None:
@@ -134,17 +146,7 @@ def test_time_without_a_finished_game_is_no_session() -> None:
     after = copy.deepcopy(before)
     for block in (after["general"], after["roles"]["support"], after["heroes"]["ana"]):
         block["time_played"] += 120
-    assert session_between("quickplay", rows("quickplay", before), rows("quickplay", after)) is None
-
-
-def test_sessions_between_skips_gamemodes_missing_from_the_new_snapshot() -> None:
-    before = normalize_stats("quickplay", current("quickplay")) + normalize_stats("competitive", current("competitive"))
-    bumped = copy.deepcopy(current("competitive"))
-    play(bumped["general"], 2, 1, 900)
-    play(bumped["heroes"]["ana"], 2, 1, 900)
-    sessions = sessions_between(before, normalize_stats("competitive", bumped))
-    assert [s.gamemode for s in sessions] == ["competitive"]
-    assert sessions[0].overall.games == 2 and sessions[0].heroes == ["ana"]
+    assert between("quickplay", before, after) is None
 
 
 def test_new_hero_in_the_new_snapshot_counts_fully() -> None:
@@ -154,7 +156,7 @@ def test_new_hero_in_the_new_snapshot_counts_fully() -> None:
     for key in ("games_played", "games_won", "games_lost", "time_played"):
         after["heroes"]["newhero"][key] = {"games_played": 2, "games_won": 1, "games_lost": 1}.get(key, 800)
     play(after["general"], 2, 1, 800)
-    session = session_between("quickplay", rows("quickplay", before), rows("quickplay", after))
+    session = between("quickplay", before, after)
     assert session is not None and session.heroes == ["newhero"] and not session.is_reset
 
 
@@ -198,7 +200,7 @@ def test_added_games_come_back_as_the_session(added: dict[str, tuple[int, int, i
             after["heroes"][hero] = {**template, **zero, "total": dict.fromkeys(TOTALS, 0)}
         play(after["heroes"][hero], won + lost, won, seconds, kills=1)
         play(after["general"], won + lost, won, seconds, kills=1)
-    session = session_between("quickplay", rows("quickplay", before), rows("quickplay", after))
+    session = between("quickplay", before, after)
     games = sum(w + lo for w, lo, _ in added.values())
     if games == 0:
         assert session is None
@@ -225,7 +227,7 @@ def test_arbitrary_moves_never_store_negatives(moves: list[tuple[int, int, int]]
     for block, (_, games, seconds) in zip(blocks, moves, strict=True):
         block["games_played"] = max(0, block["games_played"] + games)
         block["time_played"] = max(0, block["time_played"] + seconds)
-    session = session_between("competitive", rows("competitive", before), rows("competitive", after))
+    session = between("competitive", before, after)
     if any(g < 0 or s < 0 for _, g, s in moves):  # every block starts above zero: a real decrease
         assert session is not None and session.is_reset
     if session is not None:

@@ -7,10 +7,10 @@ import copy
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
-from test_store import ok_result, src
 
 from owstream.store import Store
 from owstream.store.migrations import MIGRATIONS, migrate
+from support.results import ok_result, replace, src
 
 
 def _indexes(url: str, table: str) -> set[str]:
@@ -85,7 +85,7 @@ def test_a_store_from_before_0003_gets_the_removed_column(tmp_path: Path) -> Non
         summary = {**later.summary, "last_updated_at": later.summary["last_updated_at"] + 60}
         stats = copy.deepcopy(later.stats)
         del stats["quickplay"]["heroes"]["ana"]  # a vanished block: the new column is written
-        again.apply_results(src(later.model_copy(update={"summary": summary, "stats": stats})))
+        again.apply_results(src(replace(later, summary=summary, stats=stats)))
         with again.engine.connect() as conn:
             gone = conn.execute(text("SELECT gamemode, scope, key FROM stats WHERE removed")).all()
         assert [tuple(r) for r in gone] == [("quickplay", "hero", "ana")]
@@ -93,3 +93,24 @@ def test_a_store_from_before_0003_gets_the_removed_column(tmp_path: Path) -> Non
         assert new_report is not None and "ana" not in new_report["gamemodes"]["quickplay"]["heroes"]
     finally:
         again.close()
+
+
+def test_a_store_from_before_0004_loses_the_extra_column_and_nothing_else(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Store.open(url) as store:
+        store.apply_results(src(ok_result("TeKrop-2217", "t0", 1.0)))
+        report = store.player_report("TeKrop-2217")
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a store written before 0004: unknown fields were copied into "extra"
+        conn.execute(text("ALTER TABLE stats ADD COLUMN extra TEXT"))
+        conn.execute(text("UPDATE stats SET extra = '{\"mvp_cards\": 3}'"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0004_stats_without_extra'"))
+        rows = conn.execute(text("SELECT count(*) FROM stats")).scalar_one()
+    assert "extra" in _columns(url, "stats")
+    assert migrate(engine) == ["0004_stats_without_extra"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM stats")).scalar_one() == rows
+    engine.dispose()
+    assert "extra" not in _columns(url, "stats")
+    with Store.open(url) as again:
+        assert again.player_report("TeKrop-2217") == report

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from owstream.battletag import parse_battletag
-from owstream.overfast.simulator import UNKNOWN_PLAYER_ID, Simulator, SimulatorServer
+from owstream.domain.battletag import BattleTag
+from owstream.simulator import UNKNOWN_PLAYER_ID, Simulator, SimulatorServer
 
 COUNTED = ("games_played", "games_won", "games_lost", "time_played")
 TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
@@ -95,7 +95,7 @@ def test_players(seed: int) -> None:
     assert any(not pid.isascii() for pid in ids)
     assert UNKNOWN_PLAYER_ID not in ids
     for pid in ids:
-        assert parse_battletag(pid).player_id == pid
+        assert BattleTag.parse(pid).player_id == pid
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

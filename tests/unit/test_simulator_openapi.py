@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from jsonschema import Draft202012Validator
 
-from owstream.overfast.simulator import UNKNOWN_PLAYER_ID, Simulator
+from owstream.simulator import UNKNOWN_PLAYER_ID, Simulator
 
 SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "overfast" / "openapi.json"
 

@@ -1,6 +1,5 @@
 """Stats rows only for blocks that changed (migration 0003), on SQLite and PostgreSQL: what a changed snapshot
-writes, ``removed`` rows for vanished blocks, what readers see, warm vs cold writer caches, and the msgspec
-fast path (:func:`owstream.decoding.decode_result`) vs plain pydantic results."""
+writes, ``removed`` rows for vanished blocks, what readers see, and warm vs cold writer caches."""
 
 from __future__ import annotations
 
@@ -11,18 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_store import (
-    add,
-    advanced,
-    history,
-    ok_result,
-)
+from test_store import history
 
-from owstream.decoding import StatsBody, decode_result
-from owstream.errors import ProcessingError
-from owstream.messages import FetchResult, PlayerEvent
-from owstream.store import SourcedResult, Store
-from support.databases import fresh_database
+from owstream.messages.models import PlayerEvent
+from owstream.store import SourcedResult, Store, schema
+from support.databases import fresh_database, table_dump
+from support.results import Result, add, advanced, checked, data, encoded, ok_result, plain, replace
 
 TOPIC = "owstream.fetch-results"
 PLAYER = "TeKrop-2217"
@@ -38,20 +31,14 @@ def other_url(store_url: str, request: pytest.FixtureRequest, tmp_path: Path) ->
     return fresh_database(server, f"o{abs(hash(request.node.nodeid)) % 10**12}")
 
 
-def sourced(results: Sequence[FetchResult], *, fast: bool) -> list[SourcedResult]:
-    """Results as the processor gets them (raw value kept); ``fast``: decoded by decode_result, else pydantic's."""
-    out = []
-    for offset, result in enumerate(results):
-        raw = result.to_bytes()
-        decoded = decode_result(raw) if fast else result
-        assert (type(decoded.stats.get("quickplay")) is StatsBody) is (fast and "quickplay" in result.stats)
-        out.append(SourcedResult(decoded, TOPIC, 0, offset, raw))
-    return out
+def sourced(results: Sequence[Result]) -> list[SourcedResult]:
+    """Results as the processor gets them (the Kafka value kept)."""
+    return [SourcedResult(checked(r), TOPIC, 0, offset, encoded(r)) for offset, r in enumerate(results)]
 
 
 def played(
-    result: FetchResult, result_id: str, at: float, mode: str, hero: str, role: str, games: tuple[int, int, int]
-) -> FetchResult:
+    result: Result, result_id: str, at: float, mode: str, hero: str, role: str, games: tuple[int, int, int]
+) -> Result:
     """``result`` an hour later with ``games`` (won, lost, seconds) added to one hero of one gamemode."""
     summary, stats = copy.deepcopy(result.summary), copy.deepcopy(result.stats)
     assert summary is not None
@@ -59,13 +46,12 @@ def played(
     body = stats[mode]
     for block in (body["heroes"][hero], body["roles"][role], body["general"]):
         add(block, *games)
-    return result.model_copy(
-        update={"result_id": result_id, "request_ids": [f"req-{result_id}"], "fetched_at": at}
-        | {"summary": summary, "stats": stats}
+    return replace(
+        result, result_id=result_id, request_ids=[f"req-{result_id}"], fetched_at=at, summary=summary, stats=stats
     )
 
 
-def without_cassidy(result: FetchResult, result_id: str, at: float) -> FetchResult:
+def without_cassidy(result: Result, result_id: str, at: float) -> Result:
     """``result`` a day later with cassidy (TeKrop's only competitive damage hero) and the damage role gone."""
     summary, stats = copy.deepcopy(result.summary), copy.deepcopy(result.stats)
     assert summary is not None
@@ -77,10 +63,10 @@ def without_cassidy(result: FetchResult, result_id: str, at: float) -> FetchResu
     for name in ("games_played", "games_won", "games_lost", "time_played"):
         general[name] -= cassidy[name]
     update = {"result_id": result_id, "request_ids": [f"req-{result_id}"], "fetched_at": at}
-    return result.model_copy(update={**update, "summary": summary, "stats": stats})
+    return replace(result, **update, summary=summary, stats=stats)
 
 
-def with_cassidy_again(result: FetchResult, result_id: str, at: float, games: tuple[int, int, int]) -> FetchResult:
+def with_cassidy_again(result: Result, result_id: str, at: float, games: tuple[int, int, int]) -> Result:
     """``result`` an hour later with cassidy (and the damage role) back, ``games`` played on her."""
     summary, stats = copy.deepcopy(result.summary), copy.deepcopy(result.stats)
     assert summary is not None
@@ -101,18 +87,18 @@ def with_cassidy_again(result: FetchResult, result_id: str, at: float, games: tu
     for block in (body["heroes"]["cassidy"], body["roles"]["damage"], body["general"]):
         add(block, won, lost, seconds)
     update = {"result_id": result_id, "request_ids": [f"req-{result_id}"], "fetched_at": at}
-    return result.model_copy(update={**update, "summary": summary, "stats": stats})
+    return replace(result, **update, summary=summary, stats=stats)
 
 
 def stats_of(store: Store, result_id: str) -> dict[Key, dict[str, Any]]:
     """The ``stats`` rows written with one snapshot, by (gamemode, scope, key)."""
-    s, st = store.tables["snapshots"], store.tables["stats"]
+    s, st = schema.snapshots, schema.stats
     with store.engine.connect() as conn:
         rows = conn.execute(select(st).join(s, s.c.id == st.c.snapshot_id).where(s.c.result_id == result_id))
         return {(r["gamemode"], r["scope"], r["key"]): dict(r) for r in rows.mappings()}
 
 
-def every_key(result: FetchResult) -> set[Key]:
+def every_key(result: Result) -> set[Key]:
     keys: set[Key] = set()
     for mode, body in result.stats.items():
         keys |= {(mode, "overall", "all")} | {(mode, "role", k) for k in body["roles"]}
@@ -120,7 +106,7 @@ def every_key(result: FetchResult) -> set[Key]:
     return keys
 
 
-def assert_report_is(store: Store, result: FetchResult) -> None:
+def assert_report_is(store: Store, result: Result) -> None:
     """The player report shows every block of ``result``'s JSON, field for field, and nothing else."""
     report = store.player_report(result.player_id)
     assert report is not None
@@ -133,20 +119,19 @@ def assert_report_is(store: Store, result: FetchResult) -> None:
 
 
 def dump_events(events: list[PlayerEvent]) -> list[dict[str, Any]]:
-    return [e.model_dump() for e in events]
+    return [plain(e) for e in events]
 
 
 # --- what a changed snapshot writes ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "pydantic"])
-def test_one_hero_played_writes_overall_rows_that_hero_and_its_role(store: Store, fast: bool) -> None:
+def test_one_hero_played_writes_overall_rows_that_hero_and_its_role(store: Store) -> None:
     base = ok_result(PLAYER, "c0", 1000.0)
     after = played(base, "c1", 5000.0, "quickplay", "ana", "support", (2, 1, 1500))
-    store.apply_results(sourced([base, after], fast=fast)[:1])
+    store.apply_results(sourced([base, after])[:1])
     first = stats_of(store, "c0")
     assert set(first) == every_key(base) and not any(r["removed"] for r in first.values())
-    events = store.apply_results(sourced([base, after], fast=fast)[1:])
+    events = store.apply_results(sourced([base, after])[1:])
     second = stats_of(store, "c1")
     assert set(second) == {
         ("quickplay", "overall", "all"),
@@ -157,7 +142,7 @@ def test_one_hero_played_writes_overall_rows_that_hero_and_its_role(store: Store
     assert not any(r["removed"] for r in second.values())
     ana = second[("quickplay", "hero", "ana")]
     assert (ana["games_played"], ana["games_won"], ana["time_played"]) == (1230, 576, 574579 + 1500)
-    sessions = [e.data for e in events if e.type == "session"]
+    sessions = [data(e) for e in events if e.type == "session"]
     assert [(d["gamemode"], d["games"], d["heroes"], d["is_reset"]) for d in sessions] == [
         ("quickplay", 3, ["ana"], False)
     ]
@@ -175,21 +160,25 @@ def test_one_hero_played_writes_overall_rows_that_hero_and_its_role(store: Store
 # --- blocks that vanish and come back --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "pydantic"])
-def test_a_vanished_hero_is_removed_then_comes_back(store: Store, fast: bool) -> None:
+def test_a_vanished_hero_is_removed_then_comes_back(store: Store) -> None:
     base = ok_result(PLAYER, "v0", 1000.0)
     gone = without_cassidy(base, "v1", 90000.0)
     back = with_cassidy_again(gone, "v2", 95000.0, (1, 1, 900))
-    items = sourced([base, gone, back], fast=fast)
+    items = sourced([base, gone, back])
     store.apply_results(items[:1])
     events = store.apply_results(items[1:2])
     rows = stats_of(store, "v1")
     removed = {k for k, r in rows.items() if r["removed"]}
     assert removed == {("competitive", "hero", "cassidy"), ("competitive", "role", "damage")}
     cassidy = rows[("competitive", "hero", "cassidy")]
-    assert (cassidy["games_played"], cassidy["time_played"], cassidy["winrate"], cassidy["extra"]) == (0, 0, None, None)
+    assert (cassidy["games_played"], cassidy["time_played"], cassidy["winrate"], cassidy["avg_damage"]) == (
+        0,
+        0,
+        None,
+        None,
+    )
     assert set(rows) - removed == {("quickplay", "overall", "all"), ("competitive", "overall", "all")}
-    sessions = [e.data for e in events if e.type == "session"]
+    sessions = [data(e) for e in events if e.type == "session"]
     assert [(d["gamemode"], d["is_reset"]) for d in sessions] == [("competitive", True)]
     report = store.player_report(PLAYER)
     assert report is not None
@@ -206,14 +195,14 @@ def test_a_vanished_hero_is_removed_then_comes_back(store: Store, fast: bool) ->
     assert report["gamemodes"]["competitive"]["heroes"]["cassidy"] == back.stats["competitive"]["heroes"]["cassidy"]
     assert report["gamemodes"]["competitive"]["heroes"]["cassidy"]["games_played"] == 2
     assert_report_is(store, back)
-    sessions = [e.data for e in events if e.type == "session"]
+    sessions = [data(e) for e in events if e.type == "session"]
     assert [(d["games"], d["heroes"], d["is_reset"]) for d in sessions] == [(2, ["cassidy"], False)]
 
 
 # --- warm vs cold caches, fast vs pydantic results ---------------------------------------------------
 
 
-def long_history() -> list[FetchResult]:
+def long_history() -> list[Result]:
     """Seven snapshots of TeKrop (one unchanged, one error) and one of KIRIKO in between."""
     base, s1, same, s2, missing = history()
     qp = played(s2, "l1", 9200.0, "quickplay", "mercy", "support", (1, 0, 700))
@@ -225,9 +214,8 @@ def long_history() -> list[FetchResult]:
     return [base, s1, kiriko, same, s2, missing, qp, gone, back, both]
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "pydantic"])
-def test_warm_and_cold_caches_build_identical_stores(store: Store, other_url: str, fast: bool) -> None:
-    items = sourced(long_history(), fast=fast)
+def test_warm_and_cold_caches_build_identical_stores(store: Store, other_url: str) -> None:
+    items = sourced(long_history())
     warm_events = [e for item in items for e in store.apply_results([item])]
     cold_events = []
     for item in items:
@@ -238,11 +226,11 @@ def test_warm_and_cold_caches_build_identical_stores(store: Store, other_url: st
             cold.close()
     cold = Store.open(other_url)
     try:
-        assert cold.table_dump() == store.table_dump()
+        assert table_dump(cold) == table_dump(store)
     finally:
         cold.close()
     assert dump_events(cold_events) == dump_events(warm_events)
-    sessions = [(e.event_id, e.data["gamemode"], e.data["is_reset"]) for e in warm_events if e.type == "session"]
+    sessions = [(e.event_id, data(e)["gamemode"], data(e)["is_reset"]) for e in warm_events if e.type == "session"]
     assert sessions == [
         ("h1:session:0", "competitive", False),
         ("h2:session:0", "competitive", False),
@@ -253,76 +241,3 @@ def test_warm_and_cold_caches_build_identical_stores(store: Store, other_url: st
         ("l4:session:1", "quickplay", False),
     ]
     assert_report_is(store, long_history()[-1])
-
-
-def test_fast_and_pydantic_results_build_identical_stores(store: Store, other_url: str) -> None:
-    results = [*history()[:2], history()[3]]  # three changed snapshots
-    assert [r.result_id for r in results] == ["h0", "h1", "h2"]
-    fast_events = [e for item in sourced(results, fast=True) for e in store.apply_results([item])]
-    plain = Store.open(other_url)
-    try:
-        plain_events = [e for item in sourced(results, fast=False) for e in plain.apply_results([item])]
-        assert plain.table_dump() == store.table_dump()
-    finally:
-        plain.close()
-    assert dump_events(fast_events) == dump_events(plain_events)
-    assert [e.type for e in fast_events].count("session") == 2
-
-
-def test_fast_and_pydantic_results_in_one_batch(store: Store, other_url: str) -> None:
-    results = long_history()
-    store.apply_results(sourced(results, fast=True))
-    plain = Store.open(other_url)
-    try:
-        plain.apply_results(sourced(results, fast=False))
-        assert plain.table_dump() == store.table_dump()
-    finally:
-        plain.close()
-
-
-# --- malformed blocks: both paths refuse the same results -----------------------------------------------
-
-
-def _malformed(base: FetchResult, result_id: str, *, changed: bool) -> FetchResult:
-    summary, stats = copy.deepcopy(base.summary), copy.deepcopy(base.stats)
-    assert summary is not None
-    summary["last_updated_at"] += 3600 if changed else 0
-    stats["quickplay"]["heroes"]["ana"]["games_played"] = "many"
-    return base.model_copy(update={"result_id": result_id, "summary": summary, "stats": stats, "fetched_at": 2.0})
-
-
-@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "pydantic"])
-def test_a_malformed_changed_snapshot_writes_nothing(store: Store, fast: bool) -> None:
-    base = ok_result(PLAYER, "m0", 1.0)
-    store.apply_results(sourced([base], fast=fast))
-    before = store.table_dump()
-    bad = sourced([base, _malformed(base, "bad", changed=True)], fast=fast)[1]
-    with pytest.raises(ProcessingError, match=r"heroes\.ana\.games_played is 'many'"):
-        store.apply_results([bad])
-    assert store.table_dump() == before
-
-
-def test_fast_path_errors_name_the_result(store: Store) -> None:
-    base = ok_result(PLAYER, "m0", 1.0)
-    store.apply_results(sourced([base], fast=True))
-    bad = sourced([base, _malformed(base, "bad", changed=True)], fast=True)[1]
-    with pytest.raises(ProcessingError, match=r"^result bad of TeKrop-2217: stats\.quickplay\.heroes\.ana"):
-        store.apply_results([bad])
-
-
-def test_a_malformed_unchanged_snapshot_is_refused_on_both_paths(store: Store) -> None:
-    base = ok_result(PLAYER, "m0", 1.0)
-    store.apply_results(sourced([base], fast=True))
-    before = store.table_dump()
-    bad = sourced([base, _malformed(base, "bad", changed=False)], fast=True)[1]
-    with pytest.raises(ProcessingError, match=r"heroes\.ana\.games_played is 'many'"):  # as pydantic's path does
-        store.apply_results([bad])
-    assert store.table_dump() == before
-
-
-def test_a_malformed_unchanged_snapshot_is_refused_by_the_pydantic_path(store: Store) -> None:
-    base = ok_result(PLAYER, "m0", 1.0)
-    store.apply_results(sourced([base], fast=False))
-    bad = sourced([base, _malformed(base, "bad", changed=False)], fast=False)[1]
-    with pytest.raises(ProcessingError, match=r"^result bad of TeKrop-2217: stats\.quickplay\.heroes\.ana"):
-        store.apply_results([bad])

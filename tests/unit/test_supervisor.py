@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from owstream.supervisor import (
+from owstream.runtime.supervisor import (
     ALL_READY,
     LineReporter,
     PartSpec,
@@ -27,8 +27,8 @@ from owstream.supervisor import (
     RestartPolicy,
     Status,
     Supervisor,
+    file_ready,
     http_ready,
-    log_contains,
     render,
 )
 
@@ -37,6 +37,15 @@ FAST = RestartPolicy(max_restarts=3, window=600, initial_delay=0.01, max_delay=0
 
 SLEEPER = """
 import signal
+print("up", flush=True)
+signal.pause()
+"""
+
+# Says it is ready the way `owstream run X --ready-file F` does: its pid, written to the file.
+READY_SLEEPER = """
+import os, signal, sys
+from pathlib import Path
+Path(sys.argv[1]).write_text(str(os.getpid()))
 print("up", flush=True)
 signal.pause()
 """
@@ -53,9 +62,11 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
 """
 
 CHECKS_URL_AT_START = """
-import sys, urllib.request, signal
+import os, sys, urllib.request, signal
+from pathlib import Path
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-print("status", opener.open(sys.argv[1], timeout=5).status, flush=True)
+if opener.open(sys.argv[1], timeout=5).status == 200:
+    Path(sys.argv[2]).write_text(str(os.getpid()))
 signal.pause()
 """
 
@@ -77,7 +88,8 @@ grandchild = subprocess.Popen([sys.executable, "-c",
     stdout=subprocess.PIPE)
 grandchild.stdout.readline()
 Path(sys.argv[1]).write_text(str(grandchild.pid))
-print("ready", flush=True)
+import os
+Path(sys.argv[2]).write_text(str(os.getpid()))
 signal.pause()
 """
 
@@ -141,9 +153,9 @@ def test_parts_start_in_order_each_after_the_previous_is_ready(tmp_path: Path, m
     url = f"http://127.0.0.1:{port}/health"
     events: list[tuple[str, Status]] = []
     web = PartSpec("web", py(HTTP_SERVER, str(port)), tmp_path / "web.log", ready=http_ready(url))
-    client_log = tmp_path / "client.log"
-    client = PartSpec("client", py(CHECKS_URL_AT_START, url), client_log,
-                      ready=log_contains(client_log, "status 200"))  # fmt: skip
+    ready = tmp_path / "client.ready"
+    client = PartSpec("client", py(CHECKS_URL_AT_START, url, str(ready)), tmp_path / "client.log",
+                      ready=file_ready(ready))  # fmt: skip
     sup = make([web, client], on_change=lambda s: events.append((s.name, s.status)))
 
     assert sup.start()
@@ -162,7 +174,7 @@ def test_a_part_not_ready_in_time_fails_and_later_parts_stay_pending(
     tmp_path: Path, make: Callable[..., Supervisor]
 ) -> None:
     pids: list[int] = []
-    never = PartSpec("never", py(SLEEPER), tmp_path / "never.log", ready=lambda: False, ready_timeout=0.2)
+    never = PartSpec("never", py(SLEEPER), tmp_path / "never.log", ready=lambda _pid: False, ready_timeout=0.2)
     later = PartSpec("later", py(SLEEPER), tmp_path / "later.log")
     sup = make([never, later], on_change=lambda s: pids.append(s.pid) if s.pid else None)
 
@@ -175,8 +187,8 @@ def test_a_part_not_ready_in_time_fails_and_later_parts_stay_pending(
 
 def test_a_killed_part_is_restarted_with_a_new_pid(tmp_path: Path, make: Callable[..., Supervisor]) -> None:
     seen: list[PartState] = []
-    log = tmp_path / "svc.log"
-    spec = PartSpec("svc", py(SLEEPER), log, ready=log_contains(log, "up\n"), restart=FAST)
+    log, ready = tmp_path / "svc.log", tmp_path / "svc.ready"
+    spec = PartSpec("svc", py(READY_SLEEPER, str(ready)), log, ready=file_ready(ready), restart=FAST)
     sup = make([spec], on_change=seen.append)
     assert sup.start()
     old_pid = state(sup, "svc").pid
@@ -229,9 +241,9 @@ def test_stop_kills_the_whole_group_even_when_sigterm_is_ignored(
     tmp_path: Path, make: Callable[..., Supervisor]
 ) -> None:
     gc_file = tmp_path / "grandchild.pid"
-    log = tmp_path / "stubborn.log"
-    spec = PartSpec("stubborn", py(STUBBORN_WITH_GRANDCHILD, str(gc_file)), log,
-                    ready=log_contains(log, "ready"))  # fmt: skip
+    ready = tmp_path / "stubborn.ready"
+    spec = PartSpec("stubborn", py(STUBBORN_WITH_GRANDCHILD, str(gc_file), str(ready)), tmp_path / "stubborn.log",
+                    ready=file_ready(ready))  # fmt: skip
     sup = make([spec], stop_timeout=0.3)
     assert sup.start()
     child = state(sup, "stubborn").pid
@@ -265,18 +277,15 @@ def test_stop_goes_in_reverse_order_and_uses_sigterm_first(tmp_path: Path, make:
     assert not any(alive(p) for p in pids if p is not None)
 
 
-def test_log_contains_only_looks_at_the_latest_start(tmp_path: Path) -> None:
-    log = tmp_path / "x.log"
-    check = log_contains(log, "listening")
-    assert not check()  # no file yet
-    log.write_text("=== owstream supervisor: starting x ===\nlistening\n")
-    assert check()
-    with log.open("a") as f:
-        f.write("=== owstream supervisor: starting x ===\nbooting\n")
-    assert not check()
-    with log.open("a") as f:
-        f.write("listening\n")
-    assert check()
+def test_file_ready_counts_only_the_pid_of_the_current_process(tmp_path: Path) -> None:
+    path = tmp_path / "x.ready"
+    check = file_ready(path)
+    assert not check(123)  # no file yet
+    path.write_text("123")
+    assert check(123)
+    assert not check(456)  # written by an earlier process of the part: a restart is not ready yet
+    path.write_bytes(b"\xff\xfe")
+    assert not check(123)
 
 
 def test_http_ready_is_loopback_only_and_false_when_nothing_listens() -> None:
@@ -284,7 +293,7 @@ def test_http_ready_is_loopback_only_and_false_when_nothing_listens() -> None:
         http_ready("http://example.com/health")
     with pytest.raises(ValueError, match="loopback"):
         http_ready("https://127.0.0.1/health")
-    assert http_ready(f"http://127.0.0.1:{free_port()}/health")() is False
+    assert http_ready(f"http://127.0.0.1:{free_port()}/health")(0) is False
 
 
 def test_line_reporter_says_all_parts_ready_once_per_transition() -> None:
@@ -322,7 +331,7 @@ RUN_SUPERVISE = """
 import sys
 from pathlib import Path
 from rich.console import Console
-from owstream.supervisor import PartSpec, supervise
+from owstream.runtime.supervisor import PartSpec, supervise
 tmp = Path(sys.argv[1])
 code = "import signal; print('up', flush=True); signal.pause()"
 parts = [PartSpec(n, [sys.executable, "-c", code], tmp / f"{n}.log") for n in ("first", "second")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import confluent_kafka as ck
 from confluent_kafka.admin import AdminClient
@@ -35,10 +36,6 @@ class TopicInfo:
     def messages(self) -> int:
         return sum(p.end_offset - p.start_offset for p in self.partitions)
 
-    @property
-    def end_offset_total(self) -> int:
-        return sum(p.end_offset for p in self.partitions)
-
 
 @dataclass(frozen=True, slots=True)
 class GroupInfo:
@@ -53,11 +50,21 @@ class GroupInfo:
 
 
 class Admin:
+    """Cluster administration; a context manager (``with Admin(settings) as admin:``)."""
+
     def __init__(self, settings: Settings, *, timeout: float = 10.0) -> None:
         self.settings = settings
         self.timeout = timeout
         self._admin = AdminClient(client_config(settings))
         self._reader: Any = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def ping(self, timeout: float = 2.0) -> bool:
         try:
@@ -79,12 +86,13 @@ class Admin:
     def ensure_topics(self, names: TopicNames, specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> list[str]:
         """Create the topics that do not exist yet; return the names created. Safe to call any time."""
         existing = self._topic_names()
+        replicas = self.replication_factor()
         new = [
             NewTopic(
                 names.of(spec),
                 num_partitions=self.settings.kafka_partitions if spec.keyed else 1,
-                replication_factor=self.settings.kafka_replication_factor,
-                config=dict(spec.config),
+                replication_factor=replicas,
+                config=dict(spec.config) | ({"min.insync.replicas": "2"} if replicas >= 3 else {}),
             )
             for spec in specs
             if names.of(spec) not in existing
@@ -107,6 +115,16 @@ class Admin:
         so that producers and status readers never see the window."""
         meta = self._admin.list_topics(timeout=self.timeout).topics
         self._watermarks([ck.TopicPartition(t, p) for t in topics if t in meta for p in meta[t].partitions])
+
+    def replication_factor(self) -> int:
+        """The setting, or (0) as many brokers as the cluster has, at most 3."""
+        if self.settings.kafka_replication_factor > 0:
+            return self.settings.kafka_replication_factor
+        try:
+            brokers = len(self._admin.list_topics(timeout=self.timeout).brokers)
+        except ck.KafkaException as exc:
+            raise KafkaUnavailable(f"Kafka is not reachable at {self.settings.bootstrap_servers}") from exc
+        return max(1, min(3, brokers))
 
     def _topic_names(self) -> set[str]:
         try:
@@ -195,10 +213,3 @@ class Admin:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-
-    def delete_topics(self, names: list[str]) -> None:
-        for name, future in self._admin.delete_topics(names, request_timeout=self.timeout).items():
-            try:
-                future.result()
-            except ck.KafkaException as exc:
-                log.warning("cannot delete topic %s: %s", name, exc.args[0])

@@ -19,7 +19,7 @@ from owstream.errors import BusError, KafkaUnavailable
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, str | bytes | None]]
+Headers = Sequence[tuple[str, str | bytes | None]]
 Delivered = Callable[[str | None], None]  # a message's fate: None once acknowledged, else why it was not
 
 
@@ -94,7 +94,9 @@ class Producer:
         on_delivery = self._on_delivery if delivered is None else self._tracked(delivered)
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, headers=headers or None, on_delivery=on_delivery)
+                self._producer.produce(
+                    topic, value=value, key=key, headers=list(headers) if headers else None, on_delivery=on_delivery
+                )
                 break
             except BufferError:
                 self._producer.poll(0.1)  # the local queue is full: serve deliveries, then retry

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from owstream.battletag import BattleTag
-from owstream.commands import PRIVATE_HELP
 from owstream.dashboard import data
-from owstream.dashboard.layout import duration, plain
+from owstream.dashboard.layout import plain
+from owstream.domain.battletag import BattleTag
+from owstream.domain.outcomes import outcome_wording
 from owstream.errors import BusError, InvalidBattleTag
-from owstream.tracking import FETCHING, QUEUED, RequestState, RequestTracker
+from owstream.services.requests import FETCHING, QUEUED, RequestState, RequestTracker
 
 log = logging.getLogger(__name__)
 
@@ -35,38 +35,16 @@ class Notice:
 
 
 def notice_for(player_id: str, state: RequestState) -> Notice:
-    """The message for a stored request's outcome."""
-    who = plain(player_id)
-    if state.outcome == "ok":
-        return Notice("success", f"Stored: {who} was fetched from OverFast and saved.")
-    if state.outcome == "skipped":
-        return Notice(
-            "info",
-            f"{who} was fetched less than 10 minutes ago (OverFast caches players that long): "
-            "showing the stored data. Use Refresh to fetch again anyway.",
-        )
-    if state.outcome == "not_found":
-        retry = (
-            f" OverFast will check Blizzard again in {duration(state.retry_after)}: try again then."
-            if (state.retry_after)
-            else ""
-        )
-        return Notice(
-            "error",
-            f"Player not found: OverFast does not know {who}. Check the name's upper/lower case and the "
-            f"number after the #.{retry}",
-        )
-    if state.outcome == "private":
-        return Notice(
-            "warning",
-            f"Private profile: {who}'s career profile is private, so only the name, title and ranks are shown. "
-            f"To {plain(PRIVATE_HELP)}, then play a match and fetch again.",
-        )
-    if state.outcome == "upstream_error":
-        retry = f"Retry-After: {duration(state.retry_after)}." if state.retry_after else "Try again in a minute."
-        reason = plain(state.error or "unavailable")
-        return Notice("error", f"OverFast is busy: it could not deliver {who} ({reason}). {retry}")
-    return Notice("error", f"Unexpected outcome {plain(state.outcome)} for {who}.")
+    """The message for a stored request's outcome (the CLI says the same words)."""
+    wording = outcome_wording(
+        player_id,
+        state.outcome,
+        error=state.error,
+        retry_after=state.retry_after,
+        cache_seconds=data.settings().overfast_cache_seconds,
+        refetch_hint="Refresh fetches again anyway",
+    )
+    return Notice(wording.level, plain(wording.text))
 
 
 def broker_notice(exc: Exception) -> Notice:

@@ -10,9 +10,9 @@ import streamlit as st
 from owstream.bus import TopicNames, read_tail
 from owstream.config import Settings
 from owstream.dashboard.data import TTL_SECONDS, settings
-from owstream.errors import OwstreamError
-from owstream.messages import FetchRequest, FetchResult, PlayerEvent
-from owstream.status import kafka_status
+from owstream.errors import OwstreamError, ProcessingError
+from owstream.messages import codec
+from owstream.runtime.status import kafka_status
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,14 @@ def describe_record(topic_kind: str, value: bytes) -> str:
     """One line about a message: a result's outcome, a request's source, an event's type."""
     try:
         if topic_kind == "fetch-results":
-            result = FetchResult.from_bytes(value)
+            result = codec.decode_result(value)
             return f"result: {result.outcome}"
         if topic_kind == "fetch-requests":
-            request = FetchRequest.from_bytes(value)
+            request = codec.decode_request(value)
             return f"request from {request.source}{' (forced)' if request.force else ''}"
         if topic_kind == "player-events":
-            return f"event: {PlayerEvent.from_bytes(value).type}"
-    except ValueError:
+            return f"event: {codec.decode_event(value).type}"
+    except ProcessingError:
         return "unreadable message"
     return f"{len(value):,} bytes"
 
@@ -61,7 +61,7 @@ def load_recent(settings_: Settings, per_topic: int = 8) -> list[RecentMessage]:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Asking Kafka…")
 def kafka_overview() -> dict[str, Any]:
-    """``owstream.status.kafka_status`` or ``{"error": ...}`` when the broker cannot be asked."""
+    """``owstream.runtime.status.kafka_status`` or ``{"error": ...}`` when the broker cannot be asked."""
     try:
         return kafka_status(settings())
     except OwstreamError as exc:

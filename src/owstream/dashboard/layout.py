@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
 from owstream.dashboard import data
+from owstream.domain.outcomes import duration, hours, utc
+from owstream.domain.vocabulary import GAMEMODE_NAMES
 
-GAMEMODES = {"quickplay": "Quickplay", "competitive": "Competitive"}
+GAMEMODES = GAMEMODE_NAMES
+__all__ = ["GAMEMODES", "ago", "duration", "gamemode_switch", "hours", "pick_player", "plain", "when"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
@@ -27,20 +29,7 @@ def when(epoch: float | None) -> str:
     """``2023-03-11 12:16 UTC``, or ``never``."""
     if epoch is None or pd.isna(epoch):
         return "never"
-    return datetime.fromtimestamp(float(epoch), tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "a while"
-    seconds = abs(seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
+    return utc(float(epoch))
 
 
 def ago(epoch: float | None, now: float | None = None) -> str:
@@ -53,12 +42,6 @@ def ago(epoch: float | None, now: float | None = None) -> str:
 
 def to_datetime(epochs: pd.Series) -> pd.Series:
     return pd.to_datetime(epochs, unit="s", utc=True)
-
-
-def hours(seconds: float) -> str:
-    """Time played in hours: one decimal below 100 h, whole hours above (metrics stay narrow)."""
-    value = seconds / 3600
-    return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
 
 
 def gamemode_switch(available: Sequence[str], key: str) -> str:

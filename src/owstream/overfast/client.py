@@ -4,8 +4,8 @@ Retry-After or exponential backoff with full jitter, and every outcome mapped to
 =================  =======================================================================
 answer             what the client does
 =================  =======================================================================
-200                validate with the typed model, return the raw dict (bad JSON/shape:
-                   MalformedResponse, not retried)
+200                check the body with its model (owstream.messages.bodies), return its bytes
+                   as they came (bad JSON/shape: MalformedResponse, not retried)
 404                PlayerNotFound with ``retry_after`` (nested or flat body)
 429 / 503          sleep Retry-After (if <= max_backoff) and retry; at the end UpstreamBusy
 500 / 504 / other  retry with backoff; at the end UpstreamUnavailable
@@ -17,34 +17,37 @@ connection errors
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
+from owstream.domain.vocabulary import GAMEMODES
 from owstream.errors import (
     ClientBug,
     MalformedResponse,
     OverFastError,
     PlayerNotFound,
+    ProcessingError,
     UpstreamBusy,
     UpstreamUnavailable,
 )
-from owstream.overfast.models import GAMEMODES, PlayerNotFoundBody, PlayerStatsSummary, PlayerSummary
+from owstream.messages import codec
+from owstream.messages.bodies import ErrorBody, NotFoundBody, PlayerSummary, StatsSummary
 from owstream.overfast.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from owstream.config import Settings
 
 __all__ = ["CACHE_HEADERS", "ApiResponse", "OverFastClient", "Snapshot"]
+
+_EMPTY_STATS = StatsSummary()
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +56,35 @@ _BUSY = frozenset({429, 503})
 _USER_AGENT = "owstream (+https://github.com/TeKrop/overfast-api consumer)"
 
 
-@dataclass(frozen=True)
-class ApiResponse:
-    """One successful answer: the body exactly as parsed, the status and the cache headers."""
+M = TypeVar("M")
 
-    body: dict[str, Any]
+
+@dataclass(frozen=True)
+class _Answer:
+    body: bytes
+    status: int
+    cache_headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ApiResponse(Generic[M]):
+    """One successful answer: the body's bytes as they came, the same body checked against its model, the
+    status and the cache headers."""
+
+    body: bytes
+    checked: M
     status: int
     cache_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The summary and the stats summary per gamemode of one player at one moment."""
+    """The summary and the stats summary per gamemode of one player at one moment, as OverFast's bytes."""
 
     player_id: str
     private: bool
-    summary: dict[str, Any]
-    stats: dict[str, dict[str, Any]]
+    summary: bytes
+    stats: dict[str, bytes]
     status: int
     cache_headers: dict[str, str] = field(default_factory=dict)
 
@@ -141,43 +156,43 @@ class OverFastClient:
         self.close()
 
     # --- endpoints ---------------------------------------------------------------------------------
-    def summary(self, player_id: str) -> ApiResponse:
+    def summary(self, player_id: str) -> ApiResponse[PlayerSummary]:
         """``GET /players/{player_id}/summary``."""
         return self._get_model(f"/players/{_quote(player_id)}/summary", {}, PlayerSummary)
 
-    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse:
+    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse[StatsSummary]:
         """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
         path = f"/players/{_quote(player_id)}/stats/summary"
-        return self._get_model(path, {"gamemode": gamemode}, PlayerStatsSummary)
+        return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
 
     def fetch_snapshot(self, player_id: str, gamemodes: Iterable[str] = GAMEMODES) -> Snapshot:
         """Summary, then each gamemode's stats summary apart. Private profiles have no stats."""
         summary = self.summary(player_id)
-        if PlayerSummary.model_validate(summary.body).private:
+        if summary.checked.private:
             return Snapshot(player_id, True, summary.body, {}, summary.status, summary.cache_headers)
-        stats: dict[str, dict[str, Any]] = {}
+        stats: dict[str, bytes] = {}
         status = summary.status
+        empty = True
         for gamemode in gamemodes:
             answer = self.stats_summary(player_id, gamemode)
             stats[gamemode] = answer.body
             status = answer.status
-        private = bool(stats) and all(not body for body in stats.values())
+            empty = empty and answer.checked == _EMPTY_STATS
+        private = bool(stats) and empty
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
-    def _get_model(self, path: str, params: dict[str, str], model: type[BaseModel]) -> ApiResponse:
+    def _get_model(self, path: str, params: dict[str, str], model: type[M]) -> ApiResponse[M]:
         answer = self._get(path, params)
         try:
-            model.model_validate(answer.body)
-        except ValidationError as exc:
+            checked = codec.decode_as(answer.body, model)
+        except ProcessingError as exc:
             raise MalformedResponse(
-                f"OverFast answered {path} with a body that is not a {model.__name__}: "
-                f"{exc.error_count()} validation error(s), first: {exc.errors()[0]['msg']}",
-                status=answer.status,
+                f"OverFast answered {path} with a body that is {exc}", status=answer.status
             ) from exc
-        return answer
+        return ApiResponse(answer.body, checked, answer.status, answer.cache_headers)
 
-    def _get(self, path: str, params: dict[str, str]) -> ApiResponse:
+    def _get(self, path: str, params: dict[str, str]) -> _Answer:
         """One logical request: attempts until a final outcome, sleeping between them."""
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -202,7 +217,7 @@ class OverFastClient:
         ceiling = min(self.max_backoff, self.backoff_base * 2 ** (attempt - 1))
         return self._rng.uniform(0.0, ceiling)
 
-    def _attempt(self, path: str, params: dict[str, str]) -> ApiResponse:
+    def _attempt(self, path: str, params: dict[str, str]) -> _Answer:
         self._limiter.acquire()
         try:
             response = self._http.get(path, params=params or None)
@@ -216,10 +231,10 @@ class OverFastClient:
             raise _Retry(error, None) from exc
         return self._outcome(path, response)
 
-    def _outcome(self, path: str, response: httpx.Response) -> ApiResponse:
+    def _outcome(self, path: str, response: httpx.Response) -> _Answer:
         status = response.status_code
         if status == 200:
-            return ApiResponse(_json_object(path, response), status, _cache_headers(response))
+            return _Answer(response.content, status, _cache_headers(response))
         if status == 404:
             raise _not_found(path, response)
         if status in _BUSY:
@@ -247,26 +262,6 @@ def _quote(player_id: str) -> str:
     return quote(player_id, safe="")
 
 
-def _parse_json(path: str, response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedResponse(
-            f"OverFast answered {path} ({response.status_code}) with a body that is not JSON",
-            status=response.status_code,
-        ) from exc
-
-
-def _json_object(path: str, response: httpx.Response) -> dict[str, Any]:
-    body = _parse_json(path, response)
-    if not isinstance(body, dict):
-        raise MalformedResponse(
-            f"OverFast answered {path} with JSON {type(body).__name__}, not an object",
-            status=response.status_code,
-        )
-    return body
-
-
 def _cache_headers(response: httpx.Response) -> dict[str, str]:
     return {name: response.headers[name] for name in CACHE_HEADERS if name in response.headers}
 
@@ -283,21 +278,20 @@ def _retry_after_header(response: httpx.Response) -> float | None:
 
 
 def _error_text(response: httpx.Response) -> str:
+    """OverFast's ``error`` text of a failed answer (at most 200 characters), else the start of the body."""
     try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return json.dumps(body)[:200]
+        body = codec.decode_as(response.content, ErrorBody)
+    except ProcessingError:
+        return response.content[:200].decode("utf-8", "replace")
+    return body.error[:200]
 
 
 def _not_found(path: str, response: httpx.Response) -> PlayerNotFound:
     try:
-        body = PlayerNotFoundBody.model_validate(_parse_json(path, response)).flat()
-    except (ValidationError, MalformedResponse):
+        body = codec.decode_as(response.content, NotFoundBody).flat()
+    except ProcessingError:
         return PlayerNotFound(f"OverFast does not know {path}", status=404)
-    message = body.error if isinstance(body.error, str) else "Player not found"
+    message = body.error
     return PlayerNotFound(
         f"{message}: {path} (retry after {body.retry_after} s)", status=404, retry_after=body.retry_after
     )

@@ -1,28 +1,32 @@
 """The store: every fetch result, snapshot, session and rank change (SQLite by default, PostgreSQL by URL).
 
-The processor is its only writer (:meth:`Store.apply_results`); the CLI and the dashboard read it.
+The processor is its only writer of derived data (:meth:`Store.apply_results`); the CLI and the dashboard
+read it, and write the watchlist (user configuration). The only package that imports SQLAlchemy.
+
+::
+
+    with Store.open(url) as store:
+        report = store.player_report("TeKrop-2217")
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Table, delete
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from owstream.errors import StoreError
-from owstream.messages import PlayerEvent
+from owstream.messages.models import PlayerEvent
 from owstream.store import queries, schema
 from owstream.store.engine import WRITE, make_engine
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.writer import BatchWriter, SourcedResult
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["RequestStatus", "SourcedResult", "Store", "WatchEntry"]
 
@@ -51,12 +55,16 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
-    @property
-    def tables(self) -> dict[str, Table]:
-        return dict(schema.metadata.tables)
-
     def close(self) -> None:
         self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def _write(self) -> Connection:
         return self._engine.connect().execution_options(**{WRITE: True})
@@ -65,10 +73,11 @@ class Store:
 
     def apply_results(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
         """Store a batch in one transaction; results already stored change nothing. Returns the events to
-        publish: those derived from the new results, and again the ``fetch_stored`` ones of results already stored.
+        publish: those derived from the new results and, derived again from the store with the same ids,
+        those of results already stored (whose first publication may have been lost).
 
         Raises ProcessingError (nothing written) if a result cannot be normalised; callers that want to
-        dead-letter single messages check them first with :func:`owstream.normalize.normalize_result`.
+        dead-letter single messages apply the batch's results one by one then.
         """
         if not items:
             return []
@@ -116,17 +125,7 @@ class Store:
         with self._engine.connect() as conn:
             return queries.watchlist(conn)
 
-    def history_frame(self, player_id: str) -> pd.DataFrame:
+    def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""
         with self._engine.connect() as conn:
-            return queries.history_frame(conn, player_id)
-
-    def sessions(
-        self, player_ids: Sequence[str], since: float, until: float, gamemode: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Sessions of several players detected in ``since <= fetched_at < until`` (the squad view)."""
-        with self._engine.connect() as conn:
-            return queries.sessions_in_window(conn, player_ids, since, until, gamemode)
-
-    def table_dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        with self._engine.connect() as conn:
-            return queries.table_dump(conn)
+            return queries.history(conn, player_id)

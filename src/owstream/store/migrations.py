@@ -44,10 +44,18 @@ def _stats_changes_only(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} ADD COLUMN removed {kind} NOT NULL DEFAULT FALSE")
 
 
+def _stats_without_extra(conn: Connection) -> None:
+    """Unknown fields are no longer copied into the stats rows: they stay in the raw result (topic and
+    ``raw_results``), where a version that knows them reads them by ``owstream replay``."""
+    if "extra" in {c["name"] for c in inspect(conn).get_columns(schema.stats.name)}:
+        conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} DROP COLUMN extra")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
     ("0003_stats_changes_only", _stats_changes_only),
+    ("0004_stats_without_extra", _stats_without_extra),
 ]
 
 

@@ -1,16 +1,18 @@
-"""Read queries: request status, the player report, the watchlist, history frames, table dumps."""
+"""Read queries of the CLI and the writer: request status, the player report, the watchlist, the history.
+
+Plain data out (dataclasses, dicts, tuples): nothing here imports pandas. The dashboard's own queries are in
+:mod:`owstream.store.views`.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, Select, Table, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 
-from owstream.normalize import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.domain.vocabulary import OVERALL_KEY, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, TOTAL_FIELDS
 from owstream.store import schema
 
 
@@ -48,7 +50,7 @@ def watchlist(conn: Connection) -> list[WatchEntry]:
     return [WatchEntry(pid, added, fetched) for pid, added, fetched in rows]
 
 
-def _number(value: Any) -> Any:
+def number(value: Any) -> Any:
     """Whole floats back to int: the store keeps totals as floats, OverFast sends ints."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -56,25 +58,19 @@ def _number(value: Any) -> Any:
 
 
 _BLOCK_INTS = ("games_played", "games_won", "games_lost", "time_played")
-_TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
 
 
 def stat_block(row: Any) -> dict[str, Any]:
-    """A stats row in OverFast's own shape (plus any unknown fields it carried)."""
+    """A stats row in OverFast's own shape."""
     block: dict[str, Any] = {name: row[name] for name in _BLOCK_INTS}
     block["winrate"], block["kda"] = row["winrate"], row["kda"]
-    block["total"] = {name: _number(row[name]) for name in _TOTALS}
-    block["average"] = {name: row[f"avg_{name}"] for name in _TOTALS}
-    if row["extra"]:
-        extra = json.loads(row["extra"])
-        for name in ("total", "average"):
-            block[name].update(extra.pop(name, {}))
-        extra.pop("body", None)
-        block.update(extra)
+    block["total"] = {name: number(row[name]) for name in TOTAL_FIELDS}
+    block["average"] = {name: row[f"avg_{name}"] for name in TOTAL_FIELDS}
     return block
 
 
-def _latest_changed(conn: Connection, player_id: str) -> Any:
+def latest_changed_snapshot(conn: Connection, player_id: str) -> Any:
+    """(id, fetched_at, last_updated_at) of the player's newest snapshot whose stats changed, or None."""
     s = schema.snapshots.c
     return conn.execute(
         select(s.id, s.fetched_at, s.last_updated_at)
@@ -89,8 +85,8 @@ def player_report(conn: Connection, player_id: str, gamemode: str | None = None)
     player = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
     if player is None:
         return None
-    latest = _latest_changed(conn, player_id)
-    report: dict[str, Any] = {
+    latest = latest_changed_snapshot(conn, player_id)
+    return {
         "player": {
             "player_id": player_id,
             "name": player["name"],
@@ -108,13 +104,13 @@ def player_report(conn: Connection, player_id: str, gamemode: str | None = None)
             "stats_fetched_at": latest.fetched_at if latest else None,
             "last_updated_at": latest.last_updated_at if latest else None,
         },
-        "ranks": _ranks(conn, latest.id) if latest else [],
+        "ranks": ranks_of(conn, latest.id) if latest else [],
         "gamemodes": _gamemodes(conn, player_id, gamemode),
     }
-    return report
 
 
-def _ranks(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
+def ranks_of(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
+    """The ranks of one snapshot: platform, role, season, division, tier, rank_icon."""
     r = schema.ranks.c
     rows = conn.execute(
         select(r.platform, r.role, r.season, r.division, r.tier, r.rank_icon)
@@ -181,7 +177,7 @@ def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, 
     return out
 
 
-_SESSION_NUMBERS = ("games", "wins", "losses", "time_played", "winrate", "kda")
+SESSION_NUMBERS = ("games", "wins", "losses", "time_played", "winrate", "kda")
 
 
 def latest_session(conn: Connection, player_id: str, gamemode: str) -> dict[str, Any] | None:
@@ -198,7 +194,7 @@ def latest_session(conn: Connection, player_id: str, gamemode: str) -> dict[str,
     )
     if row is None:
         return None
-    out = {name: _number(row[name]) for name in (*_SESSION_NUMBERS, *_TOTALS)}
+    out = {name: number(row[name]) for name in (*SESSION_NUMBERS, *TOTAL_FIELDS)}
     out.update(
         gamemode=gamemode,
         started_at=row["started_at"],
@@ -217,95 +213,52 @@ def _session_heroes(conn: Connection, snapshot_id: int, gamemode: str) -> list[d
         .where(sp.to_snapshot_id == snapshot_id, sp.gamemode == gamemode, sp.scope == SCOPE_HERO)
         .order_by(sp.time_played.desc(), sp.key)
     ).mappings()
-    return [{"hero": r["key"], **{n: _number(r[n]) for n in (*_SESSION_NUMBERS, *_TOTALS)}} for r in rows]
+    return [{"hero": r["key"], **{n: number(r[n]) for n in (*SESSION_NUMBERS, *TOTAL_FIELDS)}} for r in rows]
 
 
-def sessions_in_window(
-    conn: Connection, player_ids: Sequence[str], since: float, until: float, gamemode: str | None = None
-) -> list[dict[str, Any]]:
-    """Sessions of several players detected in ``since <= fetched_at < until``, oldest first."""
-    se = schema.sessions.c
-    query = (
-        select(schema.sessions)
-        .where(se.player_id.in_(list(player_ids)), se.fetched_at >= since, se.fetched_at < until)
-        .order_by(se.fetched_at, se.player_id, se.gamemode)
-    )
-    if gamemode is not None:
-        query = query.where(se.gamemode == gamemode)
-    out = []
-    for row in conn.execute(query).mappings():
-        item = {name: _number(row[name]) for name in (*_SESSION_NUMBERS, *_TOTALS)}
-        item.update(
-            player_id=row["player_id"],
-            gamemode=row["gamemode"],
-            started_at=row["started_at"],
-            ended_at=row["ended_at"],
-            fetched_at=row["fetched_at"],
-            is_reset=bool(row["is_reset"]),
-            heroes=row["heroes"].split(",") if row["heroes"] else [],
-        )
-        out.append(item)
-    return out
+HISTORY_COLUMNS = (
+    "fetched_at",
+    "last_updated_at",
+    "gamemode",
+    "games",
+    "wins",
+    "losses",
+    "winrate",
+    "kda",
+    "time_played_hours",
+    *TOTAL_FIELDS,
+)
 
 
-def history_frame(conn: Connection, player_id: str) -> pd.DataFrame:
-    """One row per changed snapshot per gamemode, with the ranks of that snapshot as columns."""
-    s, st = schema.snapshots.c, schema.stats.c
+def history(conn: Connection, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(columns, rows): one row per changed snapshot per gamemode, the overall numbers of that snapshot and,
+    as ``rank_<platform>_<role>`` columns, its ranks (``gold 3``)."""
+    s, st, r = schema.snapshots.c, schema.stats.c, schema.ranks.c
     query = (
         select(
-            s.id.label("snapshot_id"),
+            s.id,
             s.fetched_at,
             s.last_updated_at,
             st.gamemode,
-            st.games_played.label("games"),
-            st.games_won.label("wins"),
-            st.games_lost.label("losses"),
+            st.games_played,
+            st.games_won,
+            st.games_lost,
             st.winrate,
             st.kda,
-            (st.time_played / 3600.0).label("time_played_hours"),
-            st.eliminations,
-            st.assists,
-            st.deaths,
-            st.damage,
-            st.healing,
+            (st.time_played / 3600.0),
+            *(st[name] for name in TOTAL_FIELDS),
         )
         .join(schema.stats, st.snapshot_id == s.id)
-        .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL)
+        .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL, st.key == OVERALL_KEY)
         .order_by(s.id, st.gamemode)
     )
-    frame = pd.DataFrame(conn.execute(query).mappings().all())
-    if frame.empty:
-        return pd.DataFrame(
-            columns=["fetched_at", "last_updated_at", "gamemode", "games", "wins", "losses", "winrate", "kda"]
-        )
-    r = schema.ranks.c
-    ranks = conn.execute(
-        select(r.snapshot_id, r.platform, r.role, r.division, r.tier).where(
-            r.snapshot_id.in_(select(s.id).where(s.player_id == player_id, s.changed.is_(True)))
-        )
-    ).all()
-    for snapshot_id, platform, role, division, tier in ranks:
-        column = f"rank_{platform}_{role}"
-        if column not in frame:
-            frame[column] = None
-        frame.loc[frame["snapshot_id"] == snapshot_id, column] = f"{division} {tier}"
-    return frame.drop(columns=["snapshot_id"]).reset_index(drop=True)
-
-
-def table_dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every derived table's rows, sorted; snapshot ids replaced by result ids (they are autoincrement)."""
-    s = schema.snapshots.c
-    result_of = dict(conn.execute(select(s.id, s.result_id)).all())
-    dump: dict[str, list[tuple[Any, ...]]] = {}
-    for table in schema.DERIVED_TABLES:
-        dump[table.name] = sorted(_dump_rows(conn, table, result_of), key=repr)
-    return dump
-
-
-def _dump_rows(conn: Connection, table: Table, result_of: dict[int, str]) -> list[tuple[Any, ...]]:
-    snapshot_columns = {"snapshot_id", "to_snapshot_id", "from_snapshot_id"}
-    names = [c.name for c in table.columns if not (table is schema.snapshots and c.name == "id")]
-    rows = []
-    for row in conn.execute(select(*(table.c[n] for n in names))).all():
-        rows.append(tuple(result_of.get(v, v) if n in snapshot_columns else v for n, v in zip(names, row, strict=True)))
-    return rows
+    rows = conn.execute(query).all()
+    ranks: dict[int, dict[str, str]] = {}
+    changed = select(s.id).where(s.player_id == player_id, s.changed.is_(True))
+    for snapshot_id, platform, role, division, tier in conn.execute(
+        select(r.snapshot_id, r.platform, r.role, r.division, r.tier).where(r.snapshot_id.in_(changed))
+    ):
+        ranks.setdefault(snapshot_id, {})[f"rank_{platform}_{role}"] = f"{division} {tier}"
+    rank_columns = sorted({name for per in ranks.values() for name in per})
+    out = [(*row[1:], *(ranks.get(row[0], {}).get(name) for name in rank_columns)) for row in rows]
+    return [*HISTORY_COLUMNS, *rank_columns], out

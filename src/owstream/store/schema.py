@@ -109,7 +109,6 @@ stats = Table(
     Column("games_lost", Integer, nullable=False),
     Column("time_played", Integer, nullable=False),
     *(Column(name, kind) for name, kind in _STAT_NUMBERS),
-    Column("extra", Text),  # JSON of fields this version does not know
     # migration 0003: the block vanished from OverFast's answer (a season reset); its numbers are zeros
     Column("removed", Boolean, nullable=False, server_default=false()),
     sqlite_with_rowid=False,  # rows live in the primary-key b-tree: one insert per row, not two
@@ -200,7 +199,7 @@ raw_results = Table(
     Column("result_id", _ID, primary_key=True),
     Column("player_id", _ID, nullable=False),
     Column("fetched_at", Float, nullable=False),
-    Column("payload", LargeBinary, nullable=False),  # zstd-compressed FetchResult JSON
+    Column("payload", LargeBinary, nullable=False),  # the Kafka value: FetchResult JSON, zstd-compressed
     Column("source_topic", String(255), nullable=False),
     Column("source_partition", Integer, nullable=False),
     Column("source_offset", BigInteger, nullable=False),

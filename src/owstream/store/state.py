@@ -6,17 +6,18 @@ it for every snapshot; a player missing from the cache is loaded from the store.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from owstream.decoding import StatsBody
-from owstream.normalize import ProfileRow, RankRow, StatRow
+from owstream.domain.normalize import Key, ProfileRow, RankRow, StatRow
+from owstream.messages.bodies import StatBlock
 from owstream.store import schema
-from owstream.store.queries import current_stats, newest_stats_snapshots
+from owstream.store.queries import current_stats, latest_changed_snapshot, newest_stats_snapshots
 
 
 @dataclass(slots=True)
@@ -36,8 +37,8 @@ class Baseline:
 
     ref: SnapRef
     last_updated_at: int | None
-    rows: dict[tuple[str, str], StatRow]
-    blocks: StatsBody | None = None  # the JSON text the rows were built from, if still known
+    rows: dict[Key, StatRow]
+    blocks: dict[Key, StatBlock] | None = None  # the blocks the rows were built from, if still known
 
 
 @dataclass(slots=True)
@@ -142,12 +143,7 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
     s = schema.snapshots.c
     newest = conn.execute(select(func.max(s.id)).where(s.player_id == player_id)).scalar()
     state.last_snapshot = SnapRef(newest) if newest is not None else None
-    latest = conn.execute(
-        select(s.id, s.last_updated_at)
-        .where(s.player_id == player_id, s.changed.is_(True))
-        .order_by(s.id.desc())
-        .limit(1)
-    ).first()
+    latest = latest_changed_snapshot(conn, player_id)
     if latest is None:
         return state
     state.has_changed, state.last_updated_at = True, latest.last_updated_at
@@ -163,7 +159,7 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
 def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
     """Per gamemode: the newest changed snapshot with stats, and the player's current rows of that gamemode."""
     s = schema.snapshots.c
-    current: dict[str, dict[tuple[str, str], StatRow]] = {}
+    current: dict[str, dict[Key, StatRow]] = {}
     for x in conn.execute(current_stats([player_id])).mappings():
         current.setdefault(x["gamemode"], {})[(x["scope"], x["key"])] = stat_row_from_db(x)
     baselines: dict[str, Baseline] = {}
@@ -173,12 +169,9 @@ def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
     return baselines
 
 
-STAT_FIELDS: tuple[str, ...] = StatRow._fields
+_STAT_FIELDS = [f.name for f in dataclasses.fields(StatRow)]
 
 
-def stat_row_from_db(row: object) -> StatRow:
-    """A StatRow from a ``stats`` row mapping."""
-    m = dict(row)  # type: ignore[call-overload]
-    extra = m.get("extra")
-    values = {name: m[name] for name in STAT_FIELDS if name != "extra"}
-    return StatRow(**values, extra=json.loads(extra) if extra else None)
+def stat_row_from_db(row: Any) -> StatRow:
+    """A StatRow from a ``stats`` row mapping (by column name)."""
+    return StatRow(**{name: row[name] for name in _STAT_FIELDS})

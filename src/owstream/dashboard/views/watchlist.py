@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from owstream.battletag import BattleTag
 from owstream.dashboard import data
 from owstream.dashboard.layout import ago, duration, plain, player_link
+from owstream.domain.battletag import BattleTag
 from owstream.errors import InvalidBattleTag
 
 NOTICE_KEY = "watch_notice"

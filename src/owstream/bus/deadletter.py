@@ -1,0 +1,48 @@
+"""Poison messages: a :class:`~owstream.messages.models.DeadLetter` saying why and where from goes to the
+dead-letter topic (the value itself too, up to a bound); the caller moves on."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+
+from owstream.bus.client import Delivered, Producer, Record
+from owstream.messages import codec
+from owstream.messages.models import DeadLetter
+
+log = logging.getLogger(__name__)
+
+
+def dead_letter_of(record: Record, *, service: str, reason: str, at: float | None = None) -> DeadLetter:
+    """The dead letter of ``record``: its value as text when it is UTF-8, else base64, at most MAX_VALUE bytes."""
+    kept = record.value[: DeadLetter.MAX_VALUE]
+    try:
+        text: str | None = kept.decode("utf-8")
+        encoded = None
+    except UnicodeDecodeError:
+        text, encoded = None, base64.b64encode(kept).decode("ascii")
+    return DeadLetter(
+        error=reason[:2000],
+        service=service,
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        key=record.key[:1000] if record.key is not None else None,
+        value=text,
+        value_base64=encoded,
+        value_bytes=len(record.value),
+        truncated=len(record.value) > len(kept),
+        at=time.time() if at is None else at,
+    )
+
+
+def dead_letter(
+    producer: Producer, topic: str, record: Record, *, service: str, reason: str, delivered: Delivered | None = None
+) -> None:
+    """Send the dead letter of ``record`` to ``topic``; the caller stores its offset and moves on."""
+    log.warning(
+        "%s: message %s[%d]@%d sent to %s: %s", service, record.topic, record.partition, record.offset, topic, reason
+    )
+    letter = dead_letter_of(record, service=service, reason=reason)
+    producer.send(topic, codec.encode(letter), key=record.key, headers=codec.headers("DeadLetter"), delivered=delivered)

@@ -1,0 +1,81 @@
+"""``owstream bench``: runs the benchmark scripts of ``bench/`` (a source checkout) and prints their figures.
+
+Performance is measured here, never asserted in tests. Each script also runs on its own
+(``python bench/bench_X.py --help``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from owstream.errors import OwstreamError
+
+BENCH_DIR = Path(__file__).resolve().parents[3] / "bench"
+
+# name -> (script of bench/, what it measures, the call for a full run, the call for --quick)
+Call = Callable[[Any], dict[str, Any]]
+Suite = dict[str, tuple[str, str, Call, Call]]
+SUITE: Suite = {
+    "ratelimit": (
+        "ratelimit",
+        "client rate limit vs a server that answers 429 above N=30 req/s",
+        lambda m: m.run(30, 30.0),
+        lambda m: m.run(30, 5.0),
+    ),
+    "store": (
+        "store",
+        "decode + store, SQLite, batches of 500, every snapshot a new session (worst case)",
+        lambda m: m.run(20_000),
+        lambda m: m.run(2_000),
+    ),
+    "store-mixed": (
+        "store",
+        "decode + store, one snapshot in four a new session",
+        lambda m: m.run(20_000, changed=0.25),
+        lambda m: m.run(2_000, changed=0.25),
+    ),
+    "processor": (
+        "processor",
+        "processor through a real Kafka broker, every snapshot a new session",
+        lambda m: m.run(20_000),
+        lambda m: m.run(2_000),
+    ),
+    "dashboard": (
+        "dashboard",
+        "each dashboard page's data, 200 players x 1,000 snapshots",
+        lambda m: m.run(200, 1000),
+        lambda m: m.run(20, 100),
+    ),
+}
+
+
+def run_suite(*, quick: bool = False, console: Console | None = None) -> dict[str, Any]:
+    console = console or Console()
+    if not BENCH_DIR.is_dir():
+        raise OwstreamError(f"the benchmark suite runs from a source checkout ({BENCH_DIR} does not exist)")
+    sys.path.insert(0, str(BENCH_DIR))
+    figures: dict[str, Any] = {}
+    for name, (script, what, full, short) in SUITE.items():
+        console.print(f"[bold]{name}[/bold]: {what}…")
+        began = time.perf_counter()
+        module = importlib.import_module(f"bench_{script}")
+        figures[name] = (short if quick else full)(module)
+        console.print(_table(figures[name]), f"({time.perf_counter() - began:.0f} s)")
+    return figures
+
+
+def _table(values: dict[str, Any]) -> Table:
+    table = Table(show_header=False, show_edge=False, pad_edge=False)
+    table.add_column(justify="right")
+    table.add_column()
+    for key, value in values.items():
+        table.add_row(key, str(value))
+    return table

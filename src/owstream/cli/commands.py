@@ -1,0 +1,93 @@
+"""What the CLI commands do, as functions that return data (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from owstream.config import Settings
+from owstream.domain.battletag import BattleTag
+from owstream.errors import OwstreamError, RequestTimeout
+from owstream.services.requests import RequestState, RequestTracker
+from owstream.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def fetch_player(
+    settings: Settings,
+    tag: BattleTag,
+    *,
+    force: bool = False,
+    timeout: float = 180.0,
+    on_change: Callable[[RequestState], None] | None = None,
+) -> RequestState:
+    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored."""
+    from owstream.bus import Admin
+    from owstream.runtime.kafka import ensure_kafka
+    from owstream.services.runner import in_background, make_service
+
+    names = ensure_kafka(settings)
+    with Admin(settings) as admin:
+        missing = [svc for svc in ("fetcher", "processor") if admin.group_members(names.group(svc)) == 0]
+    if missing:
+        log.info("no %s running: running them in this process", " or ".join(missing))
+    with in_background([make_service(svc, settings) for svc in missing]) as died:
+
+        def services_alive() -> None:
+            errors = died()
+            if errors:
+                raise OwstreamError(f"an in-process service failed: {errors[0]}") from errors[0]
+
+        tracker = RequestTracker(settings, tag.player_id, force=force, source="cli")
+        if on_change is not None:
+            on_change(tracker.status)  # queued
+        try:
+            state = tracker.wait(timeout, on_change=on_change, check=services_alive)
+        finally:
+            tracker.close()
+    if not state.done:
+        raise RequestTimeout(
+            f"no answer for {tag} within {timeout:.0f} s (state: {state.state}); "
+            "is the fetcher running? (`owstream kafka status` shows the consumer groups)"
+        )
+    return state
+
+
+def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> dict[str, Any]:
+    with Store.open(settings.resolved_store_url) as store:
+        data = store.player_report(tag.player_id, gamemode)
+    if data is None:
+        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+    return data
+
+
+def replay(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Empty the derived tables and rebuild them from fetch-results (offset 0 to its end)."""
+    from owstream.bus import Admin, TopicNames, read_all
+    from owstream.errors import ProcessingError
+    from owstream.services.processor import apply_isolating, parse_result
+
+    names = TopicNames(settings.topic_prefix)
+    with Admin(settings) as admin:
+        admin.wait_ready(10)
+        infos = admin.topics([names.fetch_results])
+    total = sum(t.messages for t in infos)
+    done = stored = skipped = 0
+    with Store.open(settings.resolved_store_url) as store:
+        store.reset_derived()
+        for batch in read_all(settings, names.fetch_results):
+            items = []
+            for record in batch:
+                try:
+                    items.append(parse_result(record))
+                except ProcessingError:
+                    skipped += 1
+            _events, bad = apply_isolating(store.apply_results, items)
+            stored += len(items) - len(bad)
+            skipped += len(bad)
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, total)
+    return {"messages": done, "stored": stored, "skipped": skipped}

@@ -1,0 +1,342 @@
+"""The one entry point: ``owstream ...``. Thin: parse, call a function of the package, print.
+
+Any :class:`~owstream.errors.OwstreamError` becomes one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from owstream import logs
+from owstream.config import Settings, get_settings
+from owstream.errors import OwstreamError
+
+app = typer.Typer(
+    name="owstream",
+    help="Overwatch 2 player stats streamed from the OverFast API through Apache Kafka into a lasting history.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, 127.0.0.1).", no_args_is_help=True)
+track_app = typer.Typer(help="The watchlist: players the scheduler refreshes.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(track_app, name="track")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Service(StrEnum):
+    fetcher = "fetcher"
+    processor = "processor"
+    scheduler = "scheduler"
+    dashboard = "dashboard"
+
+
+class Gamemode(StrEnum):
+    quickplay = "quickplay"
+    competitive = "competitive"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
+) -> None:
+    global _verbose  # noqa: PLW0603 - one flag for the whole invocation
+    _verbose = verbose
+    logs.configure("DEBUG" if verbose else get_settings().log_level or "WARNING")
+
+
+_verbose = False
+
+
+def _service_logging() -> None:
+    """Services log their progress: INFO unless configured otherwise."""
+    if not _verbose and not get_settings().log_level:
+        logs.configure("INFO")
+
+
+# --- kafka ------------------------------------------------------------------------------------------
+@kafka_app.command("start")
+def kafka_start() -> None:
+    """Start the local broker in the background (jars fetched once, then cached) and create the topics."""
+    from owstream.localkafka import LocalBroker
+    from owstream.runtime.kafka import ensure_kafka
+
+    settings = get_settings()
+    _require_local(settings)
+    broker = LocalBroker(settings)
+    began = time.monotonic()
+    already = broker.state() is not None
+    state = broker.start()
+    ensure_kafka(settings, start_local=False)
+    verb = "already running" if already else f"ready in {time.monotonic() - began:.1f} s"
+    out.print(f"Kafka {state.version} {verb} at {state.bootstrap} (pid {state.pid}, log {broker.log_path})")
+
+
+@kafka_app.command("stop")
+def kafka_stop() -> None:
+    """Stop the local broker (a controlled shutdown)."""
+    from owstream.localkafka import LocalBroker
+
+    settings = get_settings()
+    _require_local(settings)
+    if LocalBroker(settings).stop():
+        out.print("Kafka stopped")
+    else:
+        out.print("no local Kafka broker is running")
+
+
+@kafka_app.command("status")
+def kafka_status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Broker address and version, topics with partitions and end offsets, consumer groups with lag."""
+    from owstream.runtime.status import kafka_status as collect
+
+    status = collect(get_settings())
+    if as_json:
+        print(json.dumps(status))
+        return
+    from owstream.cli.render import print_kafka_status
+
+    print_kafka_status(out, status)
+
+
+def _require_local(settings: Settings) -> None:
+    if not settings.uses_local_broker:
+        raise OwstreamError(
+            f"OWSTREAM_KAFKA_BOOTSTRAP is set ({settings.kafka_bootstrap}): owstream uses that cluster "
+            "and does not run a local broker"
+        )
+
+
+# --- services --------------------------------------------------------------------------------------
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+) -> None:
+    """Broker (unless one is configured) + fetcher + processor + scheduler + dashboard."""
+    from owstream.runtime.up import run_up
+
+    raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
+
+
+@app.command()
+def run(
+    service: Service,
+    ready_file: Annotated[
+        Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
+    ] = None,
+) -> None:
+    """Run one service in the foreground (what `up` and Docker Compose start)."""
+    _service_logging()
+    settings = get_settings()
+    if service is Service.dashboard:
+        from owstream.dashboard.launch import run_dashboard
+
+        raise typer.Exit(run_dashboard(settings))
+    from owstream.runtime.kafka import ensure_kafka
+    from owstream.services.runner import make_service, run_foreground
+
+    ensure_kafka(settings, start_local=False)
+    run_foreground(make_service(service.value, settings), ready_file=ready_file)
+
+
+# --- players ---------------------------------------------------------------------------------------
+@app.command()
+def fetch(
+    battletag: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
+    force: Annotated[bool, typer.Option(help="Fetch even if the last fetch is recent.")] = False,
+) -> None:
+    """Request a fetch through Kafka, wait until it is stored, print the result."""
+    from owstream.cli.commands import fetch_player, report
+    from owstream.domain.battletag import BattleTag
+    from owstream.domain.outcomes import outcome_wording
+
+    tag = BattleTag.parse(battletag)
+    settings = get_settings()
+    with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
+        state = fetch_player(
+            settings, tag, force=force, on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}"))
+        )
+    wording = outcome_wording(
+        tag.player_id,
+        state.outcome,
+        error=state.error,
+        retry_after=state.retry_after,
+        cache_seconds=settings.overfast_cache_seconds,
+    )
+    if wording.failed:
+        raise OwstreamError(wording.text)
+    if state.outcome == "skipped" and not as_json:
+        err.print(wording.text, markup=False, highlight=False)
+    _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
+
+
+@app.command()
+def show(
+    battletag: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
+) -> None:
+    """The latest stored data of a player, without fetching."""
+    from owstream.cli.commands import report
+    from owstream.domain.battletag import BattleTag
+
+    tag = BattleTag.parse(battletag)
+    _print_report(report(get_settings(), tag, gamemode.value if gamemode else None), as_json)
+
+
+def _print_report(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    from owstream.cli.render import print_report
+
+    print_report(out, data)
+
+
+@track_app.command("add")
+def track_add(battletag: str) -> None:
+    """Add a player to the watchlist."""
+    from owstream.domain.battletag import BattleTag
+    from owstream.store import Store
+
+    tag = BattleTag.parse(battletag)
+    with Store.open(get_settings().resolved_store_url) as store:
+        added = store.watch_add(tag.player_id, time.time())
+    out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist", markup=False, highlight=False)
+
+
+@track_app.command("remove")
+def track_remove(battletag: str) -> None:
+    """Remove a player from the watchlist."""
+    from owstream.domain.battletag import BattleTag
+    from owstream.store import Store
+
+    tag = BattleTag.parse(battletag)
+    with Store.open(get_settings().resolved_store_url) as store:
+        removed = store.watch_remove(tag.player_id)
+    if not removed:
+        raise OwstreamError(f"{tag} is not on the watchlist")
+    out.print(f"{tag} removed from the watchlist", markup=False, highlight=False)
+
+
+@track_app.command("list")
+def track_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """The watchlist, with when each player was last refreshed."""
+    from owstream.store import Store
+
+    with Store.open(get_settings().resolved_store_url) as store:
+        entries = store.watchlist()
+    if as_json:
+        rows = [
+            {"player_id": e.player_id, "added_at": e.added_at, "last_fetched_at": e.last_fetched_at} for e in entries
+        ]
+        print(json.dumps({"watchlist": rows}))
+        return
+    from owstream.cli.render import print_watchlist
+
+    print_watchlist(out, entries)
+
+
+@app.command()
+def replay() -> None:
+    """Rebuild the store from the fetch-results topic (offset 0 to its end)."""
+    from rich.progress import Progress
+
+    from owstream.cli.commands import replay as do_replay
+    from owstream.runtime.kafka import ensure_kafka
+
+    settings = get_settings()
+    ensure_kafka(settings)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("replaying fetch-results", total=None)
+        counts = do_replay(settings, lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(
+        f"replayed {counts['messages']} messages: {counts['stored']} results stored, "
+        f"{counts['skipped']} unreadable skipped"
+    )
+
+
+@app.command()
+def export(
+    battletag: str,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet")] = ExportFormat.csv,
+    out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("history.csv"),
+) -> None:
+    """The snapshot history of a player as a table."""
+    from owstream.cli.export import export_history
+    from owstream.domain.battletag import BattleTag
+
+    tag = BattleTag.parse(battletag)
+    rows = export_history(get_settings(), tag, fmt.value, out_path)
+    out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
+
+
+@app.command()
+def simulate(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
+    players: Annotated[bool, typer.Option("--players", help="Print the simulated player ids and exit.")] = False,
+    advance_every: Annotated[
+        float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
+    ] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic players.")] = 0,
+) -> None:
+    """Run the OverFast simulator: synthetic players whose stats advance over time."""
+    from owstream import simulator
+
+    _service_logging()
+    if players:
+        for pid in simulator.player_ids(seed):
+            print(pid)
+        return
+    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="A short run of each benchmark.")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
+) -> None:
+    """The benchmark suite: prints figures."""
+    from owstream.cli.bench import run_suite
+
+    figures = run_suite(quick=quick)
+    if json_path is not None:
+        json_path.write_text(json.dumps(figures, indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except OwstreamError as exc:
+        err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

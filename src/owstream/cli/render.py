@@ -1,0 +1,116 @@
+"""Rich rendering for the CLI's human-readable output (JSON output does not come here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from owstream.domain.outcomes import hours, utc
+from owstream.domain.vocabulary import rank_text
+
+
+def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
+    broker = status["broker"]
+    where = "local broker" if broker["local"] else "cluster"
+    version = f"Kafka {broker['version']}" if broker["version"] else "Kafka"
+    state = "reachable" if broker["reachable"] else "[red]not reachable[/red]"
+    pid = f", pid {broker['pid']}" if broker["pid"] else ""
+    console.print(f"{version} {where} at {escape(broker['bootstrap'])}: {state}{pid}")
+    if not broker["reachable"]:
+        if broker["local"]:
+            console.print("start it with `owstream kafka start`")
+        return
+    topics = Table(title="topics", title_justify="left")
+    for col in ("topic", "partitions", "end offsets", "messages"):
+        topics.add_column(col, justify="left" if col == "topic" else "right")
+    for t in status["topics"]:
+        topics.add_row(
+            escape(t["name"]), str(t["partitions"]), " ".join(map(str, t["end_offsets"])), str(t["messages"])
+        )
+    console.print(topics)
+    if not status["topics"]:
+        console.print("no owstream topics yet (they are created by `owstream kafka start` or any service)")
+    groups = Table(title="consumer groups", title_justify="left")
+    for col in ("group", "state", "members", "lag"):
+        groups.add_column(col, justify="left" if col in ("group", "state") else "right")
+    for g in status["groups"]:
+        groups.add_row(escape(g["group"]), g["state"], str(g["members"]), str(g["total_lag"]))
+    if status["groups"]:
+        console.print(groups)
+    else:
+        console.print("no consumer groups yet")
+
+
+def _when(ts: float | None) -> str:
+    return utc(ts) if ts else "never"
+
+
+_hours = hours
+
+
+def print_report(console: Console, data: dict[str, Any]) -> None:
+    """A player's stored data: header, ranks, then per gamemode the headline numbers, roles and top heroes."""
+    player = data["player"]
+    title = f" — {player['title']}" if player.get("title") else ""
+    console.print(
+        f"[bold]{escape(player['name'] or player['player_id'])}[/bold] ({escape(player['player_id'])}){escape(title)}",
+        highlight=False,
+    )
+    fresh = data.get("freshness", {})
+    console.print(
+        f"endorsement {player.get('endorsement_level') or '-'}; Blizzard last updated "
+        f"{_when(fresh.get('last_updated_at'))}; fetched {_when(fresh.get('fetched_at'))}",
+        highlight=False,
+    )
+    if player.get("private"):
+        console.print("[yellow]the career profile is private: no stats[/yellow]")
+    ranks = data.get("ranks") or []
+    if ranks:
+        parts = [
+            f"{r['platform']} {r['role']} {rank_text(r['division'], r['tier'])} (season {r['season']})" for r in ranks
+        ]
+        console.print("ranks: " + ", ".join(parts), highlight=False, markup=False)
+    for mode, block in data.get("gamemodes", {}).items():
+        overall = block.get("overall") or {}
+        console.print(
+            f"\n[bold]{mode}[/bold]: {overall.get('games_played', 0)} games, {overall.get('games_won', 0)} won, "
+            f"{overall.get('games_lost', 0)} lost, winrate {overall.get('winrate', 0)} %, KDA {overall.get('kda', 0)}, "
+            f"{_hours(overall.get('time_played'))} played",
+            highlight=False,
+        )
+        table = Table(title_justify="left", show_edge=False)
+        for col in ("role / hero", "games", "winrate %", "KDA", "time", "elims /10 min", "deaths /10 min"):
+            table.add_column(col, justify="left" if col == "role / hero" else "right")
+        rows = list(block.get("roles", {}).items())
+        heroes = sorted(block.get("heroes", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))[:8]
+        for name, b in [*rows, *heroes]:
+            avg = b.get("average", {})
+            table.add_row(
+                escape(name), str(b.get("games_played", 0)), str(b.get("winrate", 0)), str(b.get("kda", 0)),
+                _hours(b.get("time_played")), str(avg.get("eliminations", 0)), str(avg.get("deaths", 0)),
+            )  # fmt: skip
+        console.print(table)
+        session = block.get("latest_session")
+        if session:
+            kind = "reset (season or correction)" if session.get("is_reset") else "latest session"
+            console.print(
+                f"{kind}: {session['games']} games, {session['wins']}-{session['losses']}, "
+                f"winrate {session['winrate']} %, {_hours(session['time_played'])} ({_when(session['ended_at'])})",
+                highlight=False,
+            )
+
+
+def print_watchlist(console: Console, entries: list[Any]) -> None:
+    if not entries:
+        console.print("the watchlist is empty: add players with `owstream track add NAME#1234`")
+        return
+    table = Table(show_edge=False)
+    table.add_column("player")
+    table.add_column("added")
+    table.add_column("last refreshed")
+    for e in entries:
+        table.add_row(escape(e.player_id), _when(e.added_at), _when(e.last_fetched_at))
+    console.print(table)

@@ -1,0 +1,197 @@
+"""From a checked fetch result to plain rows: the profile, the ranks and, per gamemode, the stats blocks.
+
+Pure: nothing here touches the store or the clock. The result's bodies were checked by their models when
+it was decoded (:mod:`owstream.messages.bodies`), so what is left is shaping. Hero and role keys are
+whatever OverFast sends (new heroes appear every season). :func:`stat_row` is the one place a stats row
+is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from owstream.domain.vocabulary import OVERALL_KEY, PLATFORMS, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.errors import ProcessingError
+from owstream.messages.bodies import PlayerSummary, StatBlock, StatsSummary
+from owstream.messages.models import CheckedResult
+
+Key = tuple[str, str]  # (scope, key) of a stats row within one gamemode
+OVERALL: Key = (SCOPE_OVERALL, OVERALL_KEY)
+_RANKED_ROLES = ("damage", "open", "support", "tank")  # the roles of PlatformRanks, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """What the summary says about the player (the ``players`` table)."""
+
+    player_id: str
+    name: str | None
+    avatar: str | None
+    namecard: str | None
+    title: str | None
+    endorsement_level: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RankRow:
+    platform: str
+    role: str
+    season: int | None
+    division: str
+    tier: int | None
+    rank_icon: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """One block of ``stats/summary`` (the overall line, one role or one hero) of one gamemode, as stored:
+    counts, winrate in percent, totals, and averages per 10 minutes of play (``avg_*``)."""
+
+    gamemode: str
+    scope: str  # overall | role | hero
+    key: str  # "all" | role key | hero key
+    games_played: int
+    games_won: int
+    games_lost: int
+    time_played: int  # seconds
+    winrate: float | None
+    kda: float | None
+    eliminations: float | None
+    assists: float | None
+    deaths: float | None
+    damage: float | None
+    healing: float | None
+    avg_eliminations: float | None
+    avg_assists: float | None
+    avg_deaths: float | None
+    avg_damage: float | None
+    avg_healing: float | None
+
+
+def stat_row(gamemode: str, key: Key, block: StatBlock) -> StatRow:
+    """The row of one stats block."""
+    total, average = block.total, block.average
+    return StatRow(
+        gamemode,
+        key[0],
+        key[1],
+        block.games_played,
+        block.games_won,
+        block.games_lost,
+        block.time_played,
+        block.winrate,
+        block.kda,
+        total.eliminations,
+        total.assists,
+        total.deaths,
+        total.damage,
+        total.healing,
+        average.eliminations,
+        average.assists,
+        average.deaths,
+        average.damage,
+        average.healing,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ModeStats:
+    """One gamemode's stats blocks by (scope, key): overall first, then roles, then heroes, each sorted."""
+
+    gamemode: str
+    blocks: dict[Key, StatBlock]
+
+    def rows(self) -> dict[Key, StatRow]:
+        return {key: stat_row(self.gamemode, key, block) for key, block in self.blocks.items()}
+
+    def diff(
+        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, StatBlock] | None
+    ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:
+        """Against the previous rows of this gamemode: (every current row, the rows that differ from
+        ``before`` with the overall row always among them, the rows of ``before`` whose block vanished).
+
+        ``blocks_before``, when known, are the blocks ``before`` was built from: a block equal to its
+        previous one keeps the previous row without building a new one (a session touches a few heroes).
+        """
+        rows: dict[Key, StatRow] = {}
+        changed: list[StatRow] = []
+        for key, block in self.blocks.items():
+            if blocks_before is not None and key != OVERALL and blocks_before.get(key) == block:
+                rows[key] = before[key]
+                continue
+            row = rows[key] = stat_row(self.gamemode, key, block)
+            if key == OVERALL or before.get(key) != row:
+                changed.append(row)
+        vanished = [row for key, row in before.items() if key not in rows]
+        return rows, changed, vanished
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A normalised ok or private result."""
+
+    profile: ProfileRow
+    last_updated_at: int | None
+    private: bool
+    ranks: list[RankRow] = field(default_factory=list)
+    modes: dict[str, ModeStats] = field(default_factory=dict)  # gamemodes with an overall block, sorted
+
+    @property
+    def stats(self) -> list[StatRow]:
+        """Every stats row: gamemode by gamemode, overall, roles, heroes."""
+        return [row for mode in self.modes.values() for row in mode.rows().values()]
+
+
+def normalize_result(result: CheckedResult) -> Snapshot | None:
+    """The rows of an ok or private result; None for outcomes without a body (not_found, errors, skipped)."""
+    if result.outcome not in ("ok", "private"):
+        return None
+    if result.summary is None:
+        raise ProcessingError(f"result {result.result_id}: outcome {result.outcome} without a summary")
+    profile, ranks = normalize_summary(result.player_id, result.summary)
+    private = result.outcome == "private"
+    modes: dict[str, ModeStats] = {}
+    if not private:
+        for gamemode in sorted(result.stats):
+            blocks = mode_blocks(result.stats[gamemode])
+            if blocks:
+                modes[gamemode] = ModeStats(gamemode, blocks)
+    return Snapshot(profile, result.summary.last_updated_at, private, ranks, modes)
+
+
+def mode_blocks(body: StatsSummary) -> dict[Key, StatBlock]:
+    """A gamemode's blocks (none without a ``general`` block: a gamemode never played); null ones left out."""
+    if body.general is None:
+        return {}
+    blocks: dict[Key, StatBlock] = {OVERALL: body.general}
+    for scope, group in ((SCOPE_ROLE, body.roles), (SCOPE_HERO, body.heroes)):
+        for key in sorted(group):
+            block = group[key]
+            if block is not None:
+                blocks[(scope, key)] = block
+    return blocks
+
+
+def normalize_summary(player_id: str, summary: PlayerSummary) -> tuple[ProfileRow, list[RankRow]]:
+    """Profile row and ranks (per platform and role, sorted) of a summary."""
+    endorsement = summary.endorsement
+    profile = ProfileRow(
+        player_id=player_id,
+        name=summary.username,
+        avatar=summary.avatar,
+        namecard=summary.namecard,
+        title=summary.title,
+        endorsement_level=endorsement.level if endorsement is not None else None,
+    )
+    ranks: list[RankRow] = []
+    competitive = summary.competitive
+    for platform in PLATFORMS if competitive is not None else ():
+        block = getattr(competitive, platform)
+        if block is None:
+            continue
+        for role in _RANKED_ROLES:
+            rank = getattr(block, role)
+            if rank is not None:
+                ranks.append(RankRow(platform, role, block.season, rank.division, rank.tier, rank.rank_icon))
+    return profile, sorted(ranks, key=lambda r: (r.platform, r.role))

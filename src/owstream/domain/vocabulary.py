@@ -1,0 +1,65 @@
+"""The words of the game and of the pipeline, said once: gamemodes, platforms, roles, divisions, outcomes.
+
+Every other module takes these from here (the message models, the simulator, the dashboard, the CLI).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Gamemode = Literal["quickplay", "competitive"]
+GAMEMODES: tuple[Gamemode, ...] = get_args(Gamemode)
+GAMEMODE_NAMES: dict[str, str] = {"quickplay": "Quickplay", "competitive": "Competitive"}
+
+Platform = Literal["pc", "console"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+
+# Roles of the stats (heroes belong to one); a competitive rank also exists for "open" queue.
+Role = Literal["tank", "damage", "support"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+# OverFast's division keys, lowest first. Blizzard shows "ultimate" as Champion.
+Division = Literal["bronze", "silver", "gold", "platinum", "diamond", "master", "grandmaster", "ultimate"]
+DIVISIONS: tuple[Division, ...] = get_args(Division)
+DIVISION_NAMES: dict[str, str] = {d: ("Champion" if d == "ultimate" else d.title()) for d in DIVISIONS}
+TIERS = range(1, 6)  # 1 is the highest tier of a division
+
+Outcome = Literal[
+    "ok",  # summary + stats per gamemode are in the result
+    "private",  # the profile is private: summary only, no stats
+    "not_found",  # OverFast does not know the player (retry_after says when to ask again)
+    "upstream_error",  # OverFast/Blizzard busy or down after retries (retry_after if known)
+    "skipped",  # fetched less than the OverFast cache time ago and not forced: nothing new to fetch
+]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+# The scopes of a stats row within one gamemode: the overall line ("all"), one role, one hero.
+Scope = Literal["overall", "role", "hero"]
+SCOPE_OVERALL: Scope = "overall"
+SCOPE_ROLE: Scope = "role"
+SCOPE_HERO: Scope = "hero"
+OVERALL_KEY = "all"
+
+# The per-block numbers OverFast gives in ``total`` and in ``average`` (per 10 minutes of play).
+TOTAL_FIELDS: tuple[str, ...] = ("eliminations", "assists", "deaths", "damage", "healing")
+
+
+def division_name(division: str | None) -> str:
+    """``Champion`` for OverFast's ``ultimate``, ``Gold`` for ``gold``; ``unranked`` for None."""
+    if division is None:
+        return "unranked"
+    return DIVISION_NAMES.get(division, division.title())
+
+
+def rank_text(division: str | None, tier: int | None) -> str:
+    """``Gold 3``, ``Champion 1``, ``unranked``."""
+    if division is None:
+        return "unranked"
+    return f"{division_name(division)} {tier}" if tier is not None else division_name(division)
+
+
+def rank_score(division: str | None, tier: int | None) -> float | None:
+    """Bronze 5 = 1 ... Champion 1 = 40: one number per rank, for charts and comparisons."""
+    if division is None or division.lower() not in DIVISIONS:
+        return None
+    return DIVISIONS.index(division.lower()) * 5 + (6 - (tier or 5))

@@ -1,0 +1,132 @@
+"""The OverFast bodies a fetch result carries, one model each: the client checks answers with them, the
+``fetch-result`` JSON Schema is generated from them, and the processor decodes results into them.
+
+Forward compatible: fields OverFast adds are ignored here (and kept: results carry OverFast's bytes as
+they came, so a later version that knows a field gets it by ``owstream replay``). Bounds are those of the
+store's columns, so that nothing that passes here can fail there (a count of 10^20, a 1 MB title).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct, field
+
+from owstream.domain.vocabulary import Division
+
+# A count of games or seconds: what the store's INTEGER columns hold (PostgreSQL's is 32 bits).
+Count = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+# A total or an average: a non-negative, finite amount (ints are read as floats).
+Amount = Annotated[float, Meta(ge=0.0, le=1e15)]
+Percent = Annotated[float, Meta(ge=0.0, le=100.0)]
+Url = Annotated[str, Meta(max_length=2048)]
+# Hero and role keys: OverFast's lowercase slugs ("soldier-76"); new heroes appear every season.
+Key = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+
+
+class Totals(Struct, frozen=True, gc=False):
+    """``total`` (sums) or ``average`` (per 10 minutes of play, not per game) of a stats block."""
+
+    eliminations: Amount | None = None
+    assists: Amount | None = None
+    deaths: Amount | None = None
+    damage: Amount | None = None
+    healing: Amount | None = None
+
+
+NO_TOTALS = Totals()
+
+
+class StatBlock(Struct, frozen=True, gc=False):
+    """One block of ``stats/summary``: ``general``, a role or a hero, of one gamemode."""
+
+    games_played: Count
+    time_played: Count  # seconds
+    games_won: Count = 0
+    games_lost: Count = 0
+    winrate: Percent | None = None  # percent of games won
+    kda: Amount | None = None  # (eliminations + assists) / deaths
+    total: Totals = NO_TOTALS
+    average: Totals = NO_TOTALS
+
+
+class StatsSummary(Struct, frozen=True):
+    """``GET /players/{id}/stats/summary?gamemode=...``: ``{}`` for a gamemode never played (or a private
+    profile); roles and heroes never played are absent (or null)."""
+
+    general: StatBlock | None = None
+    roles: dict[Key, StatBlock | None] = field(default_factory=dict)
+    heroes: dict[Key, StatBlock | None] = field(default_factory=dict)
+
+
+class Endorsement(Struct, frozen=True):
+    level: Annotated[int, Meta(ge=0, le=5)] | None = None
+    frame: Url | None = None
+
+
+class Rank(Struct, frozen=True):
+    """A competitive rank of one role on one platform: division and tier (1 is the highest)."""
+
+    division: Division
+    tier: Annotated[int, Meta(ge=1, le=5)]
+    role_icon: Url | None = None
+    rank_icon: Url | None = None
+    tier_icon: Url | None = None
+
+
+class PlatformRanks(Struct, frozen=True):
+    """Ranks of one platform in the competitive ``season`` OverFast reports (null: never ranked)."""
+
+    season: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    tank: Rank | None = None
+    damage: Rank | None = None
+    support: Rank | None = None
+    open: Rank | None = None
+
+
+class Competitive(Struct, frozen=True):
+    pc: PlatformRanks | None = None
+    console: PlatformRanks | None = None
+
+
+class PlayerSummary(Struct, frozen=True):
+    """``GET /players/{id}/summary``. A private profile has ``competitive`` and ``last_updated_at`` null."""
+
+    username: Annotated[str, Meta(max_length=64)]
+    avatar: Url | None = None
+    namecard: Url | None = None
+    title: Annotated[str, Meta(max_length=128)] | None = None
+    endorsement: Endorsement | None = None
+    competitive: Competitive | None = None
+    last_updated_at: Annotated[int, Meta(ge=0, le=2**53)] | None = None  # unix seconds
+
+    @property
+    def private(self) -> bool:
+        return self.competitive is None and self.last_updated_at is None
+
+
+class ErrorBody(Struct, frozen=True):
+    """The body of OverFast's 429/5xx answers: ``{"error": "..."}``."""
+
+    error: str
+
+
+class NotFoundDetail(Struct, frozen=True):
+    error: Annotated[str, Meta(max_length=1000)] = "Player not found"
+    retry_after: Annotated[float, Meta(ge=0)] | None = None
+    next_check_at: int | None = None
+    check_count: int | None = None
+
+
+class NotFoundBody(Struct, frozen=True):
+    """The 404 body: nested under ``error`` (the app) or flat (the public instance's proxy)."""
+
+    error: NotFoundDetail | Annotated[str, Meta(max_length=1000)] = "Player not found"
+    retry_after: Annotated[float, Meta(ge=0)] | None = None
+    next_check_at: int | None = None
+    check_count: int | None = None
+
+    def flat(self) -> NotFoundDetail:
+        if isinstance(self.error, NotFoundDetail):
+            return self.error
+        return NotFoundDetail(self.error, self.retry_after, self.next_check_at, self.check_count)

@@ -1,0 +1,233 @@
+"""Bytes to messages and back: the one place that encodes and decodes JSON (msgspec) and zstd frames.
+
+Every decode bounds what it accepts, so that no value on a topic can stop a service: the size of a value
+(:data:`MAX_VALUE`), the decompressed size of an old zstd-framed value (:data:`MAX_INFLATED`: a 25-byte frame
+claiming 64 GiB is refused before anything is allocated), the nesting depth (msgspec's recursion limit,
+reported instead of raised), and every number and string the models bound. What fails raises
+:class:`~owstream.errors.ProcessingError` whose message says why in one line; callers dead-letter it.
+
+Decoding is lax about representation only: a whole float is a count (``12.0`` games is 12), a number in a
+string is a number. Booleans are never counts, fractions never games.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
+import zstandard
+
+from owstream.errors import ProcessingError
+from owstream.messages.models import SCHEMAS, CheckedResult, FetchRequest, PlayerEvent, WireResult, new_id
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of a zstd frame (never of JSON)
+MAX_VALUE = 8 * 1024 * 1024  # the topics' max.message.bytes
+MAX_INFLATED = 16 * 1024 * 1024  # an old zstd-framed value may hold this much JSON, no more
+CONTENT_TYPE = ("content-type", b"application/json")
+
+_T = TypeVar("_T")
+_ENCODER = msgspec.json.Encoder()
+_REQUEST = msgspec.json.Decoder(FetchRequest, strict=False)
+_RESULT = msgspec.json.Decoder(CheckedResult, strict=False)
+_EVENT = msgspec.json.Decoder(PlayerEvent, strict=False)
+_ANY = msgspec.json.Decoder()
+_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_WHERE = re.compile(r"^(?P<what>.*?)(?: - at (?:`key` in )?`\$(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+def encode(message: Any) -> bytes:
+    """A message (or any msgspec-encodable value) as compact UTF-8 JSON."""
+    return _ENCODER.encode(message)
+
+
+def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | None = None, **fields: Any) -> WireResult:
+    """A result as the fetcher writes it: OverFast's bodies as the bytes they came in (checked by the client),
+    so that fields this version does not know stay in the history."""
+    fields.setdefault("result_id", new_id())
+    return WireResult(
+        summary=None if summary is None else msgspec.Raw(summary),
+        stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
+        **fields,
+    )
+
+
+def headers(model: str) -> list[tuple[str, bytes]]:
+    """The headers of a message of ``model`` (a key of :data:`~owstream.messages.models.SCHEMAS`)."""
+    return [CONTENT_TYPE, ("schema", schema_id(model).encode())]
+
+
+def schema_id(model: str) -> str:
+    """``fetch-result/1``: the ``schema`` header of a model's messages."""
+    name, version = SCHEMAS[model]
+    return f"{name}/{version}"
+
+
+def check_schema(model: str, header: bytes | None) -> None:
+    """ProcessingError if a message's ``schema`` header names a schema this version does not read
+    (absent is fine: a producer may not set headers)."""
+    if header is None:
+        return
+    name, version = SCHEMAS[model]
+    text = header.decode("utf-8", "replace")
+    got_name, _, got_version = text.partition("/")
+    if got_name != name or not got_version.isdigit() or int(got_version) > version:
+        raise ProcessingError(f"schema {text!r} is not one this version reads ({name}/{version} or older)")
+
+
+def decode_request(value: bytes) -> FetchRequest:
+    request: FetchRequest = _decode(_REQUEST, value, "FetchRequest")
+    return request
+
+
+def decode_result(value: bytes) -> CheckedResult:
+    """A fetch result, its OverFast bodies checked against their models."""
+    result: CheckedResult = _decode(_RESULT, value, "FetchResult")
+    return result
+
+
+def decode_event(value: bytes) -> PlayerEvent:
+    event: PlayerEvent = _decode(_EVENT, value, "PlayerEvent")
+    return event
+
+
+def decode_as(value: bytes, model: type[_T]) -> _T:
+    """``value`` as ``model`` (an OverFast body for the client, any other model)."""
+    decoder = _DECODERS.get(model)
+    if decoder is None:
+        decoder = _DECODERS[model] = msgspec.json.Decoder(model, strict=False)
+    result: _T = _decode(decoder, value, model.__name__)
+    return result
+
+
+def decode_json(value: bytes) -> Any:
+    """Any JSON value (bounded like the rest); ProcessingError if it is not JSON."""
+    return _decode(_ANY, value, "JSON")
+
+
+def convert(data: Any, model: type[_T]) -> _T:
+    """Python data (from :func:`decode_json`, or built in code) checked as ``model``."""
+    try:
+        return msgspec.convert(data, model, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ProcessingError(f"not a {model.__name__} ({_reason(exc)})") from exc
+
+
+def to_builtins(message: Any) -> Any:
+    """A message as plain dicts, lists and numbers (what its JSON holds)."""
+    return msgspec.to_builtins(message)
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], value: bytes, name: str) -> Any:
+    data = inflate(value)
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ProcessingError(f"not a {name} ({_reason(exc, decoder, data)})") from exc
+    except msgspec.DecodeError as exc:
+        raise ProcessingError(f"not a {name} (not JSON: {exc})") from exc
+    except RecursionError:
+        raise ProcessingError(f"not a {name} (JSON nested too deeply)") from None
+
+
+def _reason(exc: msgspec.ValidationError, decoder: msgspec.json.Decoder[Any] | None = None, data: bytes = b"") -> str:
+    """msgspec's "Expected `int` >= 0 - at `$.heroes[...].games_played`" as "heroes.ana.games_played: expected
+    ..." (the keys msgspec leaves out are found again, on this slow path only)."""
+    match = _WHERE.match(str(exc))
+    assert match is not None  # the pattern matches any text
+    what, path = match["what"], (match["path"] or "").lstrip(".")
+    if "[...]" in path and decoder is not None:
+        path = _with_keys(decoder, data, path, str(exc)) or path
+    what = what[:1].lower() + what[1:]
+    return f"{path}: {what}" if path else what
+
+
+_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\.\.\.|\d+)\]")
+
+
+def _with_keys(decoder: msgspec.json.Decoder[Any], data: bytes, path: str, error: str) -> str | None:
+    """``path`` with each ``[...]`` (a dict key msgspec does not name) replaced by the key whose value alone
+    gives the same error; None if that cannot be told."""
+    try:
+        root = _ANY.decode(data)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    node: Any = root
+    names: list[str] = []
+    for field_name, index in _TOKEN.findall(path):
+        if field_name:
+            names.append(field_name)
+            node = node.get(field_name) if isinstance(node, dict) else None
+        elif index != "...":
+            names[-1:] = [f"{names[-1]}[{index}]"] if names else [f"[{index}]"]
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+        elif isinstance(node, dict):
+            key = _failing_key(decoder, root, node, error)
+            if key is None:
+                return None
+            names.append(key)
+            node = node[key]
+        else:
+            return None
+    return ".".join(names)
+
+
+def _failing_key(decoder: msgspec.json.Decoder[Any], root: Any, node: dict[str, Any], error: str) -> str | None:
+    entries = dict(node)
+    try:
+        for key, value in entries.items():
+            node.clear()
+            node[key] = value
+            try:
+                decoder.decode(_ENCODER.encode(root))
+            except msgspec.ValidationError as exc:
+                if str(exc) == error:
+                    return key
+    finally:
+        node.clear()
+        node.update(entries)
+    return None
+
+
+# --- zstd: old values on the topics, and the store's payload column -------------------------------------
+
+
+def inflate(value: bytes) -> bytes:
+    """The JSON of a value: ``value`` itself, or what an old zstd-framed value holds (at most MAX_INFLATED
+    bytes). ProcessingError for a value too large or a frame that does not decompress."""
+    if len(value) > MAX_VALUE:
+        raise ProcessingError(f"the value has {len(value):,} bytes, more than the {MAX_VALUE:,} a message may have")
+    if not value.startswith(ZSTD_MAGIC):
+        return value
+    return decompress(value, MAX_INFLATED)
+
+
+def decompress(frame: bytes, limit: int) -> bytes:
+    """The content of one zstd frame of at most ``limit`` bytes, without ever allocating more."""
+    try:
+        size = zstandard.frame_content_size(frame)
+        if size > limit:
+            raise ProcessingError(f"a zstd frame claiming {size:,} bytes, more than the {limit:,} allowed")
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(frame)) as reader:
+            data = reader.read(limit + 1)
+    except zstandard.ZstdError as exc:
+        raise ProcessingError(f"a zstd frame that does not decompress: {exc}") from exc
+    if len(data) > limit:
+        raise ProcessingError(f"a zstd frame holding more than the {limit:,} bytes allowed")
+    return bytes(data)
+
+
+_LOCAL = threading.local()  # a compressor per thread: zstandard's are not thread-safe
+
+
+def compress(data: bytes) -> bytes:
+    """``data`` as a zstd frame (the store's payload column; topics leave compression to the producer)."""
+    compressor = getattr(_LOCAL, "compressor", None)
+    if compressor is None:
+        # level 1: a third of level 3's CPU for a few percent more bytes
+        compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
+    data = compressor.compress(data)
+    return bytes(data)

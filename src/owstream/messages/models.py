@@ -1,0 +1,232 @@
+"""The messages on owstream's topics, one model each; ``schemas/<name>.schema.json`` is generated from them.
+
+=====================  ==============  =========================================================
+topic                  model           key
+=====================  ==============  =========================================================
+``<p>.fetch-requests``  FetchRequest    player id
+``<p>.fetch-results``   FetchResult     player id (OverFast's bodies as they came; kept forever)
+``<p>.player-events``   PlayerEvent     player id (one model per ``type``, a tagged union)
+``<p>.dead-letter``     DeadLetter      the poison message's key
+=====================  ==============  =========================================================
+
+Every value is plain UTF-8 JSON (the producer compresses batches); every message carries the headers
+``content-type: application/json`` and ``schema: <name>/<version>`` (:data:`SCHEMAS`). Fields are added
+with defaults, so a reader of version N reads N+1; a change that is not backward compatible gets a new
+version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, ClassVar, Generic, TypeVar
+
+from msgspec import Meta, Raw, Struct, field
+
+from owstream.domain.vocabulary import Gamemode, Outcome
+from owstream.messages.bodies import PlayerSummary, StatsSummary
+
+# What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
+# The full rules are in owstream.domain.battletag; this pattern is what any other producer can check.
+PlayerId = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=64,
+        pattern=r"^(?:[^\s#|/?-]{1,32}-[0-9]{3,8}|[0-9a-f]{6,40}\|[0-9a-f]{6,40})$",
+        description="a BattleTag with '-' instead of '#' (TeKrop-2217), or Blizzard's player id",
+    ),
+]
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+Text = Annotated[str, Meta(max_length=2000)]  # an upstream message, as the store keeps it
+Seconds = Annotated[float, Meta(ge=0.0, le=1e7)]
+Timestamp = Annotated[float, Meta(ge=0.0, le=1e11, description="unix time, seconds")]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class FetchRequest(Struct, frozen=True, kw_only=True):
+    """Fetch one player. Only ``player_id`` is required: one JSON line from any Kafka client is a request."""
+
+    player_id: PlayerId
+    # Who waits for the answer follows it by this id; none: the fetcher names it after the message's
+    # topic, partition and offset.
+    request_id: Id | None = None
+    force: bool = False  # fetch even if the player was fetched less than OverFast's cache time ago
+    requested_at: Timestamp | None = None  # none: the message's timestamp
+    source: Annotated[str, Meta(max_length=32)] = "kafka"  # cli, dashboard, scheduler, kafka
+
+
+S = TypeVar("S")
+T = TypeVar("T")
+
+
+class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
+    """What one fetch of a player gave: OverFast's bodies (``ok``, ``private``) or an outcome without them.
+
+    Generic in how the bodies are held: the fetcher writes ``FetchResult[Raw, Raw]`` (the bytes OverFast
+    sent, fields this version does not know included); readers decode :data:`CheckedResult`.
+    """
+
+    result_id: Id  # unique per fetch: the idempotency key of the store
+    request_ids: Annotated[list[Id], Meta(max_length=1000)]  # every request this fetch answered
+    player_id: PlayerId
+    fetched_at: Timestamp
+    outcome: Outcome
+    summary: S | None = None  # GET /players/{id}/summary
+    stats: dict[Gamemode, T] = field(default_factory=dict)  # gamemode -> GET .../stats/summary?gamemode=
+    status: Annotated[int, Meta(ge=100, le=599)] | None = None  # HTTP status of the last upstream answer
+    error: Text | None = None  # upstream's message for not_found / upstream_error
+    retry_after: Seconds | None = None  # seconds, when upstream said
+    cache_headers: Annotated[dict[Annotated[str, Meta(max_length=64)], Text], Meta(max_length=16)] = field(
+        default_factory=dict
+    )  # x-cache-ttl, cache-control, age
+
+
+CheckedResult = FetchResult[PlayerSummary, StatsSummary]
+WireResult = FetchResult[Raw, Raw]
+
+
+# --- player-events -----------------------------------------------------------------------------------
+
+
+class _Event(Struct, frozen=True, kw_only=True, tag_field="type"):
+    event_id: Id  # stable: the same event derived again has the same id (consumers dedupe by it)
+    player_id: PlayerId
+    at: Timestamp  # when the fetch it comes from happened
+    request_id: Id | None = None  # the request it answers (fetch_started, fetch_stored)
+
+    @property
+    def type(self) -> str:
+        """The event's ``type`` on the wire (its tag)."""
+        return str(self.__struct_config__.tag)
+
+
+class NoData(Struct, frozen=True):
+    pass
+
+
+class FetchStarted(_Event, frozen=True, tag="fetch_started"):
+    """A fetcher took the request (fetcher)."""
+
+    data: NoData = NoData()
+
+
+class StoredData(Struct, frozen=True, kw_only=True):
+    outcome: Outcome
+    error: Text | None = None
+    retry_after: Seconds | None = None
+
+
+class FetchStored(_Event, frozen=True, tag="fetch_stored"):
+    """The result of a request is in the store (processor); ``data.outcome`` says which."""
+
+    data: StoredData
+
+
+class SessionData(Struct, frozen=True, kw_only=True):
+    """What was played between two snapshots of one gamemode (counts and totals, never negative)."""
+
+    gamemode: Gamemode
+    is_reset: bool  # counters went down (a season reset, a Blizzard correction): not real games
+    games: int
+    wins: int
+    losses: int
+    winrate: float  # percent of the session's games won
+    kda: float
+    time_played: int  # seconds
+    eliminations: float
+    assists: float
+    deaths: float
+    damage: float
+    healing: float
+    heroes: list[str]  # most time played first
+    started_at: int | None = None  # Blizzard's update time of the snapshot before
+    ended_at: int | None = None  # Blizzard's update time of this snapshot
+
+
+class SessionFound(_Event, frozen=True, tag="session"):
+    """A new play session (processor)."""
+
+    data: SessionData
+
+
+class RankChangeData(Struct, frozen=True, kw_only=True):
+    platform: str
+    role: str
+    season: int | None = None
+    from_division: str | None = None  # None: was unranked
+    from_tier: int | None = None
+    to_division: str | None = None  # None: no longer ranked
+    to_tier: int | None = None
+
+
+class RankChanged(_Event, frozen=True, tag="rank_change"):
+    """A competitive rank moved (processor)."""
+
+    data: RankChangeData
+
+
+class PrivacyData(Struct, frozen=True):
+    private: bool
+
+
+class PrivacyChanged(_Event, frozen=True, tag="privacy_change"):
+    """The profile became private or public (processor)."""
+
+    data: PrivacyData
+
+
+class NotFoundData(Struct, frozen=True, kw_only=True):
+    error: Text | None = None
+    retry_after: Seconds | None = None  # when OverFast will look for the player again
+
+
+class PlayerNotFound(_Event, frozen=True, tag="not_found"):
+    """OverFast does not know the player (processor)."""
+
+    data: NotFoundData
+
+
+PlayerEvent = FetchStarted | FetchStored | SessionFound | RankChanged | PrivacyChanged | PlayerNotFound
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    FetchStarted,
+    FetchStored,
+    SessionFound,
+    RankChanged,
+    PrivacyChanged,
+    PlayerNotFound,
+)
+
+
+# --- dead-letter ---------------------------------------------------------------------------------------
+
+
+class DeadLetter(Struct, frozen=True, kw_only=True):
+    """A message a service could not take, with why and where it came from. The poison value itself is kept
+    (up to :attr:`MAX_VALUE` bytes of it) as text when it is UTF-8, else in base64; it also stays at its
+    source offset."""
+
+    MAX_VALUE: ClassVar[int] = 1 << 20
+
+    error: Text
+    service: Annotated[str, Meta(max_length=32)]
+    source_topic: Annotated[str, Meta(max_length=255)]
+    source_partition: int
+    source_offset: int
+    key: Annotated[str, Meta(max_length=1000)] | None = None
+    value: str | None = None  # the value as text, if it is UTF-8
+    value_base64: str | None = None  # otherwise its bytes in base64
+    value_bytes: int  # the size of the whole value
+    truncated: bool = False  # only the first MAX_VALUE bytes are kept here
+    at: Timestamp
+
+
+# The schema name and version of each message, as the ``schema`` header and the file schemas/<name>.schema.json.
+SCHEMAS: dict[str, tuple[str, int]] = {
+    "FetchRequest": ("fetch-request", 1),
+    "FetchResult": ("fetch-result", 1),
+    "PlayerEvent": ("player-event", 1),
+    "DeadLetter": ("dead-letter", 1),
+}

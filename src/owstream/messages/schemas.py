@@ -1,0 +1,105 @@
+"""JSON Schema (draft 2020-12) of each message, generated from its model: ``schemas/<name>.schema.json``.
+
+``python -m owstream.messages.schemas`` writes the files; ``--check`` exits 1 when a file and its model
+disagree (the test suite checks the same).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from owstream.messages.models import SCHEMAS, CheckedResult, DeadLetter, FetchRequest, PlayerEvent
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"  # in a source checkout
+
+_MODELS: dict[str, Any] = {
+    "FetchRequest": FetchRequest,
+    "FetchResult": CheckedResult,
+    "PlayerEvent": PlayerEvent,
+    "DeadLetter": DeadLetter,
+}
+_DESCRIPTIONS = {
+    "FetchRequest": "A request to fetch one player from OverFast (topic <prefix>.fetch-requests, key: player id).",
+    "FetchResult": (
+        "What one fetch of a player gave: OverFast's summary and stats summary per gamemode as OverFast sent "
+        "them, or an outcome without them (topic <prefix>.fetch-results, key: player id, kept forever)."
+    ),
+    "PlayerEvent": (
+        "Something the pipeline found out about a player; one shape per type "
+        "(topic <prefix>.player-events, key: player id)."
+    ),
+    "DeadLetter": "A message a service could not take, and why (topic <prefix>.dead-letter).",
+}
+
+
+def schema(model: str) -> dict[str, Any]:
+    """The JSON Schema document of one model (a key of SCHEMAS)."""
+    name, version = SCHEMAS[model]
+    (top,), defs = msgspec.json.schema_components([_MODELS[model]], ref_template="#/$defs/{name}")
+    generated = {"FetchResult_PlayerSummary__StatsSummary_": "FetchResult"}
+    text = json.dumps({"top": top, "defs": defs})
+    for old, new in generated.items():
+        text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')
+    renamed = json.loads(text)
+    defs = {generated.get(key, key): value for key, value in renamed["defs"].items()}
+    for key, value in defs.items():
+        if key in generated.values():
+            value["title"] = key
+    document: dict[str, Any] = {
+        "$schema": DRAFT,
+        "$id": f"https://github.com/owstream/owstream/schemas/{name}.schema.json",
+        "title": f"{name}/{version}",
+        "description": _DESCRIPTIONS[model],
+        **renamed["top"],
+        "$defs": dict(sorted(defs.items())),
+    }
+    return document
+
+
+def rendered(model: str) -> str:
+    return json.dumps(schema(model), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def path_of(model: str, directory: Path = SCHEMA_DIR) -> Path:
+    return directory / f"{SCHEMAS[model][0]}.schema.json"
+
+
+def stale(directory: Path = SCHEMA_DIR) -> list[str]:
+    """The schema files that are missing or differ from their model."""
+    out = []
+    for model in SCHEMAS:
+        file = path_of(model, directory)
+        if not file.exists() or file.read_text(encoding="utf-8") != rendered(model):
+            out.append(str(file))
+    return out
+
+
+def write(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for model in SCHEMAS:
+        path = path_of(model, directory)
+        path.write_text(rendered(model), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        differ = stale()
+        for path in differ:
+            print(f"{path} differs from its model: run `python -m owstream.messages.schemas`", file=sys.stderr)
+        return 1 if differ else 0
+    for written in write():
+        print(f"wrote {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

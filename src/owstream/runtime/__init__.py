@@ -1,0 +1,1 @@
+"""Running the product: the supervisor, ``owstream up``, Kafka readiness and status."""

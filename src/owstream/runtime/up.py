@@ -1,0 +1,131 @@
+"""``owstream up``: the whole product in one command.
+
+The local broker (unless OWSTREAM_KAFKA_BOOTSTRAP names a cluster) starts first and the topics are
+ensured; then the fetcher, processor, scheduler and dashboard run as supervised child processes
+(``owstream run X``), each with its own log file under ``<home>/logs``. A part that crashes is
+restarted with backoff; Ctrl-C or SIGTERM stops everything in reverse order, the broker last.
+
+``--demo`` puts the OverFast simulator in front (no internet needed), uses its own topics and store
+(``owstream-demo.*``, ``<home>/demo.db``), tracks every simulated player and refreshes them every
+minute, so history, sessions and rank changes fill up while you watch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import webbrowser
+
+from rich.console import Console
+
+from owstream.config import Settings
+from owstream.localkafka import LocalBroker, free_port
+from owstream.runtime.kafka import ensure_kafka
+from owstream.runtime.supervisor import PartSpec, RestartPolicy, file_ready, http_ready, supervise
+from owstream.store import Store
+
+log = logging.getLogger(__name__)
+
+DEMO_PREFIX = "owstream-demo"
+DEMO_REFRESH = 60  # seconds: the simulator moves its players on and the scheduler asks every minute
+
+
+def demo_settings(settings: Settings, simulator_port: int) -> Settings:
+    return settings.replace(
+        overfast_url=f"http://127.0.0.1:{simulator_port}",
+        topic_prefix=DEMO_PREFIX,
+        store_url=f"sqlite:///{settings.home / 'demo.db'}",
+        refresh_interval=DEMO_REFRESH,
+        overfast_cache_seconds=DEMO_REFRESH,
+        rate_limit=20.0,
+    )
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment of every part: the parent's, with every setting spelled out."""
+    return {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
+
+
+def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = child_env(settings)
+    owstream = [sys.executable, "-m", "owstream.cli"]
+    policy = RestartPolicy(max_restarts=5, window=300.0)
+    specs: list[PartSpec] = []
+    if simulator_port is not None:
+        sim_log = logs / "simulator.log"
+        specs.append(
+            PartSpec(
+                "simulator",
+                [*owstream, "simulate", "--port", str(simulator_port), "--advance-every", str(DEMO_REFRESH)],
+                sim_log,
+                env=env,
+                ready=http_ready(f"http://127.0.0.1:{simulator_port}/gamemodes"),
+                restart=policy,
+            )
+        )
+    for name in ("fetcher", "processor", "scheduler"):
+        ready = logs / f"{name}.ready"
+        argv = [*owstream, "run", name, "--ready-file", str(ready)]
+        specs.append(PartSpec(name, argv, logs / f"{name}.log", env=env, ready=file_ready(ready), restart=policy))
+    health = dashboard_url(settings).replace("localhost", "127.0.0.1") + "/_stcore/health"
+    specs.append(
+        PartSpec(
+            "dashboard",
+            [*owstream, "run", "dashboard"],
+            logs / "dashboard.log",
+            env=env,
+            ready=http_ready(health),
+            ready_timeout=90.0,
+            restart=policy,
+        )
+    )
+    return specs
+
+
+def run_up(settings: Settings, *, demo: bool, open_browser: bool, console: Console | None = None) -> int:
+    console = console or Console()
+    began = time.monotonic()
+    simulator_port = free_port() if demo else None
+    if simulator_port is not None:
+        settings = demo_settings(settings, simulator_port)
+        console.print(
+            f"demo mode: OverFast simulator on 127.0.0.1:{simulator_port}, store {settings.resolved_store_url}"
+        )
+    broker = LocalBroker(settings)
+    started_broker = settings.uses_local_broker and broker.state() is None
+    if settings.uses_local_broker:
+        console.print("starting the local Kafka broker…" if started_broker else "using the running local Kafka broker")
+    try:
+        ensure_kafka(settings)
+        if demo:
+            _track_simulated_players(settings)
+        url = dashboard_url(settings)
+
+        def ready() -> None:
+            console.print(f"owstream is up in {time.monotonic() - began:.1f} s: open {url}  (Ctrl-C stops everything)")
+            console.print(f"logs: {settings.home / 'logs'}")
+            if open_browser:
+                webbrowser.open(url)
+
+        return supervise(parts(settings, simulator_port=simulator_port), console=console, on_ready=ready)
+    finally:
+        if started_broker:
+            console.print("stopping the local Kafka broker…")
+            broker.stop()
+
+
+def _track_simulated_players(settings: Settings) -> None:
+    from owstream.simulator import player_ids
+
+    with Store.open(settings.resolved_store_url) as store:
+        for pid in player_ids():
+            store.watch_add(pid, time.time())
+
+
+def dashboard_url(settings: Settings) -> str:
+    local = settings.dashboard_address in ("127.0.0.1", "0.0.0.0", "")  # noqa: S104 - compared, not bound
+    return f"http://{'localhost' if local else settings.dashboard_address}:{settings.dashboard_port}"

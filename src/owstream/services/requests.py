@@ -1,0 +1,102 @@
+"""Publish a fetch request and follow it through the pipeline: queued -> fetching -> stored.
+
+Progress comes from ``player-events``: the fetcher announces ``fetch_started``, the processor
+``fetch_stored`` (after the store commit, with the outcome). The watcher reads from the topic's end
+as it was *before* the request was sent, so no event of this request can be missed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from owstream.bus import Producer, TailReader, TopicNames
+from owstream.config import Settings
+from owstream.errors import ProcessingError
+from owstream.messages import codec
+from owstream.messages.models import FetchRequest, PlayerEvent, StoredData, new_id
+
+QUEUED, FETCHING, STORED = "queued", "fetching", "stored"
+
+
+@dataclass
+class RequestState:
+    request_id: str
+    player_id: str
+    state: str = QUEUED  # queued, fetching, stored
+    outcome: str | None = None  # once stored: ok, private, not_found, upstream_error, skipped
+    error: str | None = None
+    retry_after: float | None = None
+    events: list[PlayerEvent] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.state == STORED
+
+
+class RequestTracker:
+    """One request in flight. ``poll()`` advances its state; ``close()`` when done."""
+
+    def __init__(self, settings: Settings, player_id: str, *, force: bool = False, source: str = "cli") -> None:
+        names = TopicNames(settings.topic_prefix)
+        self._reader = TailReader(settings, names.player_events)
+        request = FetchRequest(
+            player_id=player_id, request_id=new_id(), force=force, requested_at=time.time(), source=source
+        )
+        producer = Producer(settings)
+        try:
+            producer.send(
+                names.fetch_requests, codec.encode(request), key=player_id, headers=codec.headers("FetchRequest")
+            )
+            producer.flush(timeout=15)
+        except BaseException:
+            self._reader.close()
+            raise
+        finally:
+            producer.close()
+        assert request.request_id is not None
+        self.status = RequestState(request.request_id, player_id)
+
+    def poll(self, timeout: float = 0.5) -> RequestState:
+        for record in self._reader.poll(timeout):
+            try:
+                event = codec.decode_event(record.value)
+            except ProcessingError:
+                continue
+            if event.request_id != self.status.request_id:
+                continue
+            self.status.events.append(event)
+            if event.type == "fetch_started" and self.status.state == QUEUED:
+                self.status.state = FETCHING
+            elif event.type == "fetch_stored" and isinstance(event.data, StoredData):
+                self._stored(event.data)
+        return self.status
+
+    def _stored(self, data: StoredData) -> None:
+        self.status.state = STORED
+        self.status.outcome = data.outcome
+        self.status.error = data.error
+        self.status.retry_after = data.retry_after
+
+    def wait(
+        self,
+        timeout: float = 120.0,
+        on_change: Callable[[RequestState], None] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> RequestState:
+        """Poll until stored or ``timeout``; ``on_change`` hears each new state, ``check`` runs every poll
+        (it may raise to abort, e.g. when an in-process service died)."""
+        deadline = time.monotonic() + timeout
+        seen = self.status.state
+        while not self.status.done and time.monotonic() < deadline:
+            if check is not None:
+                check()
+            self.poll()
+            if on_change is not None and self.status.state != seen:
+                seen = self.status.state
+                on_change(self.status)
+        return self.status
+
+    def close(self) -> None:
+        self._reader.close()

@@ -1,0 +1,97 @@
+"""Running the services: one in the foreground (``owstream run X``) or several in threads of one process
+(``owstream fetch`` when no fetcher/processor is running)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+from owstream.config import Settings
+
+log = logging.getLogger(__name__)
+
+Ready = Callable[[], None]
+
+
+class Runnable(Protocol):
+    def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
+        """Serve until ``stop`` is set; call ``ready`` once its Kafka clients are up."""
+
+
+def make_service(name: str, settings: Settings) -> Runnable:
+    if name == "fetcher":
+        from owstream.services.fetcher import Fetcher
+
+        return Fetcher(settings)
+    if name == "processor":
+        from owstream.services.processor import Processor
+
+        return Processor(settings)
+    if name == "scheduler":
+        from owstream.services.scheduler import Scheduler
+
+        return Scheduler(settings)
+    raise ValueError(f"unknown service {name!r}")
+
+
+def ready_file_writer(path: Path | None) -> Ready | None:
+    """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half)."""
+    if path is None:
+        return None
+
+    def ready() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(str(os.getpid()), encoding="ascii")
+        partial.replace(path)
+        log.debug("ready: wrote %s", path)
+
+    return ready
+
+
+def run_foreground(service: Runnable, *, ready_file: Path | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly (the current batch finishes, offsets commit)."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        service.run(stop, ready_file_writer(ready_file))
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def in_background(services: list[Runnable]) -> Iterator[Callable[[], list[BaseException]]]:
+    """Run services in daemon threads for the duration of the block; yields a function returning the
+    errors of services that died."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def target(service: Runnable) -> None:
+        try:
+            service.run(stop)
+        except BaseException as exc:
+            log.exception("%s died", type(service).__name__)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=(s,), daemon=True, name=type(s).__name__) for s in services]
+    for thread in threads:
+        thread.start()
+    try:
+        yield lambda: list(errors)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)

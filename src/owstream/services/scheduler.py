@@ -1,0 +1,62 @@
+"""The scheduler: requests a fetch of every watchlist player on an interval (never faster than the
+OverFast cache, which would return the same data)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from owstream.bus import Producer, TopicNames
+from owstream.config import Settings
+from owstream.messages import codec
+from owstream.messages.models import FetchRequest, new_id
+from owstream.services.runner import Ready
+from owstream.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, store: Store | None = None, *, tick: float = 5.0) -> None:
+        self.settings = settings
+        self.names = TopicNames(settings.topic_prefix)
+        self.store = store or Store.open(settings.resolved_store_url)
+        self.interval = max(settings.refresh_interval, settings.overfast_cache_seconds)
+        self.tick = tick
+        self._requested: dict[str, float] = {}  # player -> when this scheduler last asked
+
+    def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
+        producer = Producer(self.settings)
+        log.info("scheduler: refreshing the watchlist every %d s", self.interval)
+        if ready is not None:
+            ready()
+        try:
+            while not stop.is_set():
+                self.step(producer)
+                stop.wait(self.tick)
+        finally:
+            producer.close()
+
+    def due(self, now: float) -> list[str]:
+        """Watchlist players whose last fetch (or our last request) is older than the interval."""
+        due = []
+        for entry in self.store.watchlist():
+            last = max(entry.last_fetched_at or 0.0, self._requested.get(entry.player_id, 0.0))
+            if now - last >= self.interval:
+                due.append(entry.player_id)
+        return due
+
+    def step(self, producer: Producer) -> list[str]:
+        now = time.time()
+        due = self.due(now)
+        for player_id in due:
+            request = FetchRequest(player_id=player_id, request_id=new_id(), source="scheduler", requested_at=now)
+            producer.send(
+                self.names.fetch_requests, codec.encode(request), key=player_id, headers=codec.headers("FetchRequest")
+            )
+            self._requested[player_id] = now
+        if due:
+            producer.flush()
+            log.info("scheduler: requested %d refresh(es)", len(due))
+        return due
