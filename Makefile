@@ -55,11 +55,13 @@ java:
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq openjdk-17-jre-headless
 
-## system-deps: Debian's chromium for the browser tests (never a downloaded browser), and a PostgreSQL
-## server so the store tests also run on PostgreSQL (they start their own cluster on 127.0.0.1)
+## system-deps: Debian's chromium for the browser tests (never a downloaded browser), a PostgreSQL server
+## so the store tests also run on PostgreSQL (they start their own cluster on 127.0.0.1), and kcat, the
+## outside view of the topics (any Kafka tool must read them)
 system-deps:
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="$$missing chromium"; \
+	command -v kcat >/dev/null || missing="$$missing kcat"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -18,12 +18,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_store import build_messages
-from owstream.bus import Consumer, Producer, TopicNames
+from owstream.bus import Producer, TransactionalProducer
 from owstream.config import Settings
 from owstream.localkafka import LocalBroker, free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
 from owstream.runtime.kafka import ensure_kafka
-from owstream.services.processor import SERVICE, Processor
+from owstream.services.processor import Processor
 from owstream.store import Store
 
 JAR_CACHE = Path.home() / ".cache" / "owstream-test"
@@ -56,22 +56,24 @@ def _measure(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
         producer.send(names.fetch_results, raw, key=f"Bench{i % 300}")
     producer.flush()
     produce_s = time.perf_counter() - t0
+    producer.close()
     store = Store.open(settings.resolved_store_url)
     processor = Processor(settings, store)
-    consumer = Consumer(settings, TopicNames(settings.topic_prefix).group(SERVICE), [names.fetch_results])
+    consumer = processor.consumer()
+    transactional = TransactionalProducer(settings, processor.transactional_id)
     done = 0
     start = cpu = 0.0
     try:
         while done < len(messages):
-            got = processor.step(consumer, producer, timeout=1.0)
+            got = processor.step(consumer, transactional, timeout=1.0)
             if got and not start:
                 start, cpu = time.perf_counter(), time.process_time()  # from the first batch: group join excluded
             done += got
-        processor.settle(consumer, producer)  # the last events acknowledged, every offset stored
+        # every batch's events and offsets are committed in its transaction by the time step() returns
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
-        consumer.close()
-        producer.close()
+        consumer.close(commit=False)
+        transactional.close()
         store.close()
     return {
         "snapshots": len(messages),

@@ -11,7 +11,9 @@
     │   │   ├── JavaNotFound
     │   │   ├── PortInUse
     │   │   └── JarsUnavailable
-    │   └── KafkaUnavailable        no broker answers at the bootstrap address
+    │   ├── KafkaUnavailable        no broker answers at the bootstrap address
+    │   ├── TransactionAborted      a Kafka transaction was aborted: its messages are never visible, redo it
+    │   └── TransactionFenced       another instance took this transactional.id over: stop
     ├── OverFastError               owstream.overfast: the HTTP API
     │   ├── PlayerNotFound          404, with retry_after
     │   ├── UpstreamBusy            429 / 503, with retry_after
@@ -19,6 +21,8 @@
     │   ├── MalformedResponse       a body that is not the JSON the API documents
     │   └── ClientBug               422: the request itself was wrong
     ├── StoreError                  owstream.store
+    │   ├── StoreUnavailable        the database cannot be reached or is locked: retry later, nothing lost
+    │   └── StoreRejected           the database refuses this data (a constraint, a value out of range)
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
     └── RequestTimeout              a fetch request was not answered in time
 """
@@ -62,6 +66,15 @@ class KafkaUnavailable(BusError):  # noqa: N818
     """No broker answers at the bootstrap address."""
 
 
+class TransactionAborted(BusError):  # noqa: N818
+    """A Kafka transaction had to be aborted (a broker away too long, a rebalance): its messages and offsets
+    are never visible; the work is done again in a new transaction."""
+
+
+class TransactionFenced(BusError):  # noqa: N818
+    """Another instance uses this transactional.id (or Kafka says this producer is fenced): this one stops."""
+
+
 class OverFastError(OwstreamError):
     """Root of the OverFast client's errors."""
 
@@ -93,6 +106,14 @@ class ClientBug(OverFastError):  # noqa: N818
 
 class StoreError(OwstreamError):
     """The store cannot be opened, migrated or written."""
+
+
+class StoreUnavailable(StoreError):  # noqa: N818
+    """The database cannot be reached, or is locked by another writer: the write is retried, nothing is lost."""
+
+
+class StoreRejected(StoreError):  # noqa: N818
+    """The database refuses this data (a constraint, a value out of range): retrying will not help."""
 
 
 class ProcessingError(OwstreamError):

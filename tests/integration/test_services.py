@@ -52,7 +52,8 @@ def test_two_fetchers_in_one_group_share_the_work_without_doubles(settings: Sett
     simulator, _ = sim
     players = simulator.player_ids()
     names = TopicNames(settings.topic_prefix)
-    first, second = Fetcher(settings), Fetcher(settings)
+    # two instances: two transactional ids (the same one would fence the other, as it should)
+    first, second = Fetcher(settings.replace(instance_id="a")), Fetcher(settings.replace(instance_id="b"))
     with in_background([first, second]):
         # both members must hold partitions before the work arrives
         wait_for(lambda: first.assigned and second.assigned and len(first.assigned | second.assigned) == 3)

@@ -1,14 +1,25 @@
 """The Kafka clients owstream uses, wrapped: the only module family that imports confluent_kafka.
 
-The rest of the code sees :class:`Record`, :class:`Producer` and :class:`Consumer` and the errors
-of :mod:`owstream.errors` (``BusError`` and below).
+The rest of the code sees :class:`Record`, :class:`Producer`, :class:`TransactionalProducer` and
+:class:`Consumer`, and the errors of :mod:`owstream.errors` (``BusError`` and below).
+
+Three habits hold everywhere here:
+
+* **Return as soon as there is work.** :meth:`Consumer.poll_batch` waits for the first message only, then
+  takes what is already fetched with a zero timeout (``consume(N > 1, timeout)`` waits out the whole window).
+* **Outages are waited out.** Producers keep messages for minutes (``delivery.timeout.ms``), the
+  transactional producer retries what Kafka says is retriable, and librdkafka's own log lines are let
+  through once a few seconds per kind (:class:`RateLimitedLog`), not hundreds a second.
+* **Vendor errors are translated** (``raise ... from exc``): KafkaUnavailable for an unreachable cluster,
+  TransactionAborted (bus/transactions.py) for a transaction that must be redone,
+  BusError for the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +32,36 @@ log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, str | bytes | None]]
 Delivered = Callable[[str | None], None]  # a message's fate: None once acknowledged, else why it was not
+Offsets = dict[tuple[str, int], int]  # (topic, partition) -> the next offset to read
+OUTAGE_LOG_EVERY = 10.0  # seconds between two log lines about the same unreachable broker
+DELIVERY_TIMEOUT_MS = 15 * 60 * 1000  # a message waits this long for a broker that is away
+
+
+class RateLimitedLog(logging.Filter):
+    """Lets one record per (logger, message start) through every ``every`` seconds and counts the rest:
+    librdkafka repeats "Connection refused" for every broker every few hundred milliseconds."""
+
+    def __init__(self, every: float = OUTAGE_LOG_EVERY) -> None:
+        super().__init__()
+        self.every = every
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        key = (record.name, text.split(":", 3)[-1][:60])
+        now = time.monotonic()
+        last, skipped = self._last.get(key, (0.0, 0))
+        if now - last < self.every:
+            self._last[key] = (last, skipped + 1)
+            return False
+        self._last[key] = (now, 0)
+        if skipped:
+            record.msg, record.args = f"{text} ({skipped} more like it in the last {self.every:.0f} s)", ()
+        return True
+
+
+_LIBRDKAFKA = logging.getLogger("owstream.bus.librdkafka")
+_LIBRDKAFKA.addFilter(RateLimitedLog())
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -28,8 +69,8 @@ def client_config(settings: Settings) -> dict[str, Any]:
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "security.protocol": settings.kafka_security_protocol,
-        # librdkafka logs connection refusals at ERROR through its own logger: route them to ours.
-        "logger": logging.getLogger("owstream.bus.librdkafka"),
+        "logger": _LIBRDKAFKA,  # librdkafka's own log lines, through ours (rate-limited)
+        "reconnect.backoff.max.ms": 2000,  # a broker that comes back is found within 2 s
     }
     if settings.kafka_sasl_mechanism:
         conf["sasl.mechanism"] = settings.kafka_sasl_mechanism
@@ -53,7 +94,7 @@ class Record:
     timestamp_ms: int | None = None
 
 
-def _record(msg: Any) -> Record:
+def record_of(msg: Any) -> Record:
     key = msg.key()
     ts_type, ts = msg.timestamp()
     return Record(
@@ -67,18 +108,38 @@ def _record(msg: Any) -> Record:
     )
 
 
+def next_offsets(records: Iterable[Record]) -> Offsets:
+    """Per partition, the offset after the last of ``records``: what to commit once they are done."""
+    out: Offsets = {}
+    for r in records:
+        tp = (r.topic, r.partition)
+        out[tp] = max(out.get(tp, 0), r.offset + 1)
+    return out
+
+
+def partitions_of(offsets: Offsets) -> list[Any]:
+    """Offsets as confluent_kafka TopicPartitions."""
+    return [ck.TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
+
+
 class Producer:
-    """An idempotent producer (acks=all); ``send`` never blocks for long, ``flush`` waits for delivery."""
+    """An idempotent producer (acks=all). ``send`` never blocks for long; a message waits up to
+    DELIVERY_TIMEOUT_MS for a broker that is away; ``flush`` says how many are still waiting."""
 
     def __init__(self, settings: Settings, **overrides: Any) -> None:
-        conf = client_config(settings) | {
+        self.settings = settings
+        self._producer = ck.Producer(self._config(settings) | overrides)
+        self._failures: list[str] = []
+
+    @staticmethod
+    def _config(settings: Settings) -> dict[str, Any]:
+        return client_config(settings) | {
             "enable.idempotence": True,
             "compression.type": "zstd",
-            "linger.ms": 5,
-            "message.max.bytes": 8 * 1024 * 1024,
+            "linger.ms": 2,
+            "message.max.bytes": 8 * 1024 * 1024 + 64 * 1024,  # the topics' 8 MiB plus room for headers
+            "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,
         }
-        self._producer = ck.Producer(conf | overrides)
-        self._failures: list[str] = []
 
     def send(
         self,
@@ -92,16 +153,15 @@ class Producer:
         """Queue a message. ``delivered`` is called from a later ``poll``/``flush`` once the broker
         acknowledged it (None) or gave up on it (the reason)."""
         on_delivery = self._on_delivery if delivered is None else self._tracked(delivered)
+        hdrs = list(headers) if headers else None
         while True:
             try:
-                self._producer.produce(
-                    topic, value=value, key=key, headers=list(headers) if headers else None, on_delivery=on_delivery
-                )
+                self._producer.produce(topic, value=value, key=key, headers=hdrs, on_delivery=on_delivery)
                 break
             except BufferError:
-                self._producer.poll(0.1)  # the local queue is full: serve deliveries, then retry
+                self._producer.poll(0.1)  # the local queue is full (the broker is slow or away): serve deliveries
             except ck.KafkaException as exc:
-                raise BusError(f"cannot produce to {topic}: {exc.args[0]}") from exc
+                raise _translated(exc, f"cannot produce to {topic}") from exc
         self._producer.poll(0)
 
     def _on_delivery(self, err: Any, msg: Any) -> None:
@@ -115,26 +175,36 @@ class Producer:
 
         return on_delivery
 
-    def poll(self) -> None:
-        """Serve delivery callbacks that are due, without waiting."""
-        self._producer.poll(0)
+    def poll(self, timeout: float = 0.0) -> None:
+        """Serve delivery callbacks that are due (waiting at most ``timeout``)."""
+        self._producer.poll(timeout)
 
-    def flush(self, timeout: float = 30.0) -> None:
-        """Wait until every message sent so far is acknowledged; raise BusError if any was not."""
-        remaining = self._producer.flush(timeout)
+    def flush(self, timeout: float = 30.0) -> int:
+        """Wait up to ``timeout`` until every message sent so far is acknowledged; the number still waiting.
+        BusError if Kafka gave up on any (after DELIVERY_TIMEOUT_MS, or a message it refuses)."""
+        remaining = int(self._producer.flush(timeout))
         failures, self._failures = self._failures, []
-        if remaining:
-            raise KafkaUnavailable(f"{remaining} message(s) not delivered within {timeout:.0f} s: is Kafka up?")
         if failures:
             raise BusError("delivery failed: " + "; ".join(failures[:3]))
+        return remaining
 
-    def close(self) -> None:
-        self._producer.flush(10)
+    def flush_or_raise(self, timeout: float) -> None:
+        """:meth:`flush`, and KafkaUnavailable if messages are still waiting after ``timeout`` (commands)."""
+        remaining = self.flush(timeout)
+        if remaining:
+            raise KafkaUnavailable(
+                f"{remaining} message(s) not delivered within {timeout:.0f} s: is Kafka up at "
+                f"{self.settings.bootstrap_servers}?"
+            )
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._producer.flush(timeout)
 
 
 class Consumer:
-    """A group member with at-least-once semantics: offsets are stored only when told (``store``),
-    and committed in the background by librdkafka after that."""
+    """A group member. Two ways to move its offsets: ``store`` then librdkafka's background commit
+    (at-least-once), or inside a producer's transaction (``transactional=True``: nothing is committed outside
+    :meth:`TransactionalProducer.commit`). It reads only committed transactional messages."""
 
     def __init__(
         self,
@@ -143,17 +213,20 @@ class Consumer:
         topics: Sequence[str],
         *,
         from_beginning: bool = True,
-        **overrides: Any,
+        transactional: bool = False,
+        config: dict[str, Any] | None = None,
     ) -> None:
         conf = client_config(settings) | {
             "group.id": group_id,
-            "enable.auto.commit": True,
+            "enable.auto.commit": not transactional,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest" if from_beginning else "latest",
+            "isolation.level": "read_committed",
             "session.timeout.ms": 10000,
             "partition.assignment.strategy": "cooperative-sticky",
+            "fetch.wait.max.ms": 100,
         }
-        self._consumer = ck.Consumer(conf | overrides)
+        self._consumer = ck.Consumer(conf | (config or {}))
         # The partitions this member holds, kept by the rebalance callbacks (which run inside poll), so that
         # other threads can read it without calling into the client while it polls.
         self.assigned: frozenset[tuple[str, int]] = frozenset()
@@ -169,29 +242,56 @@ class Consumer:
         self.assigned = self.assigned - {(tp.topic, tp.partition) for tp in partitions}
 
     def poll_batch(self, max_messages: int = 500, timeout: float = 0.5) -> list[Record]:
-        msgs = self._consumer.consume(num_messages=max_messages, timeout=timeout)
-        records = []
-        for msg in msgs:
-            err = msg.error()
-            if err is None:
-                records.append(_record(msg))
-            elif err.code() != ck.KafkaError._PARTITION_EOF:
-                log.warning("consumer error: %s", err.str())
-        return records
+        """Wait up to ``timeout`` for a first message, then take at most ``max_messages`` in all of what has
+        already arrived (without waiting again). Errors librdkafka reports on the way (a broker that is
+        away) are logged, rate-limited, and do not end the wait early."""
+        deadline = time.monotonic() + timeout
+        while True:
+            first = self._consumer.poll(max(0.0, deadline - time.monotonic()))
+            if first is None:
+                return []
+            msgs = [first]
+            if max_messages > 1:
+                msgs += self._consumer.consume(num_messages=max_messages - 1, timeout=0)
+            records = _records(msgs)
+            if records or time.monotonic() >= deadline:
+                return records
 
     def store(self, records: Iterable[Record]) -> None:
-        """Mark records done: their offsets (+1) will be committed."""
-        latest: dict[tuple[str, int], int] = {}
-        for r in records:
-            latest[(r.topic, r.partition)] = max(latest.get((r.topic, r.partition), -1), r.offset)
-        if not latest:
+        """Mark records done: their offsets (+1) will be committed by the background commit."""
+        offsets = next_offsets(records)
+        if not offsets:
             return
-        tps = [ck.TopicPartition(t, p, o + 1) for (t, p), o in latest.items()]
         try:
-            self._consumer.store_offsets(offsets=tps)
+            self._consumer.store_offsets(offsets=partitions_of(offsets))
         except ck.KafkaException as exc:
             # The partition was revoked meanwhile: its new owner will see the records again (at-least-once).
             log.info("offsets not stored (partition revoked?): %s", exc.args[0])
+
+    def rewind(self, records: Iterable[Record]) -> None:
+        """Read ``records`` again (after an aborted transaction): seek each partition back to its first one.
+        Partitions no longer assigned are left to their new owner, which starts at the committed offset."""
+        first: Offsets = {}
+        for r in records:
+            tp = (r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        for (topic, partition), offset in first.items():
+            if (topic, partition) not in self.assigned:
+                continue
+            try:
+                self._consumer.seek(ck.TopicPartition(topic, partition, offset))
+            except ck.KafkaException as exc:
+                log.info("cannot rewind %s[%d] to %d: %s", topic, partition, offset, exc.args[0])
+
+    def pause(self) -> None:
+        """Stop fetching (the group membership stays alive while ``poll_batch`` is still called)."""
+        self._consumer.pause(self._consumer.assignment())
+
+    def resume(self) -> None:
+        self._consumer.resume(self._consumer.assignment())
+
+    def group_metadata(self) -> Any:
+        return self._consumer.consumer_group_metadata()
 
     def commit(self) -> None:
         try:
@@ -200,106 +300,28 @@ class Consumer:
             if exc.args[0].code() != ck.KafkaError._NO_OFFSET:
                 log.warning("commit failed: %s", exc.args[0])
 
-    def close(self) -> None:
-        self.commit()
+    def close(self, *, commit: bool = True) -> None:
+        if commit:
+            self.commit()
         self._consumer.close()
 
 
-def _reader(settings: Settings, purpose: str) -> Any:
-    """A consumer outside any group that commits nothing: for reading a range of a topic."""
-    conf = client_config(settings) | {"group.id": f"owstream-{purpose}-{time.time_ns()}", "enable.auto.commit": False}
-    return ck.Consumer(conf)
+_CONSUMER_NOISE = {ck.KafkaError._PARTITION_EOF}
 
 
-def _watermarks(consumer: Any, settings: Settings, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
-    """(first, end) offset of each partition of ``topic``; BusError if it does not exist."""
-    try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise BusError(f"topic {topic} does not exist")
-        return {
-            p: consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout) for p in meta.partitions
-        }
-    except ck.KafkaException as exc:
-        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
+def _records(msgs: Iterable[Any]) -> list[Record]:
+    out = []
+    for msg in msgs:
+        err = msg.error()
+        if err is None:
+            out.append(record_of(msg))
+        elif err.code() not in _CONSUMER_NOISE:
+            _LIBRDKAFKA.warning("consumer: %s", err.str())  # rate-limited with librdkafka's own lines
+    return out
 
 
-class TailReader:
-    """Reads a topic from its current end (no group, nothing committed): for watching events."""
-
-    def __init__(self, settings: Settings, topic: str, *, timeout: float = 10.0) -> None:
-        self._consumer = _reader(settings, "tail")
-        try:
-            marks = _watermarks(self._consumer, settings, topic, timeout)
-        except BusError:
-            self._consumer.close()
-            raise
-        self._consumer.assign([ck.TopicPartition(topic, p, high) for p, (_low, high) in marks.items()])
-
-    def poll(self, timeout: float = 0.5) -> list[Record]:
-        msgs = self._consumer.consume(num_messages=100, timeout=timeout)
-        return [_record(m) for m in msgs if m.error() is None]
-
-    def close(self) -> None:
-        self._consumer.close()
-
-
-def _read_range(
-    settings: Settings,
-    topic: str,
-    first: Callable[[int, int], int],
-    *,
-    timeout: float,
-    deadline: float | None = None,
-) -> Iterator[list[Record]]:
-    """Batches of each partition's messages from ``first(start, end)`` up to its end offset at the time
-    of the call (later messages are left out), until every partition is read or ``deadline`` passes."""
-    consumer = _reader(settings, "range")
-    try:
-        marks = _watermarks(consumer, settings, topic, timeout)
-        ends = {p: high for p, (low, high) in marks.items() if high > low}
-        consumer.assign(
-            [ck.TopicPartition(topic, p, first(low, high)) for p, (low, high) in marks.items() if high > low]
-        )
-        while ends and (deadline is None or time.monotonic() < deadline):
-            batch = []
-            for msg in consumer.consume(num_messages=1000, timeout=0.5):
-                if msg.error() is not None:
-                    continue
-                rec = _record(msg)
-                end = ends.get(rec.partition)
-                if end is None or rec.offset >= end:
-                    continue
-                batch.append(rec)
-                if rec.offset >= end - 1:
-                    del ends[rec.partition]
-            if batch:
-                yield batch
-    except ck.KafkaException as exc:
-        raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
-    finally:
-        consumer.close()
-
-
-def read_all(settings: Settings, topic: str, *, timeout: float = 10.0) -> Iterable[list[Record]]:
-    """Every message of a topic from its first offset to its end at the time of the call, in batches
-    (used by ``owstream replay``). No group, nothing committed."""
-    return _read_range(settings, topic, lambda low, _high: low, timeout=timeout)
-
-
-def read_tail(settings: Settings, topic: str, count: int = 20, *, timeout: float = 5.0) -> list[Record]:
-    """The last ``count`` messages of a topic (for a live view), oldest first by time; [] if it does not exist."""
-    records: list[Record] = []
-    try:
-        batches = _read_range(
-            settings, topic, lambda low, high: max(low, high - count), timeout=timeout,
-            deadline=time.monotonic() + timeout,
-        )  # fmt: skip
-        for batch in batches:
-            records.extend(batch)
-    except KafkaUnavailable:
-        raise
-    except BusError:  # the topic does not exist (yet)
-        return []
-    records.sort(key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
-    return records[-count:]
+def _translated(exc: Any, what: str) -> BusError:
+    err = exc.args[0]
+    if err.code() in (ck.KafkaError._TRANSPORT, ck.KafkaError._ALL_BROKERS_DOWN, ck.KafkaError._TIMED_OUT):
+        return KafkaUnavailable(f"{what}: {err.str()}")
+    return BusError(f"{what}: {err.str()}")

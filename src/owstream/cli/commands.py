@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,9 @@ def fetch_player(
         missing = [svc for svc in ("fetcher", "processor") if admin.group_members(names.group(svc)) == 0]
     if missing:
         log.info("no %s running: running them in this process", " or ".join(missing))
-    with in_background([make_service(svc, settings) for svc in missing]) as died:
+    # in-process services are instances of their own: they never fence a service that starts meanwhile
+    own = settings.replace(instance_id=f"{settings.instance}-cli-{os.getpid()}")
+    with in_background([make_service(svc, own) for svc in missing]) as died:
 
         def services_alive() -> None:
             errors = died()

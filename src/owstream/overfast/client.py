@@ -21,6 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_HEADERS", "ApiResponse", "OverFastClient", "Snapshot"]
 
 _EMPTY_STATS = StatsSummary()
+MAX_BODY = 1024 * 1024  # bytes of one answer, at most (a stats summary is ~15 KB, a whole player 320 KB)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,15 @@ class _Answer:
     body: bytes
     status: int
     cache_headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What came back from one attempt: status, headers and the whole body (read within the deadline)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,7 @@ class OverFastClient:
         sleep: Callable[[float], None] = time.sleep,
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -124,9 +136,12 @@ class OverFastClient:
         self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        self.timeout = timeout
+        self.max_body = max_body
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="overfast")
         self._http = httpx.Client(
             base_url=self.base_url,
-            timeout=timeout,
+            timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
             transport=transport,
             headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
@@ -145,6 +160,7 @@ class OverFastClient:
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     def __enter__(self) -> Self:
@@ -166,19 +182,23 @@ class OverFastClient:
         return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
 
     def fetch_snapshot(self, player_id: str, gamemodes: Iterable[str] = GAMEMODES) -> Snapshot:
-        """Summary, then each gamemode's stats summary apart. Private profiles have no stats."""
-        summary = self.summary(player_id)
+        """The summary and each gamemode's stats summary (apart, never merged), asked concurrently within the
+        rate limit. Private profiles have no stats: the summary says so (or every stats body is empty).
+        The summary's error wins over the others' (a player not found is not found)."""
+        asked = self._pool.submit(self.summary, player_id)
+        bodies = {mode: self._pool.submit(self.stats_summary, player_id, mode) for mode in gamemodes}
+        try:
+            summary = asked.result()
+        finally:
+            if asked.exception() is not None:
+                for future in bodies.values():
+                    future.cancel()
         if summary.checked.private:
             return Snapshot(player_id, True, summary.body, {}, summary.status, summary.cache_headers)
-        stats: dict[str, bytes] = {}
-        status = summary.status
-        empty = True
-        for gamemode in gamemodes:
-            answer = self.stats_summary(player_id, gamemode)
-            stats[gamemode] = answer.body
-            status = answer.status
-            empty = empty and answer.checked == _EMPTY_STATS
-        private = bool(stats) and empty
+        answers = {mode: future.result() for mode, future in bodies.items()}
+        stats = {mode: answer.body for mode, answer in answers.items()}
+        status = max((answer.status for answer in answers.values()), default=summary.status)
+        private = bool(stats) and all(answer.checked == _EMPTY_STATS for answer in answers.values())
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
@@ -220,7 +240,7 @@ class OverFastClient:
     def _attempt(self, path: str, params: dict[str, str]) -> _Answer:
         self._limiter.acquire()
         try:
-            response = self._http.get(path, params=params or None)
+            response = self._read(path, params)
         except httpx.TimeoutException as exc:
             error = UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})")
             error.__cause__ = exc
@@ -231,7 +251,24 @@ class OverFastClient:
             raise _Retry(error, None) from exc
         return self._outcome(path, response)
 
-    def _outcome(self, path: str, response: httpx.Response) -> _Answer:
+    def _read(self, path: str, params: dict[str, str]) -> _Reply:
+        """One GET, its whole body read within ``timeout`` seconds in all (each read has its own shorter
+        timeout: a server that trickles a byte at a time is cut off at the deadline) and at most
+        ``max_body`` bytes (after decompression)."""
+        deadline = time.monotonic() + self.timeout
+        with self._http.stream("GET", path, params=params or None) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.max_body:
+                    raise MalformedResponse(
+                        f"OverFast answered {path} with more than {self.max_body:,} bytes", status=response.status_code
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"the whole answer took more than {self.timeout:.0f} s")
+            return _Reply(response.status_code, response.headers, bytes(body))
+
+    def _outcome(self, path: str, response: _Reply) -> _Answer:
         status = response.status_code
         if status == 200:
             return _Answer(response.content, status, _cache_headers(response))
@@ -245,7 +282,7 @@ class OverFastClient:
         error.status = status
         raise _Retry(error, None)
 
-    def _busy(self, path: str, response: httpx.Response) -> Exception:
+    def _busy(self, path: str, response: _Reply) -> Exception:
         retry_after = _retry_after_header(response)
         error = UpstreamBusy(
             f"OverFast is busy ({response.status_code}) for {path}: {_error_text(response)}",
@@ -262,11 +299,11 @@ def _quote(player_id: str) -> str:
     return quote(player_id, safe="")
 
 
-def _cache_headers(response: httpx.Response) -> dict[str, str]:
+def _cache_headers(response: _Reply) -> dict[str, str]:
     return {name: response.headers[name] for name in CACHE_HEADERS if name in response.headers}
 
 
-def _retry_after_header(response: httpx.Response) -> float | None:
+def _retry_after_header(response: _Reply) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
         return None
@@ -277,7 +314,7 @@ def _retry_after_header(response: httpx.Response) -> float | None:
     return max(0.0, seconds)
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: _Reply) -> str:
     """OverFast's ``error`` text of a failed answer (at most 200 characters), else the start of the body."""
     try:
         body = codec.decode_as(response.content, ErrorBody)
@@ -286,7 +323,7 @@ def _error_text(response: httpx.Response) -> str:
     return body.error[:200]
 
 
-def _not_found(path: str, response: httpx.Response) -> PlayerNotFound:
+def _not_found(path: str, response: _Reply) -> PlayerNotFound:
     try:
         body = codec.decode_as(response.content, NotFoundBody).flat()
     except ProcessingError:

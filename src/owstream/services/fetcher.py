@@ -1,11 +1,16 @@
 """The fetcher service: ``fetch-requests`` -> OverFast -> ``fetch-results``.
 
-* Requests for the same player in one poll are coalesced into one fetch that answers them all.
-* A player fetched less than the OverFast cache time ago is not fetched again unless the request is
-  forced: the result says ``skipped`` (the stored data is as fresh as OverFast's).
-* Requests older than ``request_ttl`` are stale (nobody waits for them any more) and are dropped.
-* At-least-once: offsets are stored only after every result of the poll was delivered (idempotent
-  producer, acks=all). Two fetchers in one consumer group share the partitions, so no double work.
+* Exactly once, where Kafka gives it: for each batch of what has arrived, the results and the requests'
+  offsets are committed in one Kafka transaction (``transactional.id`` = ``<prefix>.fetcher.<instance>``,
+  stable, so a restarted instance fences its dead predecessor). A fetcher killed anywhere leaves at most one
+  visible result per fetch, and an answered request is not fetched again.
+* Requests for the same player in one batch are coalesced into one fetch that answers them all; the summary
+  and both gamemodes are asked concurrently, inside the process's rate limit.
+* A player fetched less than the OverFast cache time ago is not fetched again unless forced: the result says
+  ``skipped`` (the stored data is as fresh as OverFast's). Requests older than ``request_ttl`` are dropped.
+* Progress: ``fetch_started`` goes out at once, outside the transaction (its id is stable, readers dedupe).
+* Bad input never stops it: a message that is not a request is dead-lettered (in the transaction); an answer
+  OverFast gets wrong becomes an ``upstream_error`` result; a Kafka outage is waited out, results kept.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from owstream.bus import Consumer, Producer, Record, TopicNames, dead_letter
+from owstream.bus import Consumer, Producer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
 from owstream.config import Settings
 from owstream.domain.battletag import player_id_problem
-from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError
+from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError, TransactionAborted
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
@@ -29,6 +34,8 @@ from owstream.services.runner import Ready
 log = logging.getLogger(__name__)
 
 SERVICE = "fetcher"
+_RESULT_HEADERS = codec.headers("FetchResult")
+_EVENT_HEADERS = codec.headers("PlayerEvent")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Request:
     player_id: str
     force: bool
     requested_at: float
+    partition: tuple[str, int]  # where it came from
 
 
 @dataclass
@@ -69,7 +77,8 @@ class Fetcher:
         self.workers = workers
         self._last_fetch: dict[str, float] = {}  # player -> fetched_at of the last ok/private result
         self._consumer: Consumer | None = None
-        self._producer: Producer | None = None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        self._stop = threading.Event()
         self.fetched = 0
 
     @property
@@ -77,50 +86,88 @@ class Fetcher:
         """The partitions this fetcher holds now (empty before it joined its group)."""
         return self._consumer.assigned if self._consumer is not None else frozenset()
 
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.names.group(SERVICE)}.{self.settings.instance}"
+
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        self._consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.fetch_requests])
-        self._producer = Producer(self.settings)
+        self._stop = stop
+        consumer = self._consumer = Consumer(
+            self.settings, self.names.group(SERVICE), [self.names.fetch_requests], transactional=True
+        )
+        producer = TransactionalProducer(self.settings, self.transactional_id, wait=self._going_on)
+        progress = Producer(self.settings)
         log.info("fetcher: consuming %s, OverFast at %s", self.names.fetch_requests, self.settings.overfast_url)
         if ready is not None:
             ready()
         try:
             while not stop.is_set():
-                self.step(self._consumer, self._producer)
+                self.step(consumer, producer, progress)
         finally:
-            self._producer.close()
-            self._consumer.close()
+            producer.abort()
+            producer.close()
+            progress.close()
+            consumer.close(commit=False)
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self.client.close()
             log.info("fetcher: stopped after %d fetches", self.fetched)
 
-    def step(self, consumer: Consumer, producer: Producer, timeout: float = 0.5) -> int:
+    def _going_on(self) -> bool:
+        return not self._stop.is_set()
+
+    def step(
+        self, consumer: Consumer, producer: TransactionalProducer, progress: Producer, timeout: float = 0.5
+    ) -> int:
+        """One batch of what has arrived: fetched, then its results and offsets in one Kafka transaction."""
         records = consumer.poll_batch(max_messages=50, timeout=timeout)
         if not records:
             return 0
-        jobs = self._jobs(records, producer)
-        if jobs:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
-                results = list(pool.map(self._fetch, jobs))
-            for result in results:
-                producer.send(
-                    self.names.fetch_results,
-                    codec.encode(result),
-                    key=result.player_id,
-                    headers=codec.headers("FetchResult"),
-                )
-        producer.flush()
-        consumer.store(records)
+        jobs, letters = self._jobs(records, progress)
+        results = list(self._pool.map(self._fetch, jobs)) if jobs else []
+        self._publish(consumer, producer, records, list(zip(jobs, results, strict=True)), letters)
         return len(records)
 
-    # --- one poll ---------------------------------------------------------------------------------
-    def _jobs(self, records: list[Record], producer: Producer) -> list[_Job]:
+    def _publish(
+        self,
+        consumer: Consumer,
+        producer: TransactionalProducer,
+        records: list[Record],
+        done: list[tuple[_Job, WireResult]],
+        letters: list[tuple[Record, str]],
+    ) -> None:
+        """Results, dead letters and offsets in one transaction; an aborted one is redone with the same
+        results (no second fetch), for the partitions this fetcher still holds."""
+        while True:
+            try:
+                producer.begin()
+                for record, why in letters:
+                    dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=why)
+                for job, result in done:
+                    producer.send(
+                        self.names.fetch_results, codec.encode(result), key=job.player_id, headers=_RESULT_HEADERS
+                    )
+                producer.commit(consumer, next_offsets(records), wait=self._going_on)
+                return
+            except TransactionAborted as exc:
+                held = consumer.assigned
+                records = [r for r in records if (r.topic, r.partition) in held]
+                done = [(job, result) for job, result in done if job.requests[0].partition in held]
+                letters = [(r, why) for r, why in letters if (r.topic, r.partition) in held]
+                log.warning("fetcher: %s; sending its %d result(s) again", exc, len(done))
+                if not records or self._stop.wait(0.2):  # stopping: the requests are read again, by whoever
+                    return
+
+    # --- one batch --------------------------------------------------------------------------------
+    def _jobs(self, records: list[Record], progress: Producer) -> tuple[list[_Job], list[tuple[Record, str]]]:
         jobs: dict[str, _Job] = {}
+        letters: list[tuple[Record, str]] = []
         now = self.clock()
         for record in records:
             try:
                 request = read_request(record)
             except ProcessingError as exc:
-                dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=str(exc))
+                letters.append((record, str(exc)))
                 continue
             if now - request.requested_at > self.request_ttl:
                 log.info("dropping a stale request for %s (%.0f s old)", request.player_id, now - request.requested_at)
@@ -132,13 +179,10 @@ class Fetcher:
                 at=now,
                 request_id=request.request_id,
             )
-            producer.send(
-                self.names.player_events,
-                codec.encode(started),
-                key=request.player_id,
-                headers=codec.headers("PlayerEvent"),
+            progress.send(
+                self.names.player_events, codec.encode(started), key=request.player_id, headers=_EVENT_HEADERS
             )
-        return list(jobs.values())
+        return list(jobs.values()), letters
 
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]
@@ -199,4 +243,4 @@ def read_request(record: Record) -> Request:
     requested_at = message.requested_at
     if requested_at is None:
         requested_at = record.timestamp_ms / 1000 if record.timestamp_ms else time.time()
-    return Request(request_id, message.player_id, message.force, requested_at)
+    return Request(request_id, message.player_id, message.force, requested_at, (record.topic, record.partition))

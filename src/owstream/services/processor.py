@@ -1,8 +1,17 @@
 """The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``).
 
-The only writer of the store's derived tables. Each poll is one store transaction; offsets are stored
-only after the commit (at-least-once into an idempotent sink: a replayed result changes nothing).
-A message that cannot be parsed or normalised goes to the dead-letter topic and the rest carry on.
+The only writer of the store's derived tables. For each batch of what has arrived:
+
+1. decode the results (a message that is not one goes to the dead letters, with why);
+2. store them in one store transaction (idempotent by result id: a result stored before writes nothing, its
+   events are derived again from the store with the same ids);
+3. in one Kafka transaction, publish the batch's events and dead letters and commit its offsets.
+
+A processor killed between 2 and 3 leaves no event visible (the Kafka transaction never committed) and the
+batch's offsets where they were: it is read again, stored as a no-op, and its events published then, once.
+Readers use ``isolation.level=read_committed`` (librdkafka's default), so every event is visible exactly once.
+A database that is locked or down is waited out; data it refuses (StoreRejected) and results that cannot be
+normalised are dead-lettered one by one and the rest carry on.
 """
 
 from __future__ import annotations
@@ -10,13 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from owstream.bus import Consumer, Producer, Record, TopicNames, dead_letter
+from owstream.bus import Consumer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
+from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
-from owstream.errors import BusError, ProcessingError, StoreError
+from owstream.errors import ProcessingError, StoreRejected, StoreUnavailable, TransactionAborted
 from owstream.messages import codec
 from owstream.messages.models import PlayerEvent
 from owstream.services.runner import Ready
@@ -26,7 +35,7 @@ from owstream.store.writer import paused_gc
 log = logging.getLogger(__name__)
 
 SERVICE = "processor"
-STORE_RETRIES = 5
+MAX_EVENT = 1024 * 1024  # an event larger than this is dead-lettered with its result, not published
 _EVENT_HEADERS = codec.headers("PlayerEvent")
 
 
@@ -42,137 +51,150 @@ Apply = Callable[[Sequence[SourcedResult]], list[PlayerEvent]]
 
 def apply_isolating(
     apply: Apply, items: list[SourcedResult]
-) -> tuple[list[PlayerEvent], list[tuple[SourcedResult, ProcessingError]]]:
-    """Apply a batch in one transaction; if one result cannot be normalised, apply the others one by
-    one and return the bad ones with their errors."""
+) -> tuple[list[PlayerEvent], list[tuple[SourcedResult, str]]]:
+    """Apply a batch in one transaction; if the store refuses it because of one result (it cannot be
+    normalised, or the database rejects its data), apply the others one by one and return the bad ones with
+    why. StoreUnavailable passes through: a database that is away is not the data's fault."""
     try:
         return apply(items), []
-    except ProcessingError:
+    except (ProcessingError, StoreRejected):
         pass
     events: list[PlayerEvent] = []
-    bad: list[tuple[SourcedResult, ProcessingError]] = []
+    bad: list[tuple[SourcedResult, str]] = []
     for item in items:
         try:
             events.extend(apply([item]))
-        except ProcessingError as exc:
-            bad.append((item, exc))
+        except (ProcessingError, StoreRejected) as exc:
+            bad.append((item, str(exc)))
     return events, bad
 
 
 @dataclass
-class _Acks:
-    """A stored batch whose events and dead letters are on their way: its offsets move once all are acknowledged."""
+class Batch:
+    """What one batch of records gives: events to publish, dead letters (record, why), results stored."""
 
     records: list[Record]
-    waiting: int = 0
-    failure: str | None = None
-
-    def delivered(self, error: str | None) -> None:
-        self.waiting -= 1
-        if error is not None and self.failure is None:
-            self.failure = error
+    events: list[tuple[PlayerEvent, bytes]] = field(default_factory=list)
+    letters: list[tuple[Record, str]] = field(default_factory=list)
+    stored: int = 0
 
 
 class Processor:
-    # Batches stored but not yet acknowledged by Kafka before step() waits for the oldest: the next batch is
-    # read and stored while the broker acknowledges the events of the previous ones.
-    MAX_UNACKED = 4
-
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.names = TopicNames(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
         self.stored = 0
         self.dead = 0
-        self._unacked: deque[_Acks] = deque()
+        self.batches = 0
+        self._stop = threading.Event()
+        self._consumer: Consumer | None = None
+
+    @property
+    def assigned(self) -> frozenset[tuple[str, int]]:
+        """The partitions this processor holds now (empty before it joined its group)."""
+        return self._consumer.assigned if self._consumer is not None else frozenset()
+
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.names.group(SERVICE)}.{self.settings.instance}"
 
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.fetch_results])
-        producer = Producer(self.settings)
+        self._stop = stop
+        consumer = self._consumer = self.consumer()
+        producer = TransactionalProducer(self.settings, self.transactional_id, wait=self._going_on)
         log.info("processor: consuming %s into %s", self.names.fetch_results, self.store.engine.url)
         if ready is not None:
             ready()
         try:
             while not stop.is_set():
                 self.step(consumer, producer)
-            self.settle(consumer, producer)
         finally:
+            producer.abort()
             producer.close()
-            consumer.close()
+            consumer.close(commit=False)
             log.info("processor: stopped (%d results stored, %d dead-lettered)", self.stored, self.dead)
 
-    def step(self, consumer: Consumer, producer: Producer, timeout: float = 0.5) -> int:
-        """Read a batch, store it in one transaction, send its events; store the offsets of earlier batches
-        whose events Kafka acknowledged (at-least-once: offsets move only after events and dead letters)."""
-        self._store_acknowledged(consumer, producer)
+    def consumer(self) -> Consumer:
+        # A database that is away is waited out without polling: allow that much time between two polls.
+        return Consumer(
+            self.settings,
+            self.names.group(SERVICE),
+            [self.names.fetch_results],
+            transactional=True,
+            config={"max.poll.interval.ms": 15 * 60 * 1000},
+        )
+
+    def _going_on(self) -> bool:
+        return not self._stop.is_set()
+
+    def step(self, consumer: Consumer, producer: TransactionalProducer, timeout: float = 0.5) -> int:
+        """One batch of what has arrived (waiting at most ``timeout`` for the first result): stored, then its
+        events, dead letters and offsets in one Kafka transaction. Returns the records handled (0 if the
+        transaction was aborted: they are read again)."""
         records = consumer.poll_batch(max_messages=self.settings.processor_batch_size, timeout=timeout)
         if not records:
             return 0
-        acks = _Acks(records)
+        try:
+            batch = self.process(records)
+        except StoreUnavailable:
+            if self._stop.is_set():  # stopping while the store was away: nothing was written or committed
+                return 0
+            raise
+        try:
+            producer.begin()
+            for record, why in batch.letters:
+                dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=why)
+            for event, value in batch.events:
+                producer.send(self.names.player_events, value, key=event.player_id, headers=_EVENT_HEADERS)
+            producer.commit(consumer, next_offsets(records), wait=self._going_on)
+        except TransactionAborted as exc:
+            log.warning("processor: %s; reading the batch again (the store keeps what it has)", exc)
+            consumer.rewind(records)
+            return 0
+        self.stored += batch.stored
+        self.dead += len(batch.letters)
+        self.batches += 1
+        return len(records)
+
+    def process(self, records: list[Record]) -> Batch:
+        """Decode and store a batch; what cannot be taken becomes a dead letter with why."""
+        batch = Batch(records)
         with paused_gc():  # a batch builds ~100,000 short-lived objects: see paused_gc
             items: list[SourcedResult] = []
             for record in records:
                 try:
                     items.append(parse_result(record))
                 except ProcessingError as exc:
-                    self._dead(producer, record, str(exc), acks)
-            events = self._apply(items, records, producer, acks)
-        acks.waiting += len(events)
-        for event in events:
-            producer.send(
-                self.names.player_events,
-                codec.encode(event),
-                key=event.player_id,
-                headers=_EVENT_HEADERS,
-                delivered=acks.delivered,
-            )
-        self._unacked.append(acks)
-        self._store_acknowledged(consumer, producer)
-        return len(records)
-
-    def settle(self, consumer: Consumer, producer: Producer) -> None:
-        """Wait until every batch's events are acknowledged and store its offsets (before stopping)."""
-        producer.flush()
-        self._store_acknowledged(consumer, producer)
-
-    def _store_acknowledged(self, consumer: Consumer, producer: Producer) -> None:
-        producer.poll()
-        if len(self._unacked) >= self.MAX_UNACKED:
-            producer.flush()  # back-pressure: the broker is slower than the store
-        while self._unacked and self._unacked[0].waiting <= 0:
-            acks = self._unacked.popleft()
-            if acks.failure is not None:  # offsets stay: the batch is read again, the store skips what it has
-                self._unacked.clear()
-                raise BusError(f"events of a stored batch were not delivered: {acks.failure}")
-            consumer.store(acks.records)
-
-    def _apply(
-        self, items: list[SourcedResult], records: list[Record], producer: Producer, acks: _Acks
-    ) -> list[PlayerEvent]:
-        events, bad = apply_isolating(self._with_retries, items)
+                    batch.letters.append((record, str(exc)))
+            events, bad = apply_isolating(self._apply_waiting, items)
         by_offset = {(r.topic, r.partition, r.offset): r for r in records}
-        for item, exc in bad:
-            self._dead(producer, by_offset[(item.topic, item.partition, item.offset)], str(exc), acks)
-        return events
+        batch.letters += [(by_offset[(item.topic, item.partition, item.offset)], why) for item, why in bad]
+        batch.stored = len(items) - len(bad)
+        for event in events:
+            value = codec.encode(event)
+            if len(value) > MAX_EVENT:  # cannot happen with the models' bounds; refused rather than sent
+                log.error("processor: event %s has %d bytes: not published", event.event_id, len(value))
+                continue
+            batch.events.append((event, value))
+        return batch
 
-    def _with_retries(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
-        """Apply a batch; a store that is briefly unavailable (locked, restarting) is retried with backoff."""
-        for attempt in range(1, STORE_RETRIES + 1):
+    def _apply_waiting(self, items: Sequence[SourcedResult]) -> list[PlayerEvent]:
+        """Apply a batch; a database that is locked or away is waited out (nothing was written)."""
+        since = time.monotonic()
+        said = 0.0
+        attempt = 0
+        while True:
             try:
                 events = self.store.apply_results(items)
-                self.stored += len(items)
-                return events
-            except ProcessingError:
-                raise
-            except Exception as exc:  # a database error: the batch is rolled back, nothing is lost
-                if attempt == STORE_RETRIES:
-                    raise StoreError(f"the store rejected a batch {attempt} times: {exc}") from exc
-                wait = min(30.0, 0.5 * 2**attempt)
-                log.warning("store write failed (%s); retrying in %.1f s", exc, wait)
-                time.sleep(wait)
-        return []
-
-    def _dead(self, producer: Producer, record: Record, reason: str, acks: _Acks) -> None:
-        acks.waiting += 1
-        dead_letter(producer, self.names.dead_letter, record, service=SERVICE, reason=reason, delivered=acks.delivered)
-        self.dead += 1
+            except StoreUnavailable as exc:
+                attempt += 1
+                if time.monotonic() - said >= OUTAGE_LOG_EVERY:
+                    log.warning("processor: the store is unavailable (%.0f s): %s", time.monotonic() - since, exc)
+                    said = time.monotonic()
+                if self._stop.wait(min(5.0, 0.1 * 2**attempt)):
+                    raise
+                continue
+            if said:
+                log.info("processor: the store answers again after %.0f s", time.monotonic() - since)
+            return events

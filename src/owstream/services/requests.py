@@ -49,7 +49,7 @@ class RequestTracker:
             producer.send(
                 names.fetch_requests, codec.encode(request), key=player_id, headers=codec.headers("FetchRequest")
             )
-            producer.flush(timeout=15)
+            producer.flush_or_raise(timeout=15)
         except BaseException:
             self._reader.close()
             raise
@@ -57,6 +57,7 @@ class RequestTracker:
             producer.close()
         assert request.request_id is not None
         self.status = RequestState(request.request_id, player_id)
+        self._seen: set[str] = set()
 
     def poll(self, timeout: float = 0.5) -> RequestState:
         for record in self._reader.poll(timeout):
@@ -64,8 +65,9 @@ class RequestTracker:
                 event = codec.decode_event(record.value)
             except ProcessingError:
                 continue
-            if event.request_id != self.status.request_id:
-                continue
+            if event.request_id != self.status.request_id or event.event_id in self._seen:
+                continue  # another request's, or one seen already (events can be published again, same id)
+            self._seen.add(event.event_id)
             self.status.events.append(event)
             if event.type == "fetch_started" and self.status.state == QUEUED:
                 self.status.state = FETCHING
@@ -92,7 +94,7 @@ class RequestTracker:
         while not self.status.done and time.monotonic() < deadline:
             if check is not None:
                 check()
-            self.poll()
+            self.poll(timeout=0.2)
             if on_change is not None and self.status.state != seen:
                 seen = self.status.state
                 on_change(self.status)

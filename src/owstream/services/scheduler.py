@@ -8,7 +8,9 @@ import threading
 import time
 
 from owstream.bus import Producer, TopicNames
+from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
+from owstream.errors import StoreUnavailable
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, new_id
 from owstream.services.runner import Ready
@@ -25,6 +27,7 @@ class Scheduler:
         self.interval = max(settings.refresh_interval, settings.overfast_cache_seconds)
         self.tick = tick
         self._requested: dict[str, float] = {}  # player -> when this scheduler last asked
+        self._said = 0.0  # when an outage was last logged
 
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
         producer = Producer(self.settings)
@@ -33,10 +36,19 @@ class Scheduler:
             ready()
         try:
             while not stop.is_set():
-                self.step(producer)
+                try:
+                    self.step(producer)
+                except StoreUnavailable as exc:
+                    self._unavailable(f"the store cannot be read: {exc}")
                 stop.wait(self.tick)
         finally:
             producer.close()
+
+    def _unavailable(self, why: str) -> None:
+        now = time.monotonic()
+        if now - self._said >= OUTAGE_LOG_EVERY:
+            log.warning("scheduler: %s (waiting)", why)
+            self._said = now
 
     def due(self, now: float) -> list[str]:
         """Watchlist players whose last fetch (or our last request) is older than the interval."""
@@ -57,6 +69,8 @@ class Scheduler:
             )
             self._requested[player_id] = now
         if due:
-            producer.flush()
             log.info("scheduler: requested %d refresh(es)", len(due))
+        waiting = producer.flush(1.0)  # a broker that is away: the requests wait in the producer, not lost
+        if waiting:
+            self._unavailable(f"{waiting} request(s) wait for Kafka at {self.settings.bootstrap_servers}")
         return due

@@ -12,15 +12,24 @@ read it, and write the watchlist (user configuration). The only package that imp
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from owstream.errors import StoreError
+from owstream.errors import StoreError, StoreRejected, StoreUnavailable
 from owstream.messages.models import PlayerEvent
 from owstream.store import queries, schema
 from owstream.store.engine import WRITE, make_engine
@@ -31,6 +40,23 @@ from owstream.store.writer import BatchWriter, SourcedResult
 __all__ = ["RequestStatus", "SourcedResult", "Store", "WatchEntry"]
 
 log = logging.getLogger(__name__)
+
+
+def translated(exc: BaseException) -> BaseException:
+    """A database error as the store's own: StoreUnavailable (retry later), StoreRejected (the data), or
+    StoreError; anything else as it is."""
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
+        return StoreUnavailable(f"the store cannot be written now: {_first_line(exc)}")
+    if isinstance(exc, IntegrityError | DataError | OverflowError):
+        return StoreRejected(f"the store refuses the data: {_first_line(exc)}")
+    if isinstance(exc, SQLAlchemyError):
+        return StoreError(f"the store failed: {_first_line(exc)}")
+    return exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 
 
 class Store:
@@ -84,9 +110,12 @@ class Store:
         try:
             with self._write() as conn, conn.begin():
                 return self._writer.apply(conn, items)
-        except BaseException:
+        except BaseException as exc:
             self._writer.cache.clear()  # the cache may hold state of the rolled-back batch
-            raise
+            ours = translated(exc)
+            if ours is exc:
+                raise
+            raise ours from exc
 
     def reset_derived(self) -> None:
         """Empty everything derived from fetch results (all but the watchlist and schema_migrations)."""
@@ -113,19 +142,27 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise translated(exc) from exc
+
     def request_status(self, request_id: str) -> RequestStatus | None:
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return queries.request_status(conn, request_id)
 
     def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return queries.player_report(conn, player_id, gamemode)
 
     def watchlist(self) -> list[WatchEntry]:
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return queries.watchlist(conn)
 
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return queries.history(conn, player_id)
