@@ -12,6 +12,7 @@
     │   │   ├── PortInUse
     │   │   └── JarsUnavailable
     │   └── KafkaUnavailable        no broker answers at the bootstrap address
+    │       └── KafkaRefused        a broker answers but refuses the credentials or the TLS handshake
     ├── OverFastError               owstream.overfast: the HTTP API
     │   ├── PlayerNotFound          404, with retry_after
     │   ├── UpstreamBusy            429 / 503, with retry_after
@@ -60,6 +61,10 @@ class JarsUnavailable(BrokerError):  # noqa: N818
 
 class KafkaUnavailable(BusError):  # noqa: N818
     """No broker answers at the bootstrap address."""
+
+
+class KafkaRefused(KafkaUnavailable):
+    """A broker answers but refuses this client: wrong SASL credentials, or TLS it cannot agree on."""
 
 
 class OverFastError(OwstreamError):
