@@ -68,6 +68,20 @@ class GroupInfo:
         return sum(self.lag.values())
 
 
+class _FailureLog:
+    """librdkafka's log for an admin client: passed on to the bus logger, the last connection failure kept
+    (librdkafka tells why a connection failed only there, not to the error callback)."""
+
+    def __init__(self) -> None:
+        self.target = logging.getLogger("owstream.bus.librdkafka")
+        self.last_failure: str | None = None
+
+    def log(self, level: int, msg: str, *args: Any) -> None:
+        if len(args) == 3 and args[0] == "FAIL":
+            self.last_failure = str(args[2]).split("]: ", 1)[-1][:300]
+        self.target.log(level, msg, *args)
+
+
 class Admin:
     """Cluster administration; a context manager (``with Admin(settings) as admin:``)."""
 
@@ -75,7 +89,8 @@ class Admin:
         self.settings = settings
         self.timeout = timeout
         self._refused: str | None = None
-        self._admin = AdminClient(client_config(settings) | {"error_cb": self._on_error})
+        self._log = _FailureLog()
+        self._admin = AdminClient(client_config(settings) | {"error_cb": self._on_error, "logger": self._log})
         self._reader: Any = None
 
     def _on_error(self, err: Any) -> None:
@@ -123,8 +138,13 @@ class Admin:
         while time.monotonic() < deadline:
             if self.ping(timeout=min(2.0, max(0.1, deadline - time.monotonic()))):
                 return
+        self._admin.poll(0)
+        last = self._log.last_failure
+        why = f" (last: {last})" if last else ""
+        if last and "APIVERSION_QUERY" in last:  # a listener that closes on a plain ApiVersions request
+            why += f": is OWSTREAM_KAFKA_SECURITY_PROTOCOL={self.settings.kafka_security_protocol} what it expects?"
         raise KafkaUnavailable(
-            f"Kafka is not reachable at {self.settings.bootstrap_servers} "
+            f"Kafka is not reachable at {self.settings.bootstrap_servers}{why} "
             "(start it with `owstream kafka start` or set OWSTREAM_KAFKA_BOOTSTRAP)"
         )
 
