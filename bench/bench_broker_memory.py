@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_store import build_messages
 from owstream.bus import Consumer, Producer
 from owstream.config import Settings
+from owstream.errors import OwstreamError
 from owstream.localkafka import LocalBroker, broker, free_port
 from owstream.localkafka.cluster import SMALL_MACHINE
 from owstream.localkafka.jars import ensure_jars, jars_dir
@@ -49,13 +50,16 @@ MIB = 1024 * 1024
 G1 = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"]
 SERIAL = ["-XX:+UseSerialGC"]
 HEADLESS = ["-Djava.awt.headless=true"]
+C1 = ["-XX:TieredStopAtLevel=1"]
 LEAN = [
-    "-XX:TieredStopAtLevel=1",
+    *C1,
     "-XX:ReservedCodeCacheSize=32m",
     "-XX:MaxMetaspaceSize=96m",
     "-Xss512k",
     "-Djdk.nio.maxCachedBufferSize=262144",
 ]
+# The log cleaner's dedupe buffer is allocated on the heap at start: 128 MiB by default.
+SMALL_DEDUPE = {"log.cleaner.dedupe.buffer.size": str(8 * MIB)}
 FEW_THREADS = {
     "num.network.threads": "1",
     "num.io.threads": "2",
@@ -63,6 +67,7 @@ FEW_THREADS = {
     "group.coordinator.threads": "1",
     "num.recovery.threads.per.data.dir": "1",
 }
+SMALL = SMALL_DEDUPE | FEW_THREADS
 
 
 @dataclass(frozen=True)
@@ -76,26 +81,24 @@ class Variant:
 
 VARIANTS: dict[str, Variant] = {
     "kafka-script": Variant("kafka-server-start.sh's heap (1 GiB), G1", [*G1, *HEADLESS], "-Xms1g -Xmx1g"),
-    "before": Variant("owstream before: G1, heap 32-192 MiB, Kafka's thread counts", [*G1, *HEADLESS]),
-    "g1-threads": Variant("G1, fewer Kafka threads", [*G1, *HEADLESS], properties=FEW_THREADS),
-    "g1-lean": Variant(
-        "G1, fewer threads, C1 only, small code cache/metaspace/stacks", [*G1, *LEAN, *HEADLESS], properties=FEW_THREADS
-    ),
-    "serial": Variant("SerialGC, Kafka's thread counts", [*SERIAL, *HEADLESS]),
-    "serial-threads": Variant("SerialGC, fewer Kafka threads", [*SERIAL, *HEADLESS], properties=FEW_THREADS),
+    "before": Variant("owstream before: G1, heap 32-192 MiB, Kafka's defaults", [*G1, *HEADLESS]),
+    "g1-dedupe": Variant("G1, dedupe buffer 8 MiB", [*G1, *HEADLESS], properties=SMALL_DEDUPE),
+    "g1-small": Variant("G1, dedupe 8 MiB, fewer Kafka threads", [*G1, *HEADLESS], properties=SMALL),
+    "serial-small": Variant("SerialGC, dedupe 8 MiB, fewer Kafka threads", [*SERIAL, *HEADLESS], properties=SMALL),
+    "serial-c1": Variant("serial-small + C1 only", [*SERIAL, *C1, *HEADLESS], properties=SMALL),
     "serial-lean": Variant(
-        "SerialGC, fewer threads, C1 only, small code cache/metaspace/stacks",
+        "serial-c1 + code cache 32m, metaspace 96m, -Xss512k, NIO buffer cache 256 KiB",
         [*SERIAL, *LEAN, *HEADLESS],
-        properties=FEW_THREADS,
+        properties=SMALL,
     ),
     "serial-lean-arena2": Variant(
         "serial-lean with MALLOC_ARENA_MAX=2",
         [*SERIAL, *LEAN, *HEADLESS],
-        properties=FEW_THREADS,
+        properties=SMALL,
         env={"MALLOC_ARENA_MAX": "2"},
     ),
-    "serial-lean-128": Variant(
-        "serial-lean, heap 32-128 MiB", [*SERIAL, *LEAN, *HEADLESS], "-Xms32m -Xmx128m", properties=FEW_THREADS
+    "serial-lean-64": Variant(
+        "serial-lean, heap 16-64 MiB", [*SERIAL, *LEAN, *HEADLESS], "-Xms16m -Xmx64m", properties=SMALL
     ),
     "chosen": Variant(
         "owstream's defaults now (localkafka JVM_FLAGS, SMALL_MACHINE, kafka_heap_opts)",
@@ -118,8 +121,10 @@ def _jcmd(pid: int) -> dict[str, float]:
         return {}
     out: dict[str, float] = {}
     heap = subprocess.run([str(jcmd), str(pid), "GC.heap_info"], capture_output=True, text=True, check=False).stdout
-    if m := re.search(r"total (\d+)K, used (\d+)K", heap):
-        out["heap_committed_mib"], out["heap_used_mib"] = int(m[1]) / 1024, int(m[2]) / 1024
+    generations = re.findall(r"total (\d+)K, used (\d+)K", heap)  # G1: one heap; Serial: young and old
+    if generations:
+        out["heap_committed_mib"] = sum(int(t) for t, _ in generations) / 1024
+        out["heap_used_mib"] = sum(int(u) for _, u in generations) / 1024
     if m := re.search(r"Metaspace\s+used (\d+)K, committed (\d+)K", heap):
         out["metaspace_used_mib"], out["metaspace_committed_mib"] = int(m[1]) / 1024, int(m[2]) / 1024
     code = subprocess.run([str(jcmd), str(pid), "Compiler.codecache"], capture_output=True, text=True, check=False)
@@ -186,6 +191,8 @@ def measure(name: str, variant: Variant, messages: list[bytes], idle_s: float = 
     began = time.monotonic()
     try:
         state = local.start(timeout=180)
+    except OwstreamError as exc:
+        return {"what": variant.what, "ok": False, "error": str(exc)[:300]}
     finally:
         broker.JVM_FLAGS[:] = saved_flags
         os.environ.clear()

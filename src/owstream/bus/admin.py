@@ -283,8 +283,9 @@ class Admin:
                 silent.add(leader)
         return marks
 
-    def groups(self, prefix: str = "") -> list[GroupInfo]:
-        """Consumer groups (whose id starts with ``prefix``) with members and lag per topic."""
+    def groups(self, prefix: str = "", *, partial: bool = False) -> list[GroupInfo]:
+        """Consumer groups (whose id starts with ``prefix``) with members and lag per topic; ``partial`` as
+        for :meth:`topics` (a partition whose leader does not answer is left out of the lag)."""
         listing = self._admin.list_consumer_groups(request_timeout=self.timeout).result()
         ids = sorted(g.group_id for g in listing.valid if g.group_id.startswith(prefix))
         if not ids:
@@ -299,7 +300,7 @@ class Admin:
                 if member.assignment is not None
                 for tp in member.assignment.topic_partitions
             }
-            lag = self._group_lag(gid, assigned)
+            lag = self._group_lag(gid, assigned, partial=partial)
             state = getattr(desc.state, "name", str(desc.state)).lower()
             infos.append(GroupInfo(gid, state, len(desc.members), lag))
         return infos
@@ -320,7 +321,9 @@ class Admin:
             raise BusError(f"cannot read the offsets of group {group_id}: {exc.args[0].str()}") from exc
         return {(tp.topic, tp.partition): tp.offset for tp in listing.topic_partitions if tp.offset >= 0}
 
-    def _group_lag(self, group_id: str, assigned: set[tuple[str, int]] | None = None) -> dict[str, int]:
+    def _group_lag(
+        self, group_id: str, assigned: set[tuple[str, int]] | None = None, *, partial: bool = False
+    ) -> dict[str, int]:
         """Messages the group has yet to read, per topic it reads.
 
         The topics a group reads are those it committed offsets on and those assigned to its members now;
@@ -337,9 +340,15 @@ class Admin:
             return {}
         meta = self._admin.list_topics(timeout=self.timeout).topics
         tps = [ck.TopicPartition(t, p) for t in sorted(topics) if t in meta for p in sorted(meta[t].partitions)]
-        marks = self._watermarks(tps)
+        if partial:
+            leaders = {(tp.topic, tp.partition): meta[tp.topic].partitions[tp.partition].leader for tp in tps}
+            marks = self._partial_watermarks(tps, leaders)
+        else:
+            marks = self._watermarks(tps)
         lag: dict[str, int] = {}
         for tp in tps:
+            if (tp.topic, tp.partition) not in marks:
+                continue  # its leader did not answer
             start, end = marks[(tp.topic, tp.partition)]
             read_to = max(start, committed.get((tp.topic, tp.partition), start))
             lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - read_to)

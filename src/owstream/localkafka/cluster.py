@@ -122,6 +122,17 @@ def render(lines: Mapping[str, str]) -> str:
     return "# written by owstream on every start\n" + "".join(f"{k}={v}\n" for k, v in lines.items())
 
 
-# Thread pools and buffers sized for a laptop, a CI runner or a small server running everything on one
+# Buffers and thread pools sized for a laptop, a CI runner or a small server running everything on one
 # machine: the measured figures and the reason for each are in docs/broker.md.
-SMALL_MACHINE: dict[str, str] = {}
+SMALL_MACHINE: dict[str, str] = {
+    # The log cleaner (compacting __consumer_offsets and __transaction_state) allocates this on the heap at
+    # start: 128 MiB by default, two thirds of the heap. 8 MiB dedupes about 350,000 keys per pass.
+    "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
+    "log.cleaner.threads": "1",
+    "num.network.threads": "2",  # per listener (client and controller): 3 by default
+    "num.io.threads": "2",  # request handlers of the broker and of the controller: 8 each by default
+    "background.threads": "2",  # retention, segment deletion, flushes: 10 by default
+    "group.coordinator.threads": "1",  # consumer offsets and group state: 4 by default
+    "num.recovery.threads.per.data.dir": "1",  # log loading at start and shutdown only: 2 by default
+    "num.replica.fetchers": "1",
+}

@@ -60,7 +60,7 @@ def kafka_status(settings: Settings) -> dict[str, Any]:
                 "lag": g.lag,
                 "total_lag": g.total_lag,
             }
-            for g in admin.groups(prefix=f"{settings.topic_prefix}.")
+            for g in admin.groups(prefix=f"{settings.topic_prefix}.", partial=True)
         ]
     return {
         "broker": broker,
