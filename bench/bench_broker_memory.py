@@ -58,16 +58,20 @@ LEAN = [
     "-Xss512k",
     "-Djdk.nio.maxCachedBufferSize=262144",
 ]
+# Kafka's own defaults of what localkafka.cluster.SMALL_MACHINE changes: every variant starts from these.
+KAFKA_DEFAULTS = {
+    "log.cleaner.dedupe.buffer.size": str(128 * MIB),
+    "log.cleaner.threads": "1",
+    "num.network.threads": "3",
+    "num.io.threads": "8",
+    "background.threads": "10",
+    "group.coordinator.threads": "4",
+    "num.recovery.threads.per.data.dir": "2",
+    "num.replica.fetchers": "1",
+}
 # The log cleaner's dedupe buffer is allocated on the heap at start: 128 MiB by default.
 SMALL_DEDUPE = {"log.cleaner.dedupe.buffer.size": str(8 * MIB)}
-FEW_THREADS = {
-    "num.network.threads": "1",
-    "num.io.threads": "2",
-    "background.threads": "2",
-    "group.coordinator.threads": "1",
-    "num.recovery.threads.per.data.dir": "1",
-}
-SMALL = SMALL_DEDUPE | FEW_THREADS
+SMALL = dict(SMALL_MACHINE)  # the dedupe buffer and the thread counts owstream uses
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ VARIANTS: dict[str, Variant] = {
     "kafka-script": Variant("kafka-server-start.sh's heap (1 GiB), G1", [*G1, *HEADLESS], "-Xms1g -Xmx1g"),
     "before": Variant("owstream before: G1, heap 32-192 MiB, Kafka's defaults", [*G1, *HEADLESS]),
     "g1-dedupe": Variant("G1, dedupe buffer 8 MiB", [*G1, *HEADLESS], properties=SMALL_DEDUPE),
-    "g1-small": Variant("G1, dedupe 8 MiB, fewer Kafka threads", [*G1, *HEADLESS], properties=SMALL),
-    "serial-small": Variant("SerialGC, dedupe 8 MiB, fewer Kafka threads", [*SERIAL, *HEADLESS], properties=SMALL),
+    "g1-small": Variant("G1, SMALL_MACHINE (dedupe 8 MiB, fewer Kafka threads)", [*G1, *HEADLESS], properties=SMALL),
+    "serial-small": Variant("SerialGC, SMALL_MACHINE", [*SERIAL, *HEADLESS], properties=SMALL),
     "serial-c1": Variant("serial-small + C1 only", [*SERIAL, *C1, *HEADLESS], properties=SMALL),
     "serial-lean": Variant(
         "serial-c1 + code cache 32m, metaspace 96m, -Xss512k, NIO buffer cache 256 KiB",
@@ -187,7 +191,7 @@ def measure(name: str, variant: Variant, messages: list[bytes], idle_s: float = 
     saved_flags, saved_env = list(broker.JVM_FLAGS), dict(os.environ)
     broker.JVM_FLAGS[:] = variant.jvm
     os.environ.update(variant.env)
-    local = LocalBroker(settings, properties=variant.properties)
+    local = LocalBroker(settings, properties=KAFKA_DEFAULTS | variant.properties)
     began = time.monotonic()
     try:
         state = local.start(timeout=180)

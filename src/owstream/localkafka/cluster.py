@@ -126,7 +126,7 @@ def render(lines: Mapping[str, str]) -> str:
 # machine: the measured figures and the reason for each are in docs/broker.md.
 SMALL_MACHINE: dict[str, str] = {
     # The log cleaner (compacting __consumer_offsets and __transaction_state) allocates this on the heap at
-    # start: 128 MiB by default, two thirds of the heap. 8 MiB dedupes about 350,000 keys per pass.
+    # start: 128 MiB by default, two thirds of the heap. 8 MiB dedupes about 300,000 keys per pass.
     "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
     "log.cleaner.threads": "1",
     "num.network.threads": "2",  # per listener (client and controller): 3 by default
