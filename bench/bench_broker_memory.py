@@ -246,6 +246,18 @@ def run(n: int = 20_000, variants: list[str] | None = None) -> dict[str, Any]:
     return out
 
 
+def summary(figures: dict[str, Any]) -> dict[str, Any]:
+    """One line per variant, for ``owstream bench``."""
+    return {
+        name: f"idle {v['idle_pss_mib']} MiB ({v['idle_threads']} threads), load peak {v['load_peak_pss_mib']} MiB, "
+        f"{'ok' if v['ok'] else 'FAILED'}"
+        if "idle_pss_mib" in v
+        else v.get("error", "failed")
+        for name, v in figures.items()
+        if isinstance(v, dict)
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 messages and the before/chosen variants")

@@ -113,7 +113,8 @@ def run(seconds: float = 90.0, pages: bool = True) -> dict[str, Any]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
-        browser.join(timeout=60)
+        if browser.is_alive():
+            browser.join(timeout=60)
     return {
         "up_s": round(up_s, 1),
         "seconds_sampled": seconds,
