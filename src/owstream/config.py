@@ -60,7 +60,8 @@ class Settings:
     # Client port of the local broker (127.0.0.1 only). Used when kafka_bootstrap is empty; a 3-node local
     # cluster uses this port and the next two.
     kafka_port: int = 19092
-    # Controller (KRaft) port of the local broker (127.0.0.1 only); a 3-node cluster uses the next two too.
+    # Controller (KRaft) port of the local broker (127.0.0.1 only); a 3-node cluster uses the next two too,
+    # or the three after its client ports when the two ranges overlap (the defaults: 19095-19097).
     kafka_controller_port: int = 19093
     # Nodes of the local cluster that `owstream kafka start` and `owstream up` run: 1, or 3 (replication
     # factor 3, min.insync.replicas 2).

@@ -12,6 +12,7 @@
     │   │   ├── PortInUse
     │   │   └── JarsUnavailable
     │   ├── KafkaUnavailable        no broker answers at the bootstrap address
+    │   │   └── KafkaRefused        a broker answers but refuses the credentials or the TLS handshake
     │   ├── TransactionAborted      a Kafka transaction was aborted: its messages are never visible, redo it
     │   └── TransactionFenced       another instance took this transactional.id over: stop
     ├── OverFastError               owstream.overfast: the HTTP API
@@ -64,6 +65,10 @@ class JarsUnavailable(BrokerError):  # noqa: N818
 
 class KafkaUnavailable(BusError):  # noqa: N818
     """No broker answers at the bootstrap address."""
+
+
+class KafkaRefused(KafkaUnavailable):
+    """A broker answers but refuses this client: wrong SASL credentials, or TLS it cannot agree on."""
 
 
 class TransactionAborted(BusError):  # noqa: N818

@@ -1,5 +1,6 @@
 """Process liveness and stopping, for the parts owstream starts in their own sessions (the local broker's
-JVMs, the supervisor's children): one answer to "is it still running?" and one way to stop a group."""
+JVMs, the supervisor's children): one answer to "is it still running?" and one way to stop a group; and what
+they cost (PSS, threads), for the benchmarks and docs/broker.md."""
 
 from __future__ import annotations
 
@@ -82,3 +83,42 @@ def stop_group(pgid: int, timeout: float, *, name: str, reap: Callable[[], objec
     while time.monotonic() < kill_deadline and not gone():
         time.sleep(0.05)
     return False
+
+
+def pss_of(pid: int) -> int:
+    """The proportional set size of a process, in bytes: the memory it uses, each shared page divided among
+    the processes that map it (``Pss`` of ``/proc/<pid>/smaps_rollup``), so that the PSS of several processes
+    adds up to what they use together. 0 when the process is gone or cannot be read."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def threads_of(pid: int) -> int:
+    """How many threads a process runs (0 when it is gone)."""
+    try:
+        return len(list(Path(f"/proc/{pid}/task").iterdir()))
+    except OSError:
+        return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living process below ``pid`` (children, their children, ...), by the parent ids of /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

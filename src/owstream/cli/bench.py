@@ -48,6 +48,12 @@ SUITE: Suite = {
         lambda m: m.run(20_000),
         lambda m: m.run(2_000),
     ),
+    "broker-memory": (
+        "broker_memory",
+        "the broker JVM's PSS idle and under 20,000 13 KB messages + transactions, before vs now (docs/broker.md)",
+        lambda m: m.summary(m.run(20_000, ["before", "chosen"])),
+        lambda m: m.summary(m.run(2_000, ["chosen"])),
+    ),
     "dashboard": (
         "dashboard",
         "each dashboard page's data, 200 players x 1,000 snapshots",

@@ -73,25 +73,45 @@ def _service_logging() -> None:
 
 # --- kafka ------------------------------------------------------------------------------------------
 @kafka_app.command("start")
-def kafka_start() -> None:
-    """Start the local broker in the background (jars fetched once, then cached) and create the topics."""
+def kafka_start(
+    brokers: Annotated[
+        int | None,
+        typer.Option(help="Nodes of the local cluster: 1, or 3 for replication (default OWSTREAM_KAFKA_BROKERS)."),
+    ] = None,
+) -> None:
+    """Start the local broker (or cluster) in the background (jars fetched once, then cached) and create
+    the topics."""
     from owstream.localkafka import LocalBroker
     from owstream.runtime.kafka import ensure_kafka
 
     settings = get_settings()
     _require_local(settings)
+    already = LocalBroker(settings).state()
+    if brokers is None and already is not None:
+        brokers = len(already.nodes)  # the running one: start its dead nodes, if any
+    if brokers is not None:
+        settings = settings.replace(kafka_brokers=brokers)
     broker = LocalBroker(settings)
     began = time.monotonic()
-    already = broker.state() is not None
     state = broker.start()
     ensure_kafka(settings, start_local=False)
-    verb = "already running" if already else f"ready in {time.monotonic() - began:.1f} s"
-    out.print(f"Kafka {state.version} {verb} at {state.bootstrap} (pid {state.pid}, log {broker.log_path})")
+    restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
+    if already is not None and not restarted:
+        verb = "already running"
+    else:
+        verb = f"{'restarted' if restarted else 'ready'} in {time.monotonic() - began:.1f} s"
+    pids = ", ".join(str(n.pid) for n in state.nodes)
+    nodes = f"{len(state.nodes)} nodes " if len(state.nodes) > 1 else ""
+    out.print(
+        f"Kafka {state.version} {nodes}{verb} at {state.bootstrap} (pid {pids}, log {broker.log_path})",
+        markup=False,
+        highlight=False,
+    )
 
 
 @kafka_app.command("stop")
 def kafka_stop() -> None:
-    """Stop the local broker (a controlled shutdown)."""
+    """Stop the local broker, every node of it (a controlled shutdown)."""
     from owstream.localkafka import LocalBroker
 
     settings = get_settings()
@@ -106,7 +126,7 @@ def kafka_stop() -> None:
 def kafka_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Broker address and version, topics with partitions and end offsets, consumer groups with lag."""
+    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag."""
     from owstream.runtime.status import kafka_status as collect
 
     status = collect(get_settings())

@@ -19,20 +19,31 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
     state = "reachable" if broker["reachable"] else "[red]not reachable[/red]"
     pid = f", pid {broker['pid']}" if broker["pid"] else ""
     console.print(f"{version} {where} at {escape(broker['bootstrap'])}: {state}{pid}")
+    nodes = status.get("brokers") or []
+    if len(nodes) > 1 or any(not n["alive"] for n in nodes):
+        _print_brokers(console, nodes)
     if not broker["reachable"]:
         if broker["local"]:
             console.print("start it with `owstream kafka start`")
         return
     topics = Table(title="topics", title_justify="left")
-    for col in ("topic", "partitions", "end offsets", "messages"):
+    for col in ("topic", "partitions", "replicas", "min in sync", "end offsets", "messages"):
         topics.add_column(col, justify="left" if col == "topic" else "right")
     for t in status["topics"]:
         topics.add_row(
-            escape(t["name"]), str(t["partitions"]), " ".join(map(str, t["end_offsets"])), str(t["messages"])
+            escape(t["name"]),
+            str(t["partitions"]),
+            str(t.get("replication_factor", "?")),
+            _number(t.get("min_insync_replicas")),
+            " ".join(map(_number, t["end_offsets"])),
+            str(t["messages"]),
         )
     console.print(topics)
     if not status["topics"]:
         console.print("no owstream topics yet (they are created by `owstream kafka start` or any service)")
+    else:
+        _print_partitions(console, status["topics"])
+    _print_under_replicated(console, status.get("under_replicated") or [])
     groups = Table(title="consumer groups", title_justify="left")
     for col in ("group", "state", "members", "lag"):
         groups.add_column(col, justify="left" if col in ("group", "state") else "right")
@@ -42,6 +53,62 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
         console.print(groups)
     else:
         console.print("no consumer groups yet")
+
+
+def _print_under_replicated(console: Console, under: list[dict[str, Any]]) -> None:
+    if not under:
+        return
+    console.print(f"[red]{len(under)} under-replicated partition(s)[/red] (fewer replicas in sync than assigned):")
+    for u in under:
+        console.print(
+            f"  {escape(u['topic'])}[{u['partition']}]: leader {_leader(u['leader'])}, "
+            f"replicas {_ids(u['replicas'])}, in sync {_ids(u['isr'])}",
+            highlight=False,
+        )
+
+
+def _print_brokers(console: Console, nodes: list[dict[str, Any]]) -> None:
+    table = Table(title="brokers", title_justify="left")
+    for col in ("id", "address", "roles", "alive", "pid"):
+        table.add_column(col, justify="right" if col in ("id", "pid") else "left")
+    for n in nodes:
+        roles = {True: "broker, controller", False: "broker", None: "broker (controller?)"}[n["controller"]]
+        table.add_row(
+            str(n["id"]), escape(n["address"]), roles, "yes" if n["alive"] else "[red]no[/red]", _number(n.get("pid"))
+        )
+    console.print(table)
+
+
+def _print_partitions(console: Console, topics: list[dict[str, Any]]) -> None:
+    table = Table(title="partitions", title_justify="left")
+    for col in ("topic", "partition", "leader", "replicas", "in sync", "offsets"):
+        table.add_column(col, justify="left" if col == "topic" else "right")
+    for t in topics:
+        for p in t.get("partition_details", []):
+            in_sync = _ids(p["isr"])
+            if len(p["isr"]) < len(p["replicas"]):
+                in_sync = f"[red]{in_sync}[/red]"
+            table.add_row(
+                escape(t["name"]),
+                str(p["partition"]),
+                _leader(p["leader"]),
+                _ids(p["replicas"]),
+                in_sync,
+                f"{_number(p['start_offset'])}-{_number(p['end_offset'])}",
+            )
+    console.print(table)
+
+
+def _number(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _ids(ids: list[int]) -> str:
+    return ",".join(map(str, ids)) or "-"
+
+
+def _leader(leader: int) -> str:
+    return str(leader) if leader >= 0 else "[red]none[/red]"
 
 
 def _when(ts: float | None) -> str:

@@ -98,7 +98,8 @@ def run_up(settings: Settings, *, demo: bool, open_browser: bool, console: Conso
     broker = LocalBroker(settings)
     started_broker = settings.uses_local_broker and broker.state() is None
     if settings.uses_local_broker:
-        console.print("starting the local Kafka broker…" if started_broker else "using the running local Kafka broker")
+        what = "broker" if settings.kafka_brokers == 1 else f"cluster ({settings.kafka_brokers} nodes)"
+        console.print(f"starting the local Kafka {what}…" if started_broker else "using the running local Kafka")
     try:
         ensure_kafka(settings)
         if demo:

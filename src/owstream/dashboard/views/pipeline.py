@@ -101,7 +101,9 @@ def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None
             {
                 "Topic": [t["name"] for t in topics],
                 "Partitions": [t["partitions"] for t in topics],
-                "End offsets (per partition)": [", ".join(str(o) for o in t["end_offsets"]) for t in topics],
+                "End offsets (per partition)": [
+                    ", ".join("?" if o is None else str(o) for o in t["end_offsets"]) for t in topics
+                ],
                 "Messages": [t["messages"] for t in topics],
             }
         ).set_index("Topic")
@@ -109,17 +111,65 @@ def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None
     right.subheader("Consumer groups", anchor=False)
     if not groups:
         right.info("No consumer group yet: start the fetcher and the processor (`owstream up`).")
-        return
-    right.table(
-        pd.DataFrame(
-            {
-                "Group": [g["group"] for g in groups],
-                "State": [g["state"] for g in groups],
-                "Members": [g["members"] for g in groups],
-                "Lag (messages)": [g["total_lag"] for g in groups],
-            }
-        ).set_index("Group")
-    )
+    else:
+        right.table(
+            pd.DataFrame(
+                {
+                    "Group": [g["group"] for g in groups],
+                    "State": [g["state"] for g in groups],
+                    "Members": [g["members"] for g in groups],
+                    "Lag (messages)": [g["total_lag"] for g in groups],
+                }
+            ).set_index("Group")
+        )
+    replication(status)
+
+
+def broker_table(status: dict[str, Any]) -> pd.DataFrame:
+    """One row per broker: address, roles, alive."""
+    roles = {True: "broker, controller", False: "broker", None: "broker"}
+    brokers = status.get("brokers") or []
+    return pd.DataFrame(
+        {
+            "Broker": [b["id"] for b in brokers],
+            "Address": [b["address"] for b in brokers],
+            "Roles": [roles[b["controller"]] for b in brokers],
+            "Alive": ["yes" if b["alive"] else "no" for b in brokers],
+        }
+    ).set_index("Broker")
+
+
+def under_replicated_table(status: dict[str, Any]) -> pd.DataFrame:
+    """One row per partition with fewer in-sync replicas than replicas."""
+    rows = status.get("under_replicated") or []
+    return pd.DataFrame(
+        {
+            "Partition": [f"{u['topic']} [{u['partition']}]" for u in rows],
+            "Leader": [u["leader"] if u["leader"] >= 0 else "none" for u in rows],
+            "Replicas": [", ".join(map(str, u["replicas"])) for u in rows],
+            "In sync": [", ".join(map(str, u["isr"])) for u in rows],
+        }
+    ).set_index("Partition")
+
+
+def replication(status: dict[str, Any]) -> None:
+    """The brokers and the partitions missing an in-sync replica."""
+    left, right = st.columns(2)
+    left.subheader("Brokers", anchor=False)
+    brokers = broker_table(status)
+    if brokers.empty:
+        left.info("The cluster lists no broker.")
+    else:
+        left.table(brokers)
+    right.subheader("Under-replicated partitions", anchor=False)
+    under = under_replicated_table(status)
+    if under.empty:
+        right.success("Every partition has all its replicas in sync.")
+    else:
+        right.warning(
+            f"{len(under)} partition(s) have fewer replicas in sync than assigned: a broker is down or behind."
+        )
+        right.table(under)
 
 
 def sampled_rate(counts: dict[str, int | None]) -> float | None:
