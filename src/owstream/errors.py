@@ -19,6 +19,7 @@
     │   ├── MalformedResponse       a body that is not the JSON the API documents
     │   └── ClientBug               422: the request itself was wrong
     ├── StoreError                  owstream.store
+    ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
     └── RequestTimeout              a fetch request was not answered in time
 """
@@ -93,6 +94,10 @@ class ClientBug(OverFastError):  # noqa: N818
 
 class StoreError(OwstreamError):
     """The store cannot be opened, migrated or written."""
+
+
+class UnknownSeason(OwstreamError):  # noqa: N818
+    """The player has no stored snapshot in the season asked for; the message lists those stored."""
 
 
 class ProcessingError(OwstreamError):

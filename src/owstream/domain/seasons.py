@@ -242,10 +242,6 @@ def season_rows(base: Mapping[Key, StatRow], end: Mapping[Key, StatRow], *, rese
 # --- the words ------------------------------------------------------------------------------------------
 
 
-def _fetched(point: SeasonPoint) -> str:
-    return f"the snapshot fetched {utc(point.fetched_at)}"
-
-
 def since_text(span: SeasonSpan) -> str:
     """``since tracking began (2026-02-11 09:00 UTC)``, or when the season's counting starts."""
     if span.since_tracking_began:
@@ -263,11 +259,13 @@ def boundary_text(span: SeasonSpan) -> str:
         if span.previous is not None
         else "the last snapshot before any season was known"
     )
-    between = f"games between {earlier} ({utc(span.before.fetched_at)}) and {_fetched(span.first)}"
+    first = f"the first of {name} ({utc(span.first.fetched_at)})"
+    between = f"games between {earlier} ({utc(span.before.fetched_at)}) and {first}"
     if span.start == "this_season":
         return f"{between} are counted in {name}: that snapshot reports {name} itself"
     where = season_label(span.previous) if span.previous is not None else "no season"
-    return f"{between} are counted in {where}: that snapshot reports no season itself ({name} is taken from other players)"
+    borrowed_from = f"({name} is taken from other players)"
+    return f"{between} are counted in {where}: that snapshot reports no season itself {borrowed_from}"
 
 
 def until_text(span: SeasonSpan) -> str | None:
