@@ -212,7 +212,7 @@ def season_row(new: StatRow, old: StatRow | None) -> StatRow:
         won,
         lost,
         played,
-        round(100 * won / games, 2) if games else 0.0,
+        round(100 * min(won, games) / games, 2) if games else 0.0,  # min: after a correction, never > 100 %
         round(kills / deaths, 2) if deaths else round(kills, 2),
         elims,
         assists,

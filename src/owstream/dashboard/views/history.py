@@ -47,7 +47,7 @@ def render() -> None:
         st.info(f"No {GAMEMODES[mode].lower()} snapshots for this player yet.")
         return
     sessions_said = "play session" if view.session_count == 1 else "play sessions"
-    where = info.label if info is not None else "in all"
+    where = info.label if info is not None else "Lifetime"
     st.caption(plain(f"{where}: {view.session_count} {sessions_said}, {view.session_games:,} games"))
     lines(view)
     sessions(view)
