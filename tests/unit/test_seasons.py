@@ -4,6 +4,7 @@ recorded summaries and on generated histories (hypothesis)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 from hypothesis import given, settings
@@ -180,7 +181,7 @@ def test_every_snapshot_lands_in_one_season_and_the_spans_chain(
     assert [s.season for s in found] == sorted(set(known))
     for span in found:
         assert span.base.snapshot_id <= span.first.snapshot_id <= span.last.snapshot_id <= span.end.snapshot_id
-    for before, after in zip(found, found[1:], strict=False):
+    for before, after in itertools.pairwise(found):
         assert after.base == before.end  # no game counted twice, none lost between two seasons
     if found:
         assert found[-1].end == placed[-1].point
