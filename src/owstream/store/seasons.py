@@ -51,18 +51,26 @@ def first_seen(conn: Connection) -> dict[int, float]:
     return {int(season): float(at) for season, at in rows}
 
 
-def player_spans(conn: Connection, player_id: str, seen: dict[int, float] | None = None) -> list[SeasonSpan]:
-    """The player's seasons, oldest first (``seen``: :func:`first_seen`, read here when needed and not given)."""
+def player_points(conn: Connection, player_id: str) -> list[SeasonPoint]:
+    """The player's changed snapshots (those with stats), oldest first."""
     s = schema.snapshots.c
     rows = conn.execute(
         select(s.id, s.fetched_at, s.last_updated_at, s.season)
         .where(s.player_id == player_id, s.changed.is_(True))
         .order_by(s.id)
     ).all()
-    points = [SeasonPoint(int(i), float(at), updated, season) for i, at, updated, season in rows]
-    if seen is None:
-        seen = first_seen(conn) if any(not p.reported for p in points) else {}
-    return spans(place(points, seen))
+    return [SeasonPoint(int(i), float(at), updated, season) for i, at, updated, season in rows]
+
+
+def borrowing(points: Sequence[SeasonPoint]) -> bool:
+    """Whether some snapshot reports no season (and takes one from the other players')."""
+    return any(not p.reported for p in points)
+
+
+def player_spans(conn: Connection, player_id: str) -> list[SeasonSpan]:
+    """The player's seasons, oldest first (the other players' seasons are read only when needed)."""
+    points = player_points(conn, player_id)
+    return spans(place(points, first_seen(conn) if borrowing(points) else {}))
 
 
 def pick(player_id: str, found: Sequence[SeasonSpan], choice: str) -> SeasonSpan:

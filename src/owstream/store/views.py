@@ -12,11 +12,20 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_, select
 
-from owstream.domain.seasons import SeasonSpan, chosen_season
+from owstream.domain.seasons import SeasonSpan, chosen_season, place
+from owstream.domain.seasons import spans as season_spans
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, rank_text
 from owstream.store import schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
-from owstream.store.seasons import SeasonInfo, first_seen, player_spans, season_info, season_records
+from owstream.store.seasons import (
+    SeasonInfo,
+    borrowing,
+    first_seen,
+    player_points,
+    player_spans,
+    season_info,
+    season_records,
+)
 
 Records = list[dict[str, Any]]
 
@@ -223,8 +232,9 @@ def squad(
         return SquadRows([], [], None)
     with engine.connect() as conn:
         names = dict(conn.execute(select(p.player_id, p.name).where(p.player_id.in_(list(player_ids)))).all())
-        seen = first_seen(conn)
-        spans = {pid: {span.season: span for span in player_spans(conn, pid, seen)} for pid in player_ids}
+        points = {pid: player_points(conn, pid) for pid in player_ids}
+        seen = first_seen(conn) if any(borrowing(found) for found in points.values()) else {}
+        spans = {pid: {span.season: span for span in season_spans(place(found, seen))} for pid, found in points.items()}
         seasons = sorted({number for found in spans.values() for number in found})
         number = chosen_season(season, seasons)
         stat_rows: Records = []
