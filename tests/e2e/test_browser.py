@@ -321,9 +321,9 @@ def test_season_choice_in_the_browser(settings: Settings, store: Store, dashboar
     page.goto(f"{dashboard}/history?player=TeKrop-2217")
     _ready(page)
     page.get_by_text("Competitive", exact=True).click()
-    expect(page.get_by_text("Lifetime: 2 play sessions, 9 games")).to_be_visible()
+    expect(page.get_by_text("Lifetime: 9 games in 2 sessions")).to_be_visible()
     page.get_by_text("This season (Season 23)", exact=True).click()
-    expect(page.get_by_text("Season 23: 1 play session, 3 games")).to_be_visible()
+    expect(page.get_by_text("Season 23: 3 games in 1 session")).to_be_visible()
 
     page.goto(f"{dashboard}/squad")
     _ready(page)

@@ -285,11 +285,11 @@ def test_history_page_season_choice(store: Store) -> None:
     next_season(store)
     at = page("history", "TeKrop-2217")
     at.radio(key="history_gamemode").set_value("competitive").run()
-    assert "Lifetime: 2 play sessions, 6 games" in " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Lifetime: 6 games in 2 sessions" in " ".join(c.value for c in at.caption).replace("\\", "")
     at.radio(key="history_season").set_value("current").run()
     assert not at.exception
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
-    assert "Season 23: 1 play session, 2 games" in captions
+    assert "Season 23: 2 games in 1 session" in captions
     assert "Season 23: its snapshots and sessions only" in captions
     sessions = at.dataframe[0].value
     assert list(sessions["W-L"]) == ["1-1"]

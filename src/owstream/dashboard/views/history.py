@@ -46,9 +46,9 @@ def render() -> None:
     if view.timeline.empty:
         st.info(f"No {GAMEMODES[mode].lower()} snapshots for this player yet.")
         return
-    sessions_said = "play session" if view.session_count == 1 else "play sessions"
+    sessions_said = "session" if view.session_count == 1 else "sessions"
     where = info.label if info is not None else "Lifetime"
-    st.caption(plain(f"{where}: {view.session_count} {sessions_said}, {view.session_games:,} games"))
+    st.caption(plain(f"{where}: {view.session_games:,} games in {view.session_count} {sessions_said}"))
     lines(view)
     sessions(view)
 
