@@ -5,7 +5,7 @@ the tables with bulk inserts (far faster than the processor; row counts per snap
 stats rows for every block of a player's first snapshot, 2 gamemodes x (overall + 3 roles + 8 heroes), then
 only for the blocks a session moved, 2 x (overall + 1 role + 2 heroes); 3 ranks, 2 sessions with 3 parts
 each, one raw result (with a small placeholder payload), one fetch outcome, a rank change every 10th
-snapshot). Then it
+snapshot; the second half of each player's snapshots in a new season). Then it
 times the ``load_*`` functions of ``owstream.dashboard.data`` (no Streamlit cache) per page, median of runs.
 
 Run: ``.venv/bin/python bench/bench_dashboard.py [--quick] [--players N] [--snapshots N]``.
@@ -113,7 +113,8 @@ def fill(path: Path, players: int, snapshots: int) -> dict[str, int]:
     counts["snapshots"] = _insert(
         db, schema.snapshots,
         ((p * snapshots + k + 1, _pid(p), f"r{p}-{k}", T0 + 3600 * k + p, int(T0 + 3600 * k), True, "ok",
-          "owstream.fetch-results", p % 6, k) for p in range(players) for k in range(snapshots)),
+          "owstream.fetch-results", p % 6, k, 12 + 2 * k // snapshots)
+         for p in range(players) for k in range(snapshots)),
     )  # fmt: skip
     counts["stats"] = _insert(db, schema.stats, _stats_rows(players, snapshots))
     counts["ranks"] = _insert(
@@ -167,6 +168,9 @@ def time_pages(url: str, players: int, snapshots: int) -> dict[str, float]:
             "player": _median_ms(lambda: (data.load_players(store), data.load_player(store, pid, "competitive"))),
             "history": _median_ms(lambda: data.load_history(store, pid, "competitive")),
             "squad": _median_ms(lambda: (data.load_players(store), data.load_squad(store, squad, "competitive", 12.0))),
+            "player (this season)": _median_ms(lambda: data.load_player(store, pid, "competitive", "current")),
+            "history (this season)": _median_ms(lambda: data.load_history(store, pid, "competitive", season="current")),
+            "squad (this season)": _median_ms(lambda: data.load_squad(store, squad, "competitive", 12.0, "current")),
             "pipeline (store part)": _median_ms(lambda: data.load_activity(store, now)),
             "watchlist": _median_ms(lambda: data.load_watchlist(store)),
         }

@@ -266,3 +266,71 @@ def test_fetch_in_the_browser_and_screenshots(settings: Settings, store: Store, 
     expect(page.get_by_text("Player not found: OverFast does not know Unknown-1234")).to_be_visible(timeout=TIMEOUT_MS)
     _fetch(page, "bad tag!")
     expect(page.get_by_text("Invalid BattleTag: 'bad tag!' is not a BattleTag")).to_be_visible()
+
+
+def _add_next_season(settings: Settings, store: Store, player_id: str, season: int, games: tuple[int, int]) -> str:
+    """Publish a later snapshot of ``player_id`` that reports ``season``, with ``games`` (won, lost) of its
+    first competitive hero; returns the hero."""
+    before = _stored_result(store, player_id)
+    hero = next(iter(before.stats["competitive"]["heroes"]))
+    later = _later(before, f"synthetic-season-{player_id}", {hero: games})
+    assert later.summary is not None
+    competitive = copy.deepcopy(later.summary["competitive"])
+    competitive["pc"]["season"] = season
+    later = replace(later, summary={**later.summary, "competitive": competitive})
+    producer = Producer(settings)
+    producer.send(TopicNames(settings.topic_prefix).fetch_results, encoded(later), key=player_id)
+    producer.flush(15)
+    producer.close()
+    rr = schema.raw_results.c
+
+    def stored() -> bool:
+        with store.engine.connect() as conn:
+            found = conn.execute(select(func.count()).where(rr.result_id == later.result_id)).scalar_one()
+            return bool(found)
+
+    wait_for(stored, timeout=60)
+    return hero
+
+
+def test_season_choice_in_the_browser(settings: Settings, store: Store, dashboard: str, page: Any) -> None:
+    """TeKrop-2217: the recorded answer and 6 more games in season 22, then 3 games in season 23."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    for pid in ("TeKrop-2217", "KIRIKO-12460"):
+        assert request_and_wait(settings, pid).outcome == "ok"
+    _add_sessions(settings, store, {"TeKrop-2217": (3, 1)})  # + (1, 1) of a second hero: 6 games
+    _add_next_season(settings, store, "TeKrop-2217", 23, (2, 1))
+    lifetime = recorded_json("players_TeKrop-2217_stats_summary_competitive.json")["general"]["games_played"] + 9
+
+    page.goto(f"{dashboard}/?player=TeKrop-2217")  # the Player page is the default one, at /
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    expect(_metric(page, "Games played")).to_have_text(f"{lifetime:,}")
+    page.get_by_text("This season (Season 23)", exact=True).click()
+    expect(_metric(page, "Games played")).to_have_text("3")
+    expect(_metric(page, "Winrate")).to_have_text("66.67 %")
+    expect(page.get_by_text("Season 23: numbers since")).to_be_visible()
+    page.get_by_text("Last season (Season 22)", exact=True).click()
+    expect(_metric(page, "Games played")).to_have_text("6")
+    expect(page.get_by_text("since tracking began")).to_be_visible()
+    page.get_by_text("Lifetime", exact=True).click()
+    expect(_metric(page, "Games played")).to_have_text(f"{lifetime:,}")
+
+    page.goto(f"{dashboard}/history?player=TeKrop-2217")
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    expect(page.get_by_text("Lifetime: 9 games in 2 sessions")).to_be_visible()
+    page.get_by_text("This season (Season 23)", exact=True).click()
+    expect(page.get_by_text("Season 23: 3 games in 1 session")).to_be_visible()
+
+    page.goto(f"{dashboard}/squad")
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    row = page.locator("[data-testid='stTable'] tr").filter(has_text="TeKrop-2217").first
+    expect(row).to_contain_text(f"{lifetime:,}")
+    page.get_by_text("This season (Season 23)", exact=True).click()
+    expect(page.get_by_text("Side by side (competitive, Season 23)")).to_be_visible()
+    expect(row).to_contain_text("2-1")
+    expect(page.get_by_text("KIRIKO-12460: no snapshot in Season 23")).to_be_visible()

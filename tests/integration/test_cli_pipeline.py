@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from support.databases import table_dump
 from support.env import owstream_env
 from support.pipeline import recorded_json
 from support.replay_server import ReplayServer
+from support.results import advanced, encoded, ok_result, replace
 
 pytestmark = pytest.mark.kafka
 
@@ -149,3 +152,50 @@ def test_replay_rebuilds_an_identical_store_and_export_writes_history(
         assert competitive["games"] == recorded["games_played"]
         assert competitive["wins"] == recorded["games_won"]
         assert competitive["time_played_hours"] == pytest.approx(recorded["time_played"] / 3600)
+
+
+def test_show_season_gives_the_numbers_since_the_season_began(env: dict[str, str], kafka: Settings) -> None:
+    """Three answers on fetch-results (season 22, then 3 more games, then season 23 with 2 more), stored by
+    `owstream replay`; `show --season` gives each season's numbers in `show --json`'s shape."""
+    first = ok_result("TeKrop-2217", "season-a", time.time() - 7200)
+    second = advanced(first, "season-b", first.fetched_at + 3600, {"ana": (2, 1, 1800)})
+    third = advanced(second, "season-c", first.fetched_at + 7200, {"ana": (1, 1, 1200)})
+    assert third.summary is not None
+    summary = copy.deepcopy(third.summary)
+    summary["competitive"]["pc"]["season"] = 23
+    third = replace(third, summary=summary)
+    producer = Producer(kafka)
+    for item in (first, second, third):
+        producer.send(TopicNames(kafka.topic_prefix).fetch_results, encoded(item), key=item.player_id)
+    producer.flush()
+    producer.close()
+    assert owstream(env, "replay").returncode == 0
+
+    current = owstream(env, "show", "TeKrop#2217", "--season", "current", "--json")
+    assert current.returncode == 0, current.stderr
+    data = json.loads(current.stdout)
+    shown = owstream(env, "show", "TeKrop-2217", "--json")
+    assert set(data) == set(json.loads(shown.stdout)) | {"season", "season_label", "since", "until"}
+    assert (data["season"], data["since"]["since_tracking_began"], data["since"]["at"]) == (
+        23,
+        False,
+        second.fetched_at,
+    )
+    assert "that snapshot reports Season 23 itself" in data["since"]["boundary"]
+    overall = data["gamemodes"]["competitive"]["overall"]
+    assert (overall["games_played"], overall["games_won"], overall["winrate"]) == (2, 1, 50.0)
+    assert data["gamemodes"]["quickplay"]["overall"]["games_played"] == 0
+
+    earlier = json.loads(owstream(env, "show", "TeKrop-2217", "--season", "22", "--json").stdout)
+    assert earlier["since"]["since_tracking_began"] and earlier["since"]["at"] == first.fetched_at
+    assert earlier["gamemodes"]["competitive"]["overall"]["games_played"] == 3
+
+    human = owstream(env, "show", "TeKrop-2217", "--season", "current", "--gamemode", "competitive")
+    assert human.returncode == 0, human.stderr
+    assert "Season 23: numbers since" in human.stdout and "competitive, Season 23: 2 games, 1 won" in human.stdout
+    assert "counted in Season 23" in human.stdout
+    for wrong, needle in (("5", "stored seasons: 22, 23"), ("soon", "--season takes current, last or")):
+        proc = owstream(env, "show", "TeKrop-2217", "--season", wrong, "--json")
+        assert proc.returncode == 1 and proc.stdout == ""
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and needle in lines[0], proc.stderr

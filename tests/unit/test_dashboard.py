@@ -218,3 +218,100 @@ def test_player_page_without_a_player_offers_the_stored_ones(store: Store) -> No
     assert not at.exception
     assert at.query_params["player"] == "KIRIKO-12460"
     assert "Games played" in metrics(at)
+
+
+def next_season(store: Store) -> None:
+    """A third TeKrop-2217 snapshot that reports season 23, with 2 competitive games (1 won) since the second."""
+    second = replace(
+        later(ok_result("TeKrop-2217", "TeKrop-2217-1", T0), "x", T0 + 3600, TEK_HERO, 3, 1),
+        result_id="TeKrop-2217-2",
+    )
+    third = later(second, "TeKrop-2217-3", T0 + 7200, TEK_HERO, 1, 1)
+    assert third.summary is not None
+    competitive = copy.deepcopy(third.summary["competitive"])
+    competitive["pc"]["season"] = 23
+    store.apply_results(sourced(replace(third, summary={**third.summary, "competitive": competitive})))
+
+
+TEK_HERO = next(iter(recorded("players_TeKrop-2217_stats_summary_competitive_all.json")["heroes"]))
+
+
+def test_player_page_season_choice(store: Store) -> None:
+    next_season(store)
+    comp = recorded("players_TeKrop-2217_stats_summary_competitive_all.json")["general"]
+    at = page("player", "TeKrop-2217")
+    at.radio(key="player_gamemode").set_value("competitive").run()
+    assert metrics(at)["Games played"] == f"{comp['games_played'] + 6:,}"  # lifetime by default
+    switch = at.radio(key="player_season")
+    assert switch.options == [
+        "This season (Season 23)",
+        "Last season (Season 22)",
+        "Lifetime",
+    ]
+    switch.set_value("current").run()
+    assert not at.exception
+    shown = metrics(at)
+    assert (shown["Games played"], shown["Games won"], shown["Winrate"]) == ("2", "1", "50.00 %")
+    assert shown["Time played"] == "0.3 h"
+    caption = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Season 23: numbers since" in caption
+    assert "are counted in Season 23: that snapshot reports Season 23 itself" in caption
+    assert any("Season 23" in s.value for s in at.subheader)
+    heroes = at.dataframe[0].value
+    assert dict(zip(heroes["Hero"], heroes["games_played"], strict=True)) == {TEK_HERO: 2}
+
+    at.radio(key="player_season").set_value("last").run()
+    assert metrics(at)["Games played"] == "4"  # season 22: since tracking began (the first snapshot)
+    assert "since tracking began" in " ".join(c.value for c in at.caption)
+    at.radio(key="player_gamemode").set_value("quickplay").run()
+    assert not at.exception
+    assert "No quickplay games in Season 22" in at.info[0].value
+    at.radio(key="player_season").set_value("lifetime").run()
+    quick = recorded("players_TeKrop-2217_stats_summary_quickplay_all.json")["general"]
+    assert metrics(at)["Games played"] == f"{quick['games_played']:,}"
+
+
+def test_player_page_with_one_season_has_no_last_one(store: Store) -> None:
+    at = page("player", "KIRIKO-12460")
+    switch = at.radio(key="player_season")
+    assert switch.options[1] == "Last season (none stored)"
+    switch.set_value("last").run()
+    assert not at.exception
+    assert "No such season stored for this player" in at.info[0].value
+    assert "Games played" not in metrics(at)
+
+
+def test_history_page_season_choice(store: Store) -> None:
+    next_season(store)
+    at = page("history", "TeKrop-2217")
+    at.radio(key="history_gamemode").set_value("competitive").run()
+    assert "Lifetime: 6 games in 2 sessions" in " ".join(c.value for c in at.caption).replace("\\", "")
+    at.radio(key="history_season").set_value("current").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Season 23: 2 games in 1 session" in captions
+    assert "Season 23: its snapshots and sessions only" in captions
+    sessions = at.dataframe[0].value
+    assert list(sessions["W-L"]) == ["1-1"]
+    at.radio(key="history_season").set_value("last").run()
+    assert list(at.dataframe[0].value["W-L"]) == ["3-1"]
+
+
+def test_squad_page_season_choice(store: Store) -> None:
+    next_season(store)
+    at = page("squad")
+    at.multiselect(key="squad_players").set_value(["TeKrop-2217", "KIRIKO-12460"]).run()
+    at.radio(key="squad_gamemode").set_value("competitive").run()
+    switch = at.radio(key="squad_season")
+    assert switch.options[0] == "This season (Season 23)"
+    switch.set_value("current").run()
+    assert not at.exception
+    side = at.table[0].value
+    assert list(side.index) == ["TeKrop-2217"]
+    assert (side.loc["TeKrop-2217", "Games"], side.loc["TeKrop-2217", "W-L"]) == ("2", "1-1")
+    caption = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "KIRIKO-12460: no snapshot in Season 23" in caption
+    assert any("Season 23" in s.value for s in at.subheader)
+    assert at.table[1].value.loc["TeKrop-2217", "W-L"] == "1-1"  # the window's sessions: the season's only
+    at.radio(key="squad_season").set_value("last").run()  # season 22: TeKrop-2217's first two snapshots
+    assert at.table[0].value.loc["TeKrop-2217", "Games"] == "4"

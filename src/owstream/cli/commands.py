@@ -66,6 +66,15 @@ def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> d
     return data
 
 
+def season_report(settings: Settings, tag: BattleTag, season: str, gamemode: str | None = None) -> dict[str, Any]:
+    """``report`` for one season: ``current``, ``last`` or a season number."""
+    with Store.open(settings.resolved_store_url) as store:
+        data = store.season_report(tag.player_id, season, gamemode)
+    if data is None:
+        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+    return data
+
+
 def replay(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Empty the derived tables and rebuild them from fetch-results (offset 0 to its end)."""
     from owstream.bus import Admin, TopicNames, read_all

@@ -217,13 +217,23 @@ def show(
     battletag: str,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
+    season: Annotated[
+        str | None,
+        typer.Option(help="Only this competitive season's numbers: current, last or a season number."),
+    ] = None,
 ) -> None:
     """The latest stored data of a player, without fetching."""
-    from owstream.cli.commands import report
+    from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import BattleTag
 
     tag = BattleTag.parse(battletag)
-    _print_report(report(get_settings(), tag, gamemode.value if gamemode else None), as_json)
+    mode = gamemode.value if gamemode else None
+    if season is None:
+        _print_report(report(get_settings(), tag, mode), as_json)
+        return
+    if season not in ("current", "last") and not season.isdigit():
+        raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
+    _print_report(season_report(get_settings(), tag, season, mode), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:

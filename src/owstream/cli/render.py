@@ -134,6 +134,8 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
     )
     if player.get("private"):
         console.print("[yellow]the career profile is private: no stats[/yellow]")
+    if data.get("season") is not None:
+        print_season(console, data)
     ranks = data.get("ranks") or []
     if ranks:
         parts = [
@@ -142,8 +144,9 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
         console.print("ranks: " + ", ".join(parts), highlight=False, markup=False)
     for mode, block in data.get("gamemodes", {}).items():
         overall = block.get("overall") or {}
+        heading = f"{mode}, {escape(data['season_label'])}" if data.get("season") is not None else mode
         console.print(
-            f"\n[bold]{mode}[/bold]: {overall.get('games_played', 0)} games, {overall.get('games_won', 0)} won, "
+            f"\n[bold]{heading}[/bold]: {overall.get('games_played', 0)} games, {overall.get('games_won', 0)} won, "
             f"{overall.get('games_lost', 0)} lost, winrate {overall.get('winrate', 0)} %, KDA {overall.get('kda', 0)}, "
             f"{_hours(overall.get('time_played'))} played",
             highlight=False,
@@ -160,6 +163,8 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
                 _hours(b.get("time_played")), str(avg.get("eliminations", 0)), str(avg.get("deaths", 0)),
             )  # fmt: skip
         console.print(table)
+        if block.get("reset"):
+            console.print(f"reset: {block['reset']['note']}", markup=False, highlight=False)
         session = block.get("latest_session")
         if session:
             kind = "reset (season or correction)" if session.get("is_reset") else "latest session"
@@ -168,6 +173,17 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
                 f"winrate {session['winrate']} %, {_hours(session['time_played'])} ({_when(session['ended_at'])})",
                 highlight=False,
             )
+
+
+def print_season(console: Console, data: dict[str, Any]) -> None:
+    """What a season report counts, in words: the season, since when, and how its boundaries were counted."""
+    since, until = data["since"], data["until"]
+    console.print(
+        f"{data['season_label']}: numbers {since['text']} until {_when(until['at'])}", markup=False, highlight=False
+    )
+    console.print(f"boundary: {since['boundary']}", markup=False, highlight=False)
+    if until.get("boundary"):
+        console.print(f"end: {until['boundary']}", markup=False, highlight=False)
 
 
 def print_watchlist(console: Console, entries: list[Any]) -> None:

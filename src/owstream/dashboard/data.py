@@ -20,9 +20,10 @@ import streamlit as st
 from owstream.config import Settings, get_settings
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, rank_score
 from owstream.store import Store, views
+from owstream.store.seasons import SeasonInfo
 from owstream.store.views import AVG_COLUMNS, SESSION_COLUMNS, STAT_COLUMNS, PlayerChoice, WatchRow
 
-__all__ = ["PlayerChoice", "WatchRow"]
+__all__ = ["PlayerChoice", "SeasonInfo", "WatchRow"]
 
 TTL_SECONDS = 5.0
 HOUR = 3600.0
@@ -40,6 +41,8 @@ class PlayerView:
     overall: dict[str, Any] | None  # one stats row of the chosen gamemode
     roles: pd.DataFrame
     heroes: pd.DataFrame
+    seasons: list[int] = field(default_factory=list)  # the player's seasons, for the season switch
+    season: SeasonInfo | None = None  # the season the numbers are of (None: lifetime, or not stored)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class HistoryView:
     ranks: pd.DataFrame  # fetched_at, platform, role, division, tier, score
     sessions: pd.DataFrame  # newest first
     session_heroes: pd.DataFrame  # to_snapshot_id, hero, games, wins, losses, time_played, ...
+    seasons: list[int] = field(default_factory=list)
+    season: SeasonInfo | None = None  # the season the rows are limited to (None: lifetime)
+    session_count: int = 0  # every session of the gamemode (in the season), not only those listed
+    session_games: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,10 @@ class SquadView:
     heroes: pd.DataFrame  # player_id, hero, hours, games_played, winrate
     sessions: pd.DataFrame  # sessions of the window, newest first
     window_end: float | None
+    seasons: list[int] = field(default_factory=list)  # every season of the players
+    season: int | None = None  # the season shown (None: lifetime)
+    since: dict[str, SeasonInfo] = field(default_factory=dict)  # player -> how their season is counted
+    missing: list[str] = field(default_factory=list)  # players with no snapshot in that season
 
 
 @dataclass(frozen=True)
@@ -76,8 +87,9 @@ def load_players(store: Store) -> list[PlayerChoice]:
 _BLOCK_COLUMNS = ["key", *STAT_COLUMNS, *AVG_COLUMNS]
 
 
-def load_player(store: Store, player_id: str, gamemode: str) -> PlayerView | None:
-    found = views.player(store.engine, player_id, gamemode)
+def load_player(store: Store, player_id: str, gamemode: str, season: str = "lifetime") -> PlayerView | None:
+    """``season``: ``lifetime``, ``current`` or ``last`` (see :func:`owstream.store.views.player`)."""
+    found = views.player(store.engine, player_id, gamemode, season)
     if found is None:
         return None
     ranks = pd.DataFrame(found.ranks, columns=["platform", "role", "season", "division", "tier", "rank_icon"])
@@ -100,11 +112,15 @@ def load_player(store: Store, player_id: str, gamemode: str) -> PlayerView | Non
         overall=overall,
         roles=roles,
         heroes=heroes,
+        seasons=found.seasons,
+        season=found.season,
     )
 
 
-def load_history(store: Store, player_id: str, gamemode: str, max_sessions: int = 200) -> HistoryView:
-    found = views.history(store.engine, player_id, gamemode, max_sessions)
+def load_history(
+    store: Store, player_id: str, gamemode: str, max_sessions: int = 200, season: str = "lifetime"
+) -> HistoryView:
+    found = views.history(store.engine, player_id, gamemode, max_sessions, season)
     timeline = pd.DataFrame(found.timeline, columns=["fetched_at", "last_updated_at", *STAT_COLUMNS])
     ranks = pd.DataFrame(found.ranks, columns=["fetched_at", "last_updated_at", "platform", "role", "division", "tier"])
     if not ranks.empty:
@@ -112,21 +128,26 @@ def load_history(store: Store, player_id: str, gamemode: str, max_sessions: int 
     session_columns = ["to_snapshot_id", "started_at", "ended_at", "fetched_at", *SESSION_COLUMNS]
     sessions = pd.DataFrame(found.sessions, columns=[*session_columns, "heroes", "is_reset", "rank_change"])
     heroes = pd.DataFrame(found.session_heroes, columns=["to_snapshot_id", "hero", *SESSION_COLUMNS])
-    return HistoryView(timeline, ranks, sessions, heroes)
+    return HistoryView(
+        timeline, ranks, sessions, heroes, found.seasons, found.season, found.session_count, found.session_games
+    )
 
 
-def load_squad(store: Store, player_ids: Sequence[str], gamemode: str, window_hours: float | None) -> SquadView:
-    """Latest stats of each player, their hero pools, and their sessions in the ``window_hours`` before the
-    squad's newest session (None: every session)."""
-    found = views.squad(store.engine, player_ids, gamemode, window_hours)
+def load_squad(
+    store: Store, player_ids: Sequence[str], gamemode: str, window_hours: float | None, season: str = "lifetime"
+) -> SquadView:
+    """Latest stats of each player (or a season's), their hero pools, and their sessions in the
+    ``window_hours`` before the squad's newest session (None: every session)."""
+    found = views.squad(store.engine, player_ids, gamemode, window_hours, season)
     rows, sessions = pd.DataFrame(found.stats), pd.DataFrame(found.sessions)
+    seasons = (found.seasons, found.season, found.since, found.missing)
     if rows.empty:
-        return SquadView(rows, rows, sessions, found.window_end)
+        return SquadView(rows, rows, sessions, found.window_end, *seasons)
     rows["hours"] = rows["time_played"] / HOUR
     overall = rows[rows["scope"] == SCOPE_OVERALL].drop(columns=["scope", "key"]).reset_index(drop=True)
     heroes = rows[rows["scope"] == SCOPE_HERO].rename(columns={"key": "hero"})
     heroes = heroes[["player_id", "name", "hero", "hours", "games_played", "winrate"]].reset_index(drop=True)
-    return SquadView(overall, heroes, sessions, found.window_end)
+    return SquadView(overall, heroes, sessions, found.window_end, *seasons)
 
 
 def load_activity(store: Store, now: float, minutes: int = 60) -> StoreActivity:
@@ -169,18 +190,20 @@ def players() -> list[PlayerChoice]:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def player(player_id: str, gamemode: str) -> PlayerView | None:
-    return load_player(store(), player_id, gamemode)
+def player(player_id: str, gamemode: str, season: str = "lifetime") -> PlayerView | None:
+    return load_player(store(), player_id, gamemode, season)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def history(player_id: str, gamemode: str) -> HistoryView:
-    return load_history(store(), player_id, gamemode)
+def history(player_id: str, gamemode: str, season: str = "lifetime") -> HistoryView:
+    return load_history(store(), player_id, gamemode, season=season)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def squad(player_ids: tuple[str, ...], gamemode: str, window_hours: float | None) -> SquadView:
-    return load_squad(store(), player_ids, gamemode, window_hours)
+def squad(
+    player_ids: tuple[str, ...], gamemode: str, window_hours: float | None, season: str = "lifetime"
+) -> SquadView:
+    return load_squad(store(), player_ids, gamemode, window_hours, season)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -12,10 +12,21 @@ import streamlit as st
 
 from owstream.dashboard import data
 from owstream.domain.outcomes import duration, hours, utc
+from owstream.domain.seasons import SEASON_CHOICES, chosen_season, season_label
 from owstream.domain.vocabulary import GAMEMODE_NAMES
 
 GAMEMODES = GAMEMODE_NAMES
-__all__ = ["GAMEMODES", "ago", "duration", "gamemode_switch", "hours", "pick_player", "plain", "when"]
+__all__ = [
+    "GAMEMODES",
+    "ago",
+    "duration",
+    "gamemode_switch",
+    "hours",
+    "pick_player",
+    "plain",
+    "season_switch",
+    "when",
+]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
@@ -48,6 +59,30 @@ def gamemode_switch(available: Sequence[str], key: str) -> str:
     """Quickplay or competitive, never both: the choice is shown in every heading below it."""
     options = [m for m in GAMEMODES if m in available] or list(GAMEMODES)
     choice = st.radio("Gamemode", options, format_func=GAMEMODES.__getitem__, horizontal=True, key=key)
+    return str(choice)
+
+
+def season_choice_label(choice: str, seasons: Sequence[int]) -> str:
+    """``This season (Season 22)``, ``Last season (Season 21)``, ``Last season (none stored)``, ``Lifetime``."""
+    if choice == "lifetime":
+        return "Lifetime"
+    number = chosen_season(choice, seasons)
+    shown = season_label(number) if number is not None else "none stored"
+    return f"{'This' if choice == 'current' else 'Last'} season ({shown})"
+
+
+def season_switch(seasons: Sequence[int], key: str) -> str:
+    """This season, last season or lifetime (OverFast's totals, the default): ``current``, ``last`` or
+    ``lifetime``. ``seasons``: those stored for the players shown."""
+    choice = st.radio(
+        "Season",
+        SEASON_CHOICES,
+        index=SEASON_CHOICES.index("lifetime"),
+        format_func=lambda c: season_choice_label(c, seasons),
+        horizontal=True,
+        key=key,
+        help="A season's numbers are its newest snapshot minus the last snapshot before it began",
+    )
     return str(choice)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable
 from owstream.messages.models import PlayerEvent
-from owstream.store import queries, schema
+from owstream.store import queries, schema, seasons
 from owstream.store.engine import WRITE, make_engine
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
@@ -157,6 +157,13 @@ class Store:
     def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
         with self._read() as conn:
             return queries.player_report(conn, player_id, gamemode)
+
+    def season_report(self, player_id: str, season: str, gamemode: str | None = None) -> dict[str, Any] | None:
+        """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number), with ``season``,
+        ``season_label``, ``since`` and ``until``; None if the player is not stored, UnknownSeason if the
+        season is not (see :mod:`owstream.store.seasons`)."""
+        with self._engine.connect() as conn:
+            return seasons.season_report(conn, player_id, season, gamemode)
 
     def watchlist(self) -> list[WatchEntry]:
         with self._read() as conn:

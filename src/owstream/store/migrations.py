@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select, update
 
 from owstream.store import schema
 from owstream.store.engine import WRITE
@@ -51,11 +51,29 @@ def _stats_without_extra(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} DROP COLUMN extra")
 
 
+def _snapshot_seasons(conn: Connection) -> None:
+    """``snapshots.season``: the snapshot's own competitive season (the highest OverFast reports across its
+    platforms). A store made before it is filled from the ranks it kept: the highest season of the snapshot's
+    ranked roles. What the ranks cannot tell stays null -- snapshots without a ranked role (a season with no
+    rank yet, an unchanged or private snapshot) and a platform whose season had no ranked role (the value can
+    then be lower than OverFast's) -- and reads as "no season reported" (see owstream.domain.seasons);
+    ``owstream replay`` fills every snapshot from the raw results.
+    """
+    s, r = schema.snapshots, schema.ranks
+    if s.c.season.name in {c["name"] for c in inspect(conn).get_columns(s.name)}:
+        return  # a new store: 0001 created the current table
+    kind = s.c.season.type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {s.name} ADD COLUMN season {kind}")
+    highest = select(func.max(r.c.season)).where(r.c.snapshot_id == s.c.id, r.c.season > 0).scalar_subquery()
+    conn.execute(update(s).values(season=highest))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
     ("0003_stats_changes_only", _stats_changes_only),
     ("0004_stats_without_extra", _stats_without_extra),
+    ("0005_snapshot_seasons", _snapshot_seasons),
 ]
 
 

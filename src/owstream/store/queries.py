@@ -132,12 +132,12 @@ def newest_stats_snapshots(conn: Connection, player_id: str) -> list[tuple[str, 
     return sorted((str(mode), int(snapshot_id)) for mode, snapshot_id in rows)
 
 
-def current_stats(player_ids: Sequence[str], gamemode: str | None = None) -> Select[Any]:
+def current_stats(player_ids: Sequence[str], gamemode: str | None = None, at: int | None = None) -> Select[Any]:
     """Each player's current stats: per (gamemode, scope, key) the newest ``stats`` row, removed blocks left out.
 
     Columns: ``player_id`` then every ``stats`` column. Stats rows are written only when a block changed
     (see :data:`owstream.store.schema.stats`), so "current" is the newest row of each block, not the rows
-    of the newest snapshot.
+    of the newest snapshot. ``at``: the stats as of that snapshot id (rows at or before it) instead.
     """
     s, st = schema.snapshots.c, schema.stats.c
     newest = (
@@ -148,6 +148,8 @@ def current_stats(player_ids: Sequence[str], gamemode: str | None = None) -> Sel
     )
     if gamemode is not None:
         newest = newest.where(st.gamemode == gamemode)
+    if at is not None:
+        newest = newest.where(st.snapshot_id <= at)
     n = newest.subquery()
     same_block = and_(st.snapshot_id == n.c.snapshot_id, st.gamemode == n.c.gamemode, st.scope == n.c.scope)
     return (
@@ -180,18 +182,16 @@ def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, 
 SESSION_NUMBERS = ("games", "wins", "losses", "time_played", "winrate", "kda")
 
 
-def latest_session(conn: Connection, player_id: str, gamemode: str) -> dict[str, Any] | None:
+def latest_session(
+    conn: Connection, player_id: str, gamemode: str, within: tuple[int, int] | None = None
+) -> dict[str, Any] | None:
+    """The player's newest session of ``gamemode``; ``within=(after, upto)``: the newest ending in that range of
+    snapshot ids (``after`` excluded)."""
     se = schema.sessions.c
-    row = (
-        conn.execute(
-            select(schema.sessions)
-            .where(se.player_id == player_id, se.gamemode == gamemode)
-            .order_by(se.to_snapshot_id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    query = select(schema.sessions).where(se.player_id == player_id, se.gamemode == gamemode)
+    if within is not None:
+        query = query.where(se.to_snapshot_id > within[0], se.to_snapshot_id <= within[1])
+    row = conn.execute(query.order_by(se.to_snapshot_id.desc()).limit(1)).mappings().first()
     if row is None:
         return None
     out = {name: number(row[name]) for name in (*SESSION_NUMBERS, *TOTAL_FIELDS)}

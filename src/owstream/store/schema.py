@@ -62,6 +62,9 @@ snapshots = Table(
     Column("source_topic", String(255), nullable=False),
     Column("source_partition", Integer, nullable=False),
     Column("source_offset", BigInteger, nullable=False),
+    # migration 0005: the snapshot's own competitive season (the highest OverFast reports across its platforms;
+    # null if none). Which season a snapshot belongs to is decided when reading (owstream.domain.seasons).
+    Column("season", Integer),
     Index("ix_snapshots_player_changed", "player_id", "changed", "id"),
     Index("ix_snapshots_player_fetched", "player_id", "fetched_at"),
 )

@@ -10,11 +10,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_, select
 
+from owstream.domain.seasons import SeasonSpan, chosen_season, place
+from owstream.domain.seasons import spans as season_spans
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, rank_text
 from owstream.store import schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
+from owstream.store.seasons import (
+    SeasonInfo,
+    borrowing,
+    first_seen,
+    player_points,
+    player_spans,
+    season_info,
+    season_records,
+)
 
 Records = list[dict[str, Any]]
 
@@ -41,7 +52,9 @@ class PlayerRows:
     stats_fetched_at: float | None
     ranks: Records  # platform, role, season, division, tier, rank_icon
     gamemodes: list[str]  # gamemodes with stats, for the switch
-    stats: Records  # scope, key and the shown numbers of every current block of the gamemode
+    stats: Records  # scope, key and the shown numbers of every current block of the gamemode (or the season's)
+    seasons: list[int] = field(default_factory=list)  # the player's seasons, oldest first, for the season switch
+    season: SeasonInfo | None = None  # the season shown (None: lifetime, or the season asked for is not stored)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,10 @@ class HistoryRows:
     ranks: Records  # fetched_at, last_updated_at, platform, role, division, tier
     sessions: Records  # newest first, with a rank_change text
     session_heroes: Records  # to_snapshot_id, hero, games, wins, losses, time_played, winrate, kda
+    seasons: list[int] = field(default_factory=list)
+    season: SeasonInfo | None = None  # the season the rows are limited to (None: lifetime)
+    session_count: int = 0  # sessions of the gamemode (in the season), all of them, not only those listed
+    session_games: int = 0  # games in those sessions
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,10 @@ class SquadRows:
     stats: Records  # player_id, name, scope, key and the shown numbers (overall and heroes)
     sessions: Records  # the window's sessions, newest first
     window_end: float | None
+    seasons: list[int] = field(default_factory=list)  # every season of the players
+    season: int | None = None  # the season shown (None: lifetime)
+    since: dict[str, SeasonInfo] = field(default_factory=dict)  # player -> how their season is counted
+    missing: list[str] = field(default_factory=list)  # players with no snapshot in that season
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,16 @@ def players(engine: Engine) -> list[PlayerChoice]:
         return [PlayerChoice(pid, name, seen, bool(t)) for pid, name, seen, t in conn.execute(query)]
 
 
-def player(engine: Engine, player_id: str, gamemode: str) -> PlayerRows | None:
+def _span(conn: Connection, player_id: str, season: str) -> tuple[list[int], SeasonSpan | None]:
+    """(the player's seasons, the span of the season chosen: ``current``, ``last``; None for ``lifetime``)."""
+    found = player_spans(conn, player_id)
+    seasons = [span.season for span in found]
+    number = chosen_season(season, seasons)
+    return seasons, next((span for span in found if span.season == number), None)
+
+
+def player(engine: Engine, player_id: str, gamemode: str, season: str = "lifetime") -> PlayerRows | None:
+    """``season``: ``lifetime`` (OverFast's totals), ``current`` or ``last`` (that season's numbers)."""
     p, s, st = schema.players.c, schema.snapshots.c, schema.stats.c
     with engine.connect() as conn:
         profile = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
@@ -97,49 +127,73 @@ def player(engine: Engine, player_id: str, gamemode: str) -> PlayerRows | None:
             .group_by(st.gamemode)
         ).scalars()
         gamemodes = sorted(modes)
+        seasons, span = _span(conn, player_id, season)
         latest = latest_changed_snapshot(conn, player_id)
+        updated, fetched = (latest.last_updated_at, latest.fetched_at) if latest else (None, None)
+        ranks = ranks_of(conn, latest.id) if latest else []
         stats: Records = []
-        if gamemode in gamemodes:
+        if span is not None:
+            stats = season_records(conn, player_id, span, gamemode, _SHOWN)
+            updated, fetched = span.last.last_updated_at, span.last.fetched_at
+            ranks = ranks_of(conn, span.last.snapshot_id)
+        elif season == "lifetime" and gamemode in gamemodes:
             current = current_stats([player_id], gamemode).subquery()
             query = select(current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
             stats = [dict(row) for row in conn.execute(query).mappings()]
         return PlayerRows(
             profile=dict(profile),
-            last_updated_at=latest.last_updated_at if latest else None,
-            stats_fetched_at=latest.fetched_at if latest else None,
-            ranks=ranks_of(conn, latest.id) if latest else [],
+            last_updated_at=updated,
+            stats_fetched_at=fetched,
+            ranks=ranks,
             gamemodes=gamemodes,
             stats=stats,
+            seasons=seasons,
+            season=season_info(conn, player_id, span) if span is not None else None,
         )
 
 
-def history(engine: Engine, player_id: str, gamemode: str, max_sessions: int = 200) -> HistoryRows:
+def history(
+    engine: Engine, player_id: str, gamemode: str, max_sessions: int = 200, season: str = "lifetime"
+) -> HistoryRows:
+    """``season``: ``lifetime`` (every snapshot and session), ``current`` or ``last`` (that season's only)."""
     s, st, r, se = schema.snapshots.c, schema.stats.c, schema.ranks.c, schema.sessions.c
     rc, sp = schema.rank_changes.c, schema.session_parts.c
     overall = and_(st.snapshot_id == s.id, st.gamemode == gamemode, st.scope == SCOPE_OVERALL)
     with engine.connect() as conn:
+        seasons, span = _span(conn, player_id, season)
+        in_season: ColumnElement[bool] = s.id.is_not(None)
+        session_in_season: ColumnElement[bool] = se.to_snapshot_id.is_not(None)
+        if span is not None:
+            in_season = s.id.between(span.first.snapshot_id, span.end.snapshot_id)
+            session_in_season = and_(
+                se.to_snapshot_id > span.base.snapshot_id, se.to_snapshot_id <= span.end.snapshot_id
+            )
+        elif season != "lifetime":  # a season that is not stored: nothing
+            in_season = session_in_season = false()
         timeline = conn.execute(
             select(s.fetched_at, s.last_updated_at, *(st[c] for c in STAT_COLUMNS))
             .join(schema.stats, overall)
-            .where(s.player_id == player_id, s.changed.is_(True))
+            .where(s.player_id == player_id, s.changed.is_(True), in_season)
             .order_by(s.id)
         ).mappings()
         timeline_rows = [dict(row) for row in timeline]
         ranks = conn.execute(
             select(s.fetched_at, s.last_updated_at, r.platform, r.role, r.division, r.tier)
             .join(schema.ranks, r.snapshot_id == s.id)
-            .where(s.player_id == player_id, s.changed.is_(True))
+            .where(s.player_id == player_id, s.changed.is_(True), in_season)
             .order_by(s.id)
         ).mappings()
         rank_rows = [dict(row) for row in ranks]
+        of_player = and_(se.player_id == player_id, se.gamemode == gamemode, session_in_season)
         sessions = conn.execute(
             select(se.to_snapshot_id, se.started_at, se.ended_at, se.fetched_at)
             .add_columns(*(se[c] for c in SESSION_COLUMNS), se.heroes, se.is_reset)
-            .where(se.player_id == player_id, se.gamemode == gamemode)
+            .where(of_player)
             .order_by(se.fetched_at.desc())
             .limit(max_sessions)
         ).mappings()
         session_rows = [dict(row) for row in sessions]
+        count, games = conn.execute(select(func.count(), func.coalesce(func.sum(se.games), 0)).where(of_player)).one()
         changes = conn.execute(
             select(rc.snapshot_id, rc.platform, rc.role, rc.from_division, rc.from_tier, rc.to_division, rc.to_tier)
             .where(rc.player_id == player_id)
@@ -152,10 +206,11 @@ def history(engine: Engine, player_id: str, gamemode: str, max_sessions: int = 2
             .order_by(sp.to_snapshot_id, sp.time_played.desc())
         ).mappings()
         hero_rows = [dict(row) for row in heroes]
+        info = season_info(conn, player_id, span) if span is not None else None
     text = _rank_change_text(changes)
     for row in session_rows:
         row["rank_change"] = text.get(int(row["to_snapshot_id"]), "")
-    return HistoryRows(timeline_rows, rank_rows, session_rows, hero_rows)
+    return HistoryRows(timeline_rows, rank_rows, session_rows, hero_rows, seasons, info, int(count), int(games))
 
 
 def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
@@ -166,33 +221,63 @@ def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
     return {k: "; ".join(v) for k, v in text.items()}
 
 
-def squad(engine: Engine, player_ids: Sequence[str], gamemode: str, window_hours: float | None) -> SquadRows:
+def squad(
+    engine: Engine, player_ids: Sequence[str], gamemode: str, window_hours: float | None, season: str = "lifetime"
+) -> SquadRows:
     """Current stats (overall and heroes) of each player, and their sessions in the ``window_hours`` before
-    the squad's newest session (None: every session)."""
+    the squad's newest session (None: every session). ``season``: ``current`` or ``last`` of the squad (the
+    newest season any of them has, the one before it): each player's numbers and sessions of that season."""
     se, p = schema.sessions.c, schema.players.c
     if not player_ids:
         return SquadRows([], [], None)
-    current = current_stats(player_ids, gamemode).subquery()
     with engine.connect() as conn:
-        stats = conn.execute(
-            select(current.c.player_id, p.name, current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
-            .join(schema.players, p.player_id == current.c.player_id)
-            .where(current.c.scope.in_([SCOPE_OVERALL, SCOPE_HERO]))
-        ).mappings()
-        stat_rows = [dict(row) for row in stats]
-        window_end = conn.execute(
-            select(func.max(se.fetched_at)).where(se.player_id.in_(list(player_ids)), se.gamemode == gamemode)
-        ).scalar()
+        names = dict(conn.execute(select(p.player_id, p.name).where(p.player_id.in_(list(player_ids)))).all())
+        points = {pid: player_points(conn, pid) for pid in player_ids}
+        seen = first_seen(conn) if any(borrowing(found) for found in points.values()) else {}
+        spans = {pid: {span.season: span for span in season_spans(place(found, seen))} for pid, found in points.items()}
+        seasons = sorted({number for found in spans.values() for number in found})
+        number = chosen_season(season, seasons)
+        stat_rows: Records = []
+        since: dict[str, SeasonInfo] = {}
+        missing: list[str] = []
+        sessions_of: ColumnElement[bool] = se.player_id.in_(list(player_ids))
+        if season == "lifetime":
+            current = current_stats(player_ids, gamemode).subquery()
+            stats = conn.execute(
+                select(current.c.player_id, p.name, current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
+                .join(schema.players, p.player_id == current.c.player_id)
+                .where(current.c.scope.in_([SCOPE_OVERALL, SCOPE_HERO]))
+            ).mappings()
+            stat_rows = [dict(row) for row in stats]
+        else:
+            windows: list[ColumnElement[bool]] = []
+            for pid in player_ids:
+                span = spans[pid].get(number) if number is not None else None
+                if span is None:
+                    missing.append(pid)
+                    continue
+                since[pid] = season_info(conn, pid, span)
+                for record in season_records(conn, pid, span, gamemode, _SHOWN):
+                    if record["scope"] in (SCOPE_OVERALL, SCOPE_HERO):
+                        stat_rows.append({"player_id": pid, "name": names.get(pid), **record})
+                windows.append(
+                    and_(
+                        se.player_id == pid,
+                        se.to_snapshot_id > span.base.snapshot_id,
+                        se.to_snapshot_id <= span.end.snapshot_id,
+                    )
+                )
+            sessions_of = or_(false(), *windows)
+        of_squad = and_(sessions_of, se.gamemode == gamemode)
+        window_end = conn.execute(select(func.max(se.fetched_at)).where(of_squad)).scalar()
         session_rows: Records = []
         if window_end is not None:
             query = select(se.player_id, se.fetched_at, se.started_at, se.ended_at, *(se[c] for c in SESSION_COLUMNS))
-            query = query.add_columns(se.heroes, se.is_reset).where(
-                se.player_id.in_(list(player_ids)), se.gamemode == gamemode
-            )
+            query = query.add_columns(se.heroes, se.is_reset).where(of_squad)
             if window_hours is not None:
                 query = query.where(se.fetched_at >= window_end - window_hours * 3600.0)
             session_rows = [dict(r) for r in conn.execute(query.order_by(se.fetched_at.desc()).limit(500)).mappings()]
-    return SquadRows(stat_rows, session_rows, window_end)
+    return SquadRows(stat_rows, session_rows, window_end, seasons, number, since, missing)
 
 
 def activity(engine: Engine, now: float, minutes: int = 60) -> ActivityRows:

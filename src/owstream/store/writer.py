@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 from owstream.domain.deltas import RankChange, Session, rank_changes, session_between
 from owstream.domain.events import Findings, events_of, privacy_change
 from owstream.domain.normalize import RankRow, Snapshot, StatRow, normalize_result
+from owstream.domain.seasons import season_of
 from owstream.errors import ProcessingError
 from owstream.messages import codec
 from owstream.messages.models import CheckedResult, PlayerEvent
@@ -196,6 +197,7 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
                 "changed": changed,
                 "outcome": result.outcome,
                 **_source(item),
+                "season": season_of(result.summary.competitive) if result.summary is not None else None,
             },
         )
     )

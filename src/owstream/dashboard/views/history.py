@@ -6,7 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from owstream.dashboard import charts, data
-from owstream.dashboard.layout import GAMEMODES, gamemode_switch, hours, pick_player, player_link, to_datetime, when
+from owstream.dashboard.layout import (
+    GAMEMODES,
+    gamemode_switch,
+    hours,
+    pick_player,
+    plain,
+    player_link,
+    season_switch,
+    to_datetime,
+    when,
+)
 
 SESSIONS_OPENABLE = 20
 
@@ -16,12 +26,29 @@ def render() -> None:
     player_id = pick_player("history_player")
     if player_id is None:
         return
-    mode = gamemode_switch(list(GAMEMODES), key="history_gamemode")
-    view = data.history(player_id, mode)
+    left, right = st.columns([2, 3])
+    with left:
+        mode = gamemode_switch(list(GAMEMODES), key="history_gamemode")
+    season = st.session_state.get("history_season", "lifetime")
+    view = data.history(player_id, mode, season)
+    with right:
+        season = season_switch(view.seasons, key="history_season")
     st.caption(f"{player_link(player_id)} · {GAMEMODES[mode]} only · one point per snapshot whose stats changed")
+    if season != "lifetime" and view.season is None:
+        st.info("No such season stored for this player.")
+        return
+    info = view.season
+    if info is not None:
+        until = f" {info.until}." if info.until else ""
+        st.caption(plain(f"{info.label}: its snapshots and sessions only, {info.since}; {info.boundary}.{until}"))
+        if mode in info.resets:
+            st.warning(plain(f"{GAMEMODES[mode]}: {info.resets[mode]}."))
     if view.timeline.empty:
         st.info(f"No {GAMEMODES[mode].lower()} snapshots for this player yet.")
         return
+    sessions_said = "session" if view.session_count == 1 else "sessions"
+    where = info.label if info is not None else "Lifetime"
+    st.caption(plain(f"{where}: {view.session_games:,} games in {view.session_count} {sessions_said}"))
     lines(view)
     sessions(view)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from owstream.dashboard import charts, data, fetching
-from owstream.dashboard.layout import GAMEMODES, ago, gamemode_switch, hours, plain
+from owstream.dashboard.layout import GAMEMODES, ago, gamemode_switch, hours, plain, season_switch
 
 TAG_KEY = "player_battletag"
 TOP_HEROES = 15
@@ -59,19 +59,29 @@ def stored_players() -> None:
 
 def show_player(player_id: str) -> None:
     mode = st.session_state.get("player_gamemode", "quickplay")
-    view = data.player(player_id, mode)
+    season = st.session_state.get("player_season", "lifetime")
+    view = data.player(player_id, mode, season)
     if view is None:
         if fetching.TRACKER_KEY not in st.session_state:
             st.info(f"{plain(player_id)} is not in the store yet: press Fetch.")
         return
     header(view)
     freshness(player_id, view)
-    mode = gamemode_switch(list(GAMEMODES), key="player_gamemode")
+    left, right = st.columns([2, 3])
+    with left:
+        mode = gamemode_switch(list(GAMEMODES), key="player_gamemode")
+    with right:
+        season = season_switch(view.seasons, key="player_season")
     if view.profile["private"] and not view.gamemodes:
         st.warning("This career profile is private: no stats to show.")
         return
+    if season != "lifetime" and not season_note(view, mode):
+        return
     if view.overall is None:
         st.info(f"No {GAMEMODES[mode].lower()} stats for this player.")
+        return
+    if view.season is not None and not view.overall["games_played"] and not view.overall["time_played"]:
+        st.info(f"No {GAMEMODES[mode].lower()} games in {plain(view.season.label)}.")
         return
     headline(view, mode)
     roles(view)
@@ -123,10 +133,27 @@ def freshness(player_id: str, view: data.PlayerView) -> None:
     )  # fmt: skip
 
 
+def season_note(view: data.PlayerView, mode: str) -> bool:
+    """What the season's numbers count, in words; False (and says so) when the season is not stored."""
+    info = view.season
+    if info is None:
+        st.info(
+            "No such season stored for this player: a snapshot's season is the competitive season OverFast "
+            "reports (or, when it reports none, the newest one other stored players report)."
+        )
+        return False
+    until = f" {info.until}." if info.until else ""
+    st.caption(plain(f"{info.label}: numbers {info.since}; {info.boundary}.{until}"))
+    if mode in info.resets:
+        st.warning(plain(f"{GAMEMODES[mode]}: {info.resets[mode]}."))
+    return True
+
+
 def headline(view: data.PlayerView, mode: str) -> None:
     o = view.overall
     assert o is not None
-    st.subheader(f"{GAMEMODES[mode]}: all heroes", anchor=False)
+    what = f", {view.season.label}" if view.season is not None else ""
+    st.subheader(f"{GAMEMODES[mode]}{plain(what)}: all heroes", anchor=False)
     cols = st.columns(6)
     cols[0].metric("Games played", f"{int(o['games_played']):,}")
     cols[1].metric("Games won", f"{int(o['games_won']):,}")

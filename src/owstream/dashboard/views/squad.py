@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from owstream.dashboard import charts, data
-from owstream.dashboard.layout import GAMEMODES, gamemode_switch, plain, player_label, when
+from owstream.dashboard.layout import GAMEMODES, gamemode_switch, plain, player_label, season_switch, when
+from owstream.domain.seasons import season_label
 
 WINDOWS: dict[str, float | None] = {
     "Tonight (12 h before the newest session)": 12.0,
@@ -28,14 +29,19 @@ def render() -> None:
         "Players", list(labels), default=tracked[:4], format_func=labels.__getitem__, key="squad_players",
         help="★ = on the watchlist",
     )  # fmt: skip
-    left, right = st.columns([2, 3])
+    left, middle, right = st.columns([2, 3, 3])
     with left:
         mode = gamemode_switch(list(GAMEMODES), key="squad_gamemode")
     window_name = right.selectbox("Time window", list(WINDOWS), key="squad_window")
-    if not picked:
+    season = st.session_state.get("squad_season", "lifetime")
+    view = data.squad(tuple(picked), mode, WINDOWS[window_name], season) if picked else None
+    with middle:
+        season = season_switch(view.seasons if view else [], key="squad_season")
+    if view is None:
         st.info("Pick one or more players.")
         return
-    view = data.squad(tuple(picked), mode, WINDOWS[window_name])
+    if season != "lifetime" and not season_note(view, mode):
+        return
     if view.overall.empty:
         st.info(f"None of these players has {GAMEMODES[mode].lower()} stats.")
         return
@@ -43,9 +49,28 @@ def render() -> None:
     window(view, window_name)
 
 
+def season_note(view: data.SquadView, mode: str) -> bool:
+    """Which season the numbers are of and how each player's is counted; False when no player has it."""
+    if view.season is None:
+        st.info("No such season stored for these players.")
+        return False
+    label = season_label(view.season)
+    lines = [f"{pid}: {info.since}" for pid, info in view.since.items()]
+    lines += [f"{pid}: no snapshot in {label}" for pid in view.missing]
+    st.caption(
+        plain(f"{label}, each player's newest snapshot of it minus the last one before it began: ")
+        + "; ".join(plain(line) for line in lines)
+    )
+    resets = [f"{pid}: {info.resets[mode]}" for pid, info in view.since.items() if mode in info.resets]
+    if resets:
+        st.warning(plain("; ".join(resets)))
+    return True
+
+
 def side_by_side(view: data.SquadView, mode: str) -> None:
     o = view.overall.assign(player=view.overall["player_id"])
-    st.subheader(f"Side by side ({GAMEMODES[mode].lower()}, lifetime)", anchor=False)
+    shown = season_label(view.season) if view.season is not None else "lifetime"
+    st.subheader(f"Side by side ({GAMEMODES[mode].lower()}, {plain(shown)})", anchor=False)
     table = pd.DataFrame(
         {
             "Player": o["player"],
