@@ -40,6 +40,7 @@ class Service(StrEnum):
     fetcher = "fetcher"
     processor = "processor"
     scheduler = "scheduler"
+    meta = "meta"
     dashboard = "dashboard"
 
 

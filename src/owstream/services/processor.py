@@ -19,6 +19,7 @@ from owstream.config import Settings
 from owstream.errors import BusError, ProcessingError, StoreError
 from owstream.messages import codec
 from owstream.messages.models import PlayerEvent
+from owstream.services import hero_stats
 from owstream.services.runner import Ready
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
@@ -87,7 +88,8 @@ class Processor:
         self._unacked: deque[_Acks] = deque()
 
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.fetch_results])
+        topics = [self.names.fetch_results, self.names.hero_stats]
+        consumer = Consumer(self.settings, self.names.group(SERVICE), topics)
         producer = Producer(self.settings)
         log.info("processor: consuming %s into %s", self.names.fetch_results, self.store.engine.url)
         if ready is not None:
@@ -109,14 +111,17 @@ class Processor:
         if not records:
             return 0
         acks = _Acks(records)
+        results, answers = hero_stats.split(records, self.names.hero_stats)
         with paused_gc():  # a batch builds ~100,000 short-lived objects: see paused_gc
             items: list[SourcedResult] = []
-            for record in records:
+            for record in results:
                 try:
                     items.append(parse_result(record))
                 except ProcessingError as exc:
                     self._dead(producer, record, str(exc), acks)
-            events = self._apply(items, records, producer, acks)
+            events = self._apply(items, results, producer, acks)
+        if answers:
+            hero_stats.store_answers(self.store, answers, lambda record, why: self._dead(producer, record, why, acks))
         acks.waiting += len(events)
         for event in events:
             producer.send(
