@@ -63,7 +63,7 @@ class MetaService:
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
         producer = Producer(self.settings)
         client = self._client or OverFastClient.from_settings(self.settings)
-        self.remember(self._published_lately())
+        self.remember(self.published_lately())
         log.info(
             "meta: %d combinations of /heroes/stats every %d s onto %s",
             len(self.combinations), self.interval, self.names.hero_stats,
@@ -141,7 +141,7 @@ class MetaService:
         log.debug("meta: %s: %d heroes", combo.describe(), len(response.checked))
         return True
 
-    def _published_lately(self) -> dict[str, float]:
+    def published_lately(self) -> dict[str, float]:
         """When each combination was last published, from the topic's last messages (at least one pass)."""
         try:
             records = read_tail(self.settings, self.names.hero_stats, count=2 * len(self.combinations))
