@@ -87,13 +87,19 @@ class MetaService:
 
     def due(self, now: float) -> list[Combination]:
         """The combinations whose newest answer (stored, on the topic, or published here) is an interval old."""
-        self.remember(self.store.hero_stats_fetched())
+        if self._stale(now):  # only then ask the store (one GROUP BY over the whole history)
+            self.remember(self.store.hero_stats_fetched())
         return [
             combo
             for combo in self.combinations
             if now - self._last.get(combo.key, float("-inf")) >= self.interval
             and now >= self._not_before.get(combo.key, 0.0)
         ]
+
+    def _stale(self, now: float) -> bool:
+        """Whether what this process knows leaves some combination due."""
+        never = float("-inf")
+        return any(now - self._last.get(combo.key, never) >= self.interval for combo in self.combinations)
 
     def step(self, producer: Producer, client: OverFastClient, stop: threading.Event | None = None) -> float:
         """Fetch and publish what is due; returns how many seconds to wait before the next step."""

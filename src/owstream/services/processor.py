@@ -1,4 +1,5 @@
-"""The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``).
+"""The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``); ``hero-stats`` ->
+the store too (:mod:`owstream.services.hero_stats`).
 
 The only writer of the store's derived tables. Each poll is one store transaction; offsets are stored
 only after the commit (at-least-once into an idempotent sink: a replayed result changes nothing).

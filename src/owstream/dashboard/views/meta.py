@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from owstream.dashboard import charts, data
-from owstream.dashboard.layout import GAMEMODES, ago, to_datetime
+from owstream.dashboard.layout import GAMEMODES, ago, duration, to_datetime
 from owstream.dashboard.views.versus import PLATFORM_NAMES, overfast_number
 from owstream.domain.meta import ALL, Combination, division_label
 from owstream.domain.vocabulary import META_DIVISIONS, PLATFORMS, REGION_NAMES, REGIONS
@@ -69,7 +69,8 @@ def render() -> None:
     top = st.columns(3)
     top[0].metric("Answers in the window", f"{view.answers:,}")
     top[1].metric("Heroes", f"{len(view.latest):,}")
-    top[2].metric("Newest answer (UTC)", ago(view.last_fetched_at).split(" (")[0])
+    age = data.now() - view.last_fetched_at if view.last_fetched_at is not None else None
+    top[2].metric("Newest answer", f"{duration(age)} ago" if age is not None and age >= 0 else "-")
     st.caption(f"{combination.describe()} · newest answer fetched {ago(view.last_fetched_at)}")
     heroes = list(view.latest["hero"])
     picked = st.multiselect("Heroes drawn", heroes, default=heroes[:SHOWN], key=f"meta_heroes_{combination.key}")
