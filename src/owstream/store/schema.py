@@ -226,6 +226,7 @@ hero_stats = Table(
     Column("source_partition", Integer, nullable=False),
     Column("source_offset", BigInteger, nullable=False),
     Index("ix_hero_stats_combination", "gamemode", "platform", "region", "division", "role", "fetched_at"),
+    Index("ix_hero_stats_role", "role", "fetched_at"),  # the role-filtered answers, which give the heroes' roles
 )
 
 hero_stat_rows = Table(

@@ -261,15 +261,22 @@ def meta_by_division(engine: Engine, platform: str, region: str) -> Records:
     h, r = schema.hero_stats.c, schema.hero_stat_rows.c
     where = and_(h.gamemode == "competitive", h.platform == platform, h.region == region, h.role == ALL)
     newest = select(h.division, func.max(h.fetched_at).label("at")).where(where).group_by(h.division).subquery()
-    query = (
-        select(h.division, h.fetched_at, r.hero, r.pickrate, r.winrate)
+    answers = (
+        select(h.answer_id, h.division, h.fetched_at)
         .join(newest, and_(newest.c.division == h.division, newest.c.at == h.fetched_at))
-        .join(schema.hero_stat_rows, r.answer_id == h.answer_id)
         .where(where)
-        .order_by(h.division, h.answer_id, r.hero)
+        .order_by(h.division, h.answer_id)
     )
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(query).mappings()]
+        found = {answer_id: (division, at) for answer_id, division, at in conn.execute(answers).all()}
+        rows = conn.execute(
+            select(r.answer_id, r.hero, r.pickrate, r.winrate).where(r.answer_id.in_(list(found))).order_by(r.hero)
+        ).all()
+    out = [
+        {"division": found[aid][0], "fetched_at": found[aid][1], "hero": hero, "pickrate": pick, "winrate": win}
+        for aid, hero, pick, win in rows
+    ]
+    return sorted(out, key=lambda row: (row["division"], row["hero"]))
 
 
 def hero_roles(engine: Engine) -> dict[str, str]:
