@@ -115,6 +115,12 @@ class Settings:
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).
     refresh_interval: int = 600
+    # How often (seconds) the meta service asks OverFast's /heroes/stats for each combination of platform,
+    # region, gamemode and division. OverFast caches those answers for an hour: below 3600 s against the
+    # real API it only returns the same answer again.
+    meta_interval: int = 3600
+    # The region `owstream meta` and the dashboard show by default: americas, europe or asia.
+    meta_region: str = "europe"
     # Messages the processor takes from Kafka per store transaction, at most (it takes what has arrived).
     processor_batch_size: int = 500
     # Address the dashboard binds to; 0.0.0.0 only behind a reverse proxy.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import subprocess
@@ -334,3 +335,75 @@ def test_season_choice_in_the_browser(settings: Settings, store: Store, dashboar
     expect(page.get_by_text("Side by side (competitive, Season 23)")).to_be_visible()
     expect(row).to_contain_text("2-1")
     expect(page.get_by_text("KIRIKO-12460: no snapshot in Season 23")).to_be_visible()
+
+
+def _row(page: Any, header: str) -> Any:
+    """The st.table row whose header cell is ``header``."""
+    return page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=header, exact=True))
+
+
+def test_the_meta_in_the_browser(settings: Settings, store: Store, dashboard: str, page: Any) -> None:
+    """The meta service against the simulator over HTTP, twice an hour apart; the processor stores the answers;
+    the Player page's meta columns and the Meta page show OverFast's numbers as they came."""
+    from playwright.sync_api import expect
+
+    from owstream.overfast.client import OverFastClient
+    from owstream.services.meta import MetaService
+    from owstream.simulator import Simulator, SimulatorServer
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    assert request_and_wait(settings, "TeKrop-2217").outcome == "ok"  # Silver 4 as support on PC
+    simulator = Simulator(seed=5, players=2)
+    now = [time.time() - 3600]
+    with SimulatorServer(simulator) as sim:
+        meta_settings = settings.replace(overfast_url=sim.url)
+        producer = Producer(meta_settings)
+        with OverFastClient.from_settings(meta_settings) as client:
+            service = MetaService(meta_settings, store, client=client, clock=lambda: now[0])
+            service.step(producer, client)
+            simulator.advance()  # the meta drifts; an hour later the service asks again
+            now[0] += 3600
+            service.step(producer, client)
+        producer.close()
+        asked = len(service.combinations)
+        assert service.published == 2 * asked
+        wait_for(
+            lambda: len(store.hero_stats_fetched()) == asked and min(store.hero_stats_fetched().values()) == now[0]
+        )
+
+        def rows(region: str = "europe", **params: str) -> dict[str, Any]:
+            target = f"/heroes/stats?platform=pc&gamemode=competitive&region={region}"
+            body = simulator.handle("GET", target + "".join(f"&{k}={v}" for k, v in params.items())).body
+            return {row["hero"]: row for row in json.loads(body)}
+
+        silver, everyone = rows(competitive_division="silver"), rows()
+        asia = rows("asia", competitive_division="silver")
+
+    page.goto(f"{dashboard}/?player=TeKrop-2217")
+    _ready(page)
+    page.get_by_text("Competitive", exact=True).click()
+    expect(page.get_by_text("You vs the meta")).to_be_visible()
+    ana, cassidy = _row(page, "ana"), _row(page, "cassidy")
+    expect(ana).to_contain_text(str(silver["ana"]["winrate"]))
+    expect(ana).to_contain_text(str(silver["ana"]["pickrate"]))
+    expect(ana).to_contain_text("Silver")
+    expect(cassidy).to_contain_text(str(everyone["cassidy"]["winrate"]))
+    expect(cassidy).to_contain_text("all divisions (unranked as damage)")
+    _shot(page, "versus", height=1600)
+    page.get_by_text("Asia", exact=True).click()
+    expect(page.get_by_text("competitive players on PC, Asia")).to_be_visible()
+    expect(ana).to_contain_text(str(asia["ana"]["winrate"]))
+
+    page.goto(f"{dashboard}/meta")
+    _ready(page)
+    expect(_metric(page, "Answers in the window")).to_have_text("2")
+    expect(_metric(page, "Heroes")).to_have_text(str(len(everyone)))
+    top = max(everyone.values(), key=lambda row: (row["pickrate"], row["hero"]))
+    expect(_row(page, top["hero"])).to_contain_text(str(top["pickrate"]))
+    expect(page.locator(".vega-embed")).to_have_count(2)  # winrate and pick rate over time
+    _shot(page, "meta", height=1700)
+    page.get_by_text("Quickplay", exact=True).click()
+    expect(page.get_by_text("Answers in the window")).to_be_visible()
+    quickplay = json.loads(simulator.handle("GET", "/heroes/stats?platform=pc&gamemode=quickplay&region=europe").body)
+    best = max(quickplay, key=lambda row: (row["pickrate"], row["hero"]))
+    expect(_row(page, best["hero"])).to_contain_text(str(best["winrate"]))

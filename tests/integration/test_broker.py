@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from owstream.bus import Admin, Consumer, Producer, TopicNames
+from owstream.bus import ALL_TOPICS, Admin, Consumer, Producer, TopicNames
 from owstream.config import Settings
 from owstream.errors import PortInUse
 from owstream.localkafka import LocalBroker, free_port
@@ -172,7 +172,7 @@ def test_cli_start_reuses_the_jar_cache_and_stop_leaves_no_process(own_broker_se
         [sys.executable, "-m", "owstream.cli", "kafka", "status", "--json"],
         capture_output=True, text=True, env=env, timeout=120, check=True,
     )  # fmt: skip
-    assert len(json.loads(status.stdout)["topics"]) == 4
+    assert len(json.loads(status.stdout)["topics"]) == len(ALL_TOPICS)
 
     stop = subprocess.run(
         [sys.executable, "-m", "owstream.cli", "kafka", "stop"],

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
-APP_SERVICES = ("fetcher", "processor", "scheduler", "dashboard")
+APP_SERVICES = ("fetcher", "processor", "scheduler", "meta", "dashboard")
 
 
 def compose_command() -> list[str] | None:

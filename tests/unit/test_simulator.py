@@ -214,3 +214,37 @@ def test_admin_endpoints_over_http() -> None:
         assert call("GET", f"/players/{quote(pid)}/summary")[0] == 200
         assert call("POST", "/_sim/faults", {"status": 418})[0] == 400
         assert call("POST", "/_sim/advance?player=Nobody-1", {})[0] == 404
+
+
+META = "/heroes/stats?platform=pc&gamemode=competitive&region=europe"
+
+
+def test_hero_stats_are_deterministic_and_drift_when_the_simulator_advances() -> None:
+    one, two, other = Simulator(seed=4, players=3), Simulator(seed=4, players=3), Simulator(seed=5, players=3)
+    first = get(one, META)[1]
+    assert first == get(two, META)[1] != get(other, META)[1]
+    assert get(one, META) == get(one, META)  # asking again changes nothing
+    one.advance(one.player_ids()[0])  # one player's refresh: the meta stays
+    assert get(one, META)[1] == first
+    one.advance()
+    two.advance()
+    moved = get(one, META)[1]
+    assert moved == get(two, META)[1]
+    before, after = ({r["hero"]: (r["pickrate"], r["winrate"]) for r in rows} for rows in (first, moved))
+    assert before.keys() == after.keys()
+    assert sum(before[h] != after[h] for h in before) > len(before) // 2  # most heroes moved
+
+
+def test_hero_stats_filters_and_order() -> None:
+    sim = Simulator(seed=4, players=3)
+    everyone = get(sim, META)[1]
+    assert [r["hero"] for r in everyone] == sorted(r["hero"] for r in everyone)  # hero:asc by default
+    roles = hero_roles(sim)
+    tanks = get(sim, META + "&role=tank")[1]
+    assert tanks and {roles[r["hero"]] for r in tanks} == {"tank"}
+    assert tanks == [r for r in everyone if roles[r["hero"]] == "tank"]  # a filter keeps the heroes' numbers
+    assert 95 <= sum(r["pickrate"] for r in tanks) <= 105  # one tank per team
+    gold = get(sim, META + "&competitive_division=gold")[1]
+    assert gold != everyone and {r["hero"] for r in gold} == {r["hero"] for r in everyone}
+    by_winrate = get(sim, META + "&order_by=winrate:desc")[1]
+    assert [r["winrate"] for r in by_winrate] == sorted((r["winrate"] for r in everyone), reverse=True)

@@ -95,3 +95,108 @@ def test_error_bodies(sim: Simulator) -> None:
     for status in (429, 503, 504, 500):
         sim.handle("POST", "/_sim/faults", json.dumps({"status": status, "count": 1}).encode())
         assert_valid(validator("/players/{player_id}/summary", status), fetch(sim, f"/players/{pid}/summary", status))
+
+
+# --- /heroes/stats: the meta -------------------------------------------------------------------------------
+
+RECORDED_HERO_STATS = SPEC_PATH.parent / "responses" / "heroes_stats_console_competitive_europe_master.json"
+RECORDED_HERO_STATS_HEADERS = (
+    SPEC_PATH.parent / "responses" / "headers" / "heroes_stats_console_competitive_europe_master.txt"
+)
+EU = "platform=pc&gamemode=competitive&region=europe"
+ENUMS3 = [("enum", "platform"), ("enum", "gamemode"), ("enum", "region")]
+DIVISIONS = ("", "bronze", "silver", "gold", "platinum", "diamond", "master", "grandmaster")
+
+
+def hero_stats_query(**params: str) -> str:
+    return "/heroes/stats?" + "&".join(f"{key}={value}" for key, value in params.items() if value)
+
+
+def recorded_headers(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()[1:]
+    return {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines) if value}
+
+
+def test_hero_stats_answers_validate_for_every_combination(sim: Simulator) -> None:
+    checker = validator("/heroes/stats", 200)
+    headers_spec = spec()["paths"]["/heroes/stats"]["get"]["responses"]["200"]["headers"]
+    status_values = headers_spec["X-Cache-Status"]["schema"]["enum"]
+    for platform in ("pc", "console"):
+        for region in ("americas", "europe", "asia"):
+            for gamemode, divisions in (("competitive", DIVISIONS), ("quickplay", ("",))):
+                for division in divisions:
+                    answer = sim.handle(
+                        "GET", hero_stats_query(platform=platform, gamemode=gamemode, region=region,
+                                                competitive_division=division),
+                    )  # fmt: skip
+                    assert answer.status == 200, answer.body[:300]
+                    assert answer.headers["X-Cache-TTL"] == "3600"  # the spec: "Cache TTL : 1 hour."
+                    assert answer.headers["Cache-Control"] == "public, max-age=3600"
+                    assert answer.headers["X-Cache-Status"] in status_values
+                    assert_valid(checker, json.loads(answer.body))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"role": "tank"}, {"role": "support"}, {"map": "hanaoka"}, {"order_by": "winrate:desc"},
+     {"order_by": "pickrate:asc", "role": "damage", "map": "kings-row", "competitive_division": "gold"}],
+)  # fmt: skip
+def test_hero_stats_optional_filters_validate(sim: Simulator, extra: dict[str, str]) -> None:
+    body = fetch(sim, hero_stats_query(platform="pc", gamemode="competitive", region="europe", **extra))
+    assert body
+    assert_valid(validator("/heroes/stats", 200), body)
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("", [("missing", "platform"), ("missing", "gamemode"), ("missing", "region")]),
+        ("platform=pc&gamemode=competitive", [("missing", "region")]),
+        ("platform=switch&gamemode=ranked&region=moon", ENUMS3),
+        ("platform=&gamemode=competitive&region=europe", [("enum", "platform")]),
+        (f"{EU}&competitive_division=ultimate", [("enum", "competitive_division")]),
+        (f"{EU}&role=healer&map=moon", [("enum", "role"), ("enum", "map")]),
+        (f"{EU}&order_by=kda:desc", [("string_pattern_mismatch", "order_by")]),
+    ],
+)  # fmt: skip
+def test_hero_stats_validation_errors_in_fastapi_shape(
+    sim: Simulator, query: str, errors: list[tuple[str, str]]
+) -> None:
+    body = fetch(sim, f"/heroes/stats?{query}", 422)
+    assert_valid(validator("/heroes/stats", 422), body)
+    assert [(e["type"], e["loc"][1]) for e in body["detail"]] == errors
+    assert all(e["loc"][0] == "query" for e in body["detail"])
+    for error in body["detail"]:
+        if error["type"] == "missing":
+            assert (error["msg"], error["input"]) == ("Field required", None)
+        if error["type"] == "enum":  # pydantic: "Input should be 'europe', 'americas' or 'asia'"
+            assert error["msg"] == f"Input should be {error['ctx']['expected']}"
+    enum = {e["loc"][1]: e for e in body["detail"] if e["type"] == "enum"}
+    if "region" in enum:
+        assert enum["region"]["msg"] == "Input should be 'europe', 'americas' or 'asia'"  # the spec's order
+    if "platform" in enum:
+        assert enum["platform"]["ctx"]["expected"] == "'console' or 'pc'"
+
+
+def test_hero_stats_has_the_shape_of_the_recorded_answer(sim: Simulator) -> None:
+    recorded = json.loads(RECORDED_HERO_STATS.read_text())
+    assert_valid(validator("/heroes/stats", 200), recorded)  # the recorded answer itself, checked by the spec
+    answer = sim.handle(
+        "GET", "/heroes/stats?platform=console&gamemode=competitive&region=europe&competitive_division=master"
+        "&order_by=pickrate:desc",
+    )  # fmt: skip
+    simulated = json.loads(answer.body)
+    assert [sorted(row) for row in simulated] == [["hero", "pickrate", "winrate"]] * len(simulated)
+    assert {tuple(sorted(row)) for row in recorded} == {("hero", "pickrate", "winrate")}
+    heroes = set(spec()["components"]["schemas"]["HeroKey"]["enum"])
+    assert {row["hero"] for row in simulated} <= heroes
+    assert len({row["hero"] for row in simulated}) == len(simulated)  # one row per hero, like the recording
+    for rows in (recorded, simulated):
+        assert [r["pickrate"] for r in rows] == sorted((r["pickrate"] for r in rows), reverse=True)  # order_by
+        assert all(round(r[k], 1) == r[k] for r in rows for k in ("pickrate", "winrate"))  # one decimal
+        assert 300 < sum(r["pickrate"] for r in rows) < 600  # ~5 heroes picked per team and game
+        assert 30 < sum(r["winrate"] for r in rows) / len(rows) < 70
+    wanted = recorded_headers(RECORDED_HERO_STATS_HEADERS)
+    got = {name.lower(): value for name, value in answer.headers.items()}
+    for name in ("x-cache-ttl", "cache-control", "x-cache-status"):
+        assert got[name] == wanted[name], name

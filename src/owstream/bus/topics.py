@@ -37,7 +37,13 @@ DEAD_LETTER = TopicSpec(
     config={"retention.ms": "-1", "max.message.bytes": str(8 * 1024 * 1024)},
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (FETCH_REQUESTS, FETCH_RESULTS, PLAYER_EVENTS, DEAD_LETTER)
+HERO_STATS = TopicSpec(
+    "hero-stats",
+    "OverFast's /heroes/stats answers (the meta service), keyed by combination; the meta's history, kept forever",
+    config={"retention.ms": "-1", "retention.bytes": "-1"},
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (FETCH_REQUESTS, FETCH_RESULTS, PLAYER_EVENTS, DEAD_LETTER, HERO_STATS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,10 @@ class TopicNames:
     @property
     def dead_letter(self) -> str:
         return self.of(DEAD_LETTER)
+
+    @property
+    def hero_stats(self) -> str:
+        return self.of(HERO_STATS)
 
     def all(self) -> list[str]:
         return [self.of(spec) for spec in ALL_TOPICS]

@@ -11,7 +11,7 @@ from owstream.config import Settings
 from owstream.domain.battletag import BattleTag
 from owstream.errors import OwstreamError, RequestTimeout
 from owstream.services.requests import RequestState, RequestTracker
-from owstream.store import Store
+from owstream.store import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +103,42 @@ def replay(settings: Settings, on_progress: Callable[[int, int], None] | None = 
             if on_progress is not None:
                 on_progress(done, total)
     return {"messages": done, "stored": stored, "skipped": skipped}
+
+
+def meta_answer(
+    settings: Settings, *, gamemode: str, platform: str, region: str | None, division: str | None
+) -> StoredAnswer:
+    """The newest stored /heroes/stats answer of one combination (region None: ``meta_region``)."""
+    from owstream.domain.meta import Combination, as_region, meta_division
+
+    if gamemode != "competitive" and division is not None:
+        raise OwstreamError("divisions are competitive only: drop --division for quickplay")
+    try:
+        where = as_region(region or settings.meta_region)
+    except ValueError as exc:
+        raise OwstreamError(str(exc) if region else f"OWSTREAM_META_REGION: {exc}") from None
+    combination = Combination(gamemode, platform, where, meta_division(division))  # type: ignore[arg-type]
+    with Store.open(settings.resolved_store_url) as store:
+        stored = store.hero_stats(gamemode, platform, where, division)
+    if stored is None:
+        raise OwstreamError(
+            f"no hero stats stored yet for {combination.describe()}: the meta service fetches them from OverFast "
+            "every hour; run `owstream run meta` (with a processor running) or `owstream up`"
+        )
+    return stored
+
+
+def meta_json(stored: StoredAnswer) -> str:
+    """One JSON object: the combination, when it was fetched, and OverFast's rows exactly as they came."""
+    import json
+
+    head = {
+        "gamemode": stored.gamemode,
+        "platform": stored.platform,
+        "region": stored.region,
+        "division": stored.division,
+        "fetched_at": stored.fetched_at,
+        "status": stored.status,
+        "cache_headers": stored.cache_headers,
+    }
+    return json.dumps(head, ensure_ascii=False)[:-1] + ', "heroes": ' + stored.heroes.decode("utf-8") + "}"

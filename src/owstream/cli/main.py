@@ -40,12 +40,35 @@ class Service(StrEnum):
     fetcher = "fetcher"
     processor = "processor"
     scheduler = "scheduler"
+    meta = "meta"
     dashboard = "dashboard"
 
 
 class Gamemode(StrEnum):
     quickplay = "quickplay"
     competitive = "competitive"
+
+
+class Platform(StrEnum):
+    pc = "pc"
+    console = "console"
+
+
+class Region(StrEnum):
+    americas = "americas"
+    europe = "europe"
+    asia = "asia"
+
+
+class Division(StrEnum):  # OverFast's filter: grandmaster counts Champion players too
+    all = "all"
+    bronze = "bronze"
+    silver = "silver"
+    gold = "gold"
+    platinum = "platinum"
+    diamond = "diamond"
+    master = "master"
+    grandmaster = "grandmaster"
 
 
 class ExportFormat(StrEnum):
@@ -152,7 +175,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
-    """Broker (unless one is configured) + fetcher + processor + scheduler + dashboard."""
+    """Broker (unless one is configured) + fetcher + processor + scheduler + meta + dashboard."""
     from owstream.runtime.up import run_up
 
     raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
@@ -289,6 +312,34 @@ def track_list(
     from owstream.cli.render import print_watchlist
 
     print_watchlist(out, entries)
+
+
+@app.command()
+def meta(
+    platform: Annotated[Platform, typer.Option(help="pc or console.")] = Platform.pc,
+    region: Annotated[Region | None, typer.Option(help="Default: OWSTREAM_META_REGION (europe).")] = None,
+    division: Annotated[
+        Division, typer.Option(help="Competitive division (grandmaster includes Champion); all: every one.")
+    ] = Division.all,
+    gamemode: Annotated[Gamemode, typer.Option(help="quickplay or competitive.")] = Gamemode.competitive,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """The meta: OverFast's newest stored pick rate and winrate per hero (percent), no fetch."""
+    from owstream.cli.commands import meta_answer, meta_json
+
+    stored = meta_answer(
+        get_settings(),
+        gamemode=gamemode.value,
+        platform=platform.value,
+        region=region.value if region else None,
+        division=None if division is Division.all else division.value,
+    )
+    if as_json:
+        print(meta_json(stored))
+        return
+    from owstream.cli.render import print_meta
+
+    print_meta(out, stored)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from owstream.domain.outcomes import hours, utc
+from owstream.domain.outcomes import duration, hours, utc
 from owstream.domain.vocabulary import rank_text
 
 
@@ -197,3 +197,28 @@ def print_watchlist(console: Console, entries: list[Any]) -> None:
     for e in entries:
         table.add_row(escape(e.player_id), _when(e.added_at), _when(e.last_fetched_at))
     console.print(table)
+
+
+def print_meta(console: Console, stored: Any) -> None:
+    """A stored /heroes/stats answer: the combination, when, and one row per hero (most picked first)."""
+    import json
+
+    from owstream.domain.meta import Combination, meta_division
+
+    combination = Combination(stored.gamemode, stored.platform, stored.region, meta_division(stored.division))
+    ttl = stored.cache_headers.get("x-cache-ttl")
+    cached = f"; OverFast caches it for {duration(float(ttl))}" if ttl and ttl.isdigit() else ""
+    console.print(
+        f"[bold]{escape(combination.describe())}[/bold]: OverFast's hero stats fetched {_when(stored.fetched_at)}"
+        f"{escape(cached)}",
+        highlight=False,
+    )
+    rows = sorted(json.loads(stored.heroes), key=lambda row: (-row["pickrate"], row["hero"]))
+    table = Table(show_edge=False)
+    for col in ("hero", "pick rate (%)", "winrate (%)"):
+        table.add_column(col, justify="left" if col == "hero" else "right")
+    for row in rows:
+        table.add_row(escape(str(row["hero"])), str(row["pickrate"]), str(row["winrate"]))
+    console.print(table)
+    if not rows:
+        console.print("OverFast returned no heroes for this combination")

@@ -204,3 +204,27 @@ def per_minute(frame: pd.DataFrame) -> AltairChart:
         )
         .properties(height=200)
     )
+
+
+def meta_lines(trend: pd.DataFrame, value: str, title: str) -> AltairChart:
+    """One line per hero over the answers' fetch times (``when``), hero colours; values in percent."""
+    return (
+        alt.Chart(with_labels(trend), title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "when:T",
+                title="Fetched from OverFast (UTC)",
+                scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%m-%d %H:%M", tickCount=4, labelOverlap=True, labelFlush=True),
+            ),
+            y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(zero=False)),
+            color=alt.Color("hero:N", scale=hero_scale(trend["hero"]), title="Hero"),
+            tooltip=[
+                alt.Tooltip("when_label:N", title="Fetched"),
+                alt.Tooltip("hero:N", title="Hero"),
+                alt.Tooltip(f"{value}:Q", title=title),
+            ],
+        )
+        .properties(height=320)
+    )

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from owstream.config import Settings, get_settings
+from owstream.domain.meta import ALL, division_label, meta_division
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, rank_score
 from owstream.store import Store, views
 from owstream.store.seasons import SeasonInfo
@@ -75,6 +76,24 @@ class StoreActivity:
     total_results: int
     last_result_at: float | None
     outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetaView:
+    """The Meta page's frames of one combination."""
+
+    trend: pd.DataFrame  # fetched_at, hero, pickrate, winrate (percent), oldest first
+    latest: pd.DataFrame  # hero, pickrate, winrate, pickrate_change, winrate_change: newest answer, most picked first
+    answers: int  # answers in the window
+    last_fetched_at: float | None
+
+
+@dataclass(frozen=True)
+class PlayerMeta:
+    """The newest competitive hero stats of each division of one platform and region, and the heroes' roles."""
+
+    by_division: pd.DataFrame  # division ("all" or a key), fetched_at, hero, pickrate, winrate
+    roles: dict[str, str]
 
 
 # --- pure loaders ------------------------------------------------------------------------------------
@@ -168,6 +187,79 @@ def history_frame(store: Store, player_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+_TREND_COLUMNS = ["fetched_at", "hero", "pickrate", "winrate"]
+
+
+def load_meta(
+    store: Store, gamemode: str, platform: str, region: str, *, division: str | None, since: float | None
+) -> MetaView:
+    """One combination's answers since ``since`` (None: all), and the newest one with the change of each
+    hero since the window's first answer (percentage points)."""
+    found = views.meta_trend(store.engine, gamemode, platform, region, division=division, since=since)
+    trend = pd.DataFrame(found.rows, columns=_TREND_COLUMNS)
+    latest = pd.DataFrame(columns=["hero", "pickrate", "winrate", "pickrate_change", "winrate_change"])
+    if not trend.empty:
+        first = trend[trend["fetched_at"] == trend["fetched_at"].min()].drop_duplicates("hero").set_index("hero")
+        newest = trend[trend["fetched_at"] == trend["fetched_at"].max()].drop_duplicates("hero").set_index("hero")
+        latest = newest[["pickrate", "winrate"]].assign(
+            pickrate_change=(newest["pickrate"] - first["pickrate"]).round(1),
+            winrate_change=(newest["winrate"] - first["winrate"]).round(1),
+        )
+        latest = latest.reset_index().sort_values(["pickrate", "hero"], ascending=[False, True]).reset_index(drop=True)
+    return MetaView(trend, latest, found.answers, found.last_fetched_at)
+
+
+def load_player_meta(store: Store, platform: str, region: str) -> PlayerMeta:
+    rows = views.meta_by_division(store.engine, platform, region)
+    frame = pd.DataFrame(rows, columns=["division", *_TREND_COLUMNS])
+    return PlayerMeta(frame, views.hero_roles(store.engine))
+
+
+def player_platform(ranks: pd.DataFrame) -> str:
+    """The platform a player is ranked on (the one with more ranked roles; PC when even or unranked)."""
+    counts = ranks["platform"].value_counts() if not ranks.empty else pd.Series(dtype="int64")
+    return "console" if counts.get("console", 0) > counts.get("pc", 0) else "pc"
+
+
+def versus_meta(heroes: pd.DataFrame, ranks: pd.DataFrame, meta: PlayerMeta, platform: str) -> pd.DataFrame:
+    """For each of the player's heroes (``key``): the hero's winrate and pick rate (percent, as OverFast gave
+    them) in the division of the player's rank in that hero's role on ``platform``, and which division that is
+    (``meta_division``: all divisions, and why, when the role is unranked or that division's answer is missing).
+    ``meta_fetched_at``: when that answer was fetched; NaN numbers when no answer is stored at all."""
+    own = ranks[ranks["platform"] == platform] if not ranks.empty else ranks
+    rank_of = {str(r.role): meta_division(str(r.division)) for r in own.itertuples()}
+    answers = {(str(r.division), str(r.hero)): r for r in meta.by_division.itertuples()}
+    divisions = set(meta.by_division["division"])
+    out = []
+    for key in heroes["key"]:
+        role = meta.roles.get(key)
+        division = rank_of.get(role) if role else None
+        row = answers.get((division, key)) if division else None
+        label, ranked = division_label(division), row is not None
+        if row is None:
+            if role is None:
+                why = "role unknown"
+            elif division is None:
+                why = f"unranked as {role}"
+            elif division not in divisions:
+                why = f"no {label} answer yet"
+            else:
+                why = f"not in the {label} answer"
+            row, label = answers.get((ALL, key)), f"all divisions ({why})"
+        out.append(
+            {
+                "key": key,
+                "meta_division": label,
+                "meta_winrate": row.winrate if row is not None else float("nan"),
+                "meta_pickrate": row.pickrate if row is not None else float("nan"),
+                "meta_fetched_at": row.fetched_at if row is not None else float("nan"),
+                "meta_ranked": ranked,  # read at the player's division (not the all-divisions fallback)
+            }
+        )
+    columns = ["key", "meta_division", "meta_winrate", "meta_pickrate", "meta_fetched_at", "meta_ranked"]
+    return pd.DataFrame(out, columns=columns)
+
+
 # --- Streamlit-cached wrappers -------------------------------------------------------------------------
 
 
@@ -214,6 +306,17 @@ def activity(now_minute: int) -> StoreActivity:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def watchlist() -> list[WatchRow]:
     return load_watchlist(store())
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def meta(gamemode: str, platform: str, region: str, division: str | None, window_hours: float | None) -> MetaView:
+    since = None if window_hours is None else now() - window_hours * HOUR
+    return load_meta(store(), gamemode, platform, region, division=division, since=since)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def player_meta(platform: str, region: str) -> PlayerMeta:
+    return load_player_meta(store(), platform, region)
 
 
 def history_download(player_id: str) -> pd.DataFrame:

@@ -24,6 +24,14 @@ DIVISIONS: tuple[Division, ...] = get_args(Division)
 DIVISION_NAMES: dict[str, str] = {d: ("Champion" if d == "ultimate" else d.title()) for d in DIVISIONS}
 TIERS = range(1, 6)  # 1 is the highest tier of a division
 
+# OverFast's regions of the hero stats (``GET /heroes/stats?region=``), and its division filter there: the
+# seven divisions below Champion, "grandmaster" counting Champion ("ultimate") players too.
+Region = Literal["americas", "europe", "asia"]
+REGIONS: tuple[Region, ...] = get_args(Region)
+REGION_NAMES: dict[str, str] = {r: r.title() for r in REGIONS}
+MetaDivision = Literal["bronze", "silver", "gold", "platinum", "diamond", "master", "grandmaster"]
+META_DIVISIONS: tuple[MetaDivision, ...] = get_args(MetaDivision)
+
 Outcome = Literal[
     "ok",  # summary + stats per gamemode are in the result
     "private",  # the profile is private: summary only, no stats

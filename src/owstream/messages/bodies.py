@@ -130,3 +130,18 @@ class NotFoundBody(Struct, frozen=True):
         if isinstance(self.error, NotFoundDetail):
             return self.error
         return NotFoundDetail(self.error, self.retry_after, self.next_check_at, self.check_count)
+
+
+class HeroStat(Struct, frozen=True, gc=False):
+    """One row of ``GET /heroes/stats``: a hero's pick rate and winrate among the games of the query's
+    platform, gamemode, region (and division, role, map), both in percent as OverFast gives them."""
+
+    hero: Key
+    pickrate: Percent  # percent of games in which the hero was picked
+    winrate: Percent  # percent of the hero's games won
+
+
+# ``GET /heroes/stats``: an array of rows, one per hero (fewer with a role filter). New heroes arrive every
+# season; a few hundred rows is far more than the game has.
+MAX_HERO_ROWS = 500
+HeroStats = Annotated[list[HeroStat], Meta(max_length=MAX_HERO_ROWS)]

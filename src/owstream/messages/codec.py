@@ -22,7 +22,16 @@ import msgspec
 import zstandard
 
 from owstream.errors import ProcessingError
-from owstream.messages.models import SCHEMAS, CheckedResult, FetchRequest, PlayerEvent, WireResult, new_id
+from owstream.messages.bodies import HeroStat, HeroStats
+from owstream.messages.models import (
+    SCHEMAS,
+    CheckedResult,
+    FetchRequest,
+    PlayerEvent,
+    WireHeroStats,
+    WireResult,
+    new_id,
+)
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of a zstd frame (never of JSON)
 MAX_VALUE = 8 * 1024 * 1024  # the topics' max.message.bytes
@@ -35,6 +44,8 @@ _REQUEST = msgspec.json.Decoder(FetchRequest, strict=False)
 _RESULT = msgspec.json.Decoder(CheckedResult, strict=False)
 _EVENT = msgspec.json.Decoder(PlayerEvent, strict=False)
 _ANY = msgspec.json.Decoder()
+_HERO_ROWS = msgspec.json.Decoder(HeroStats, strict=False)
+_HERO_ANSWER = msgspec.json.Decoder(WireHeroStats, strict=False)
 _DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
 _WHERE = re.compile(r"^(?P<what>.*?)(?: - at (?:`key` in )?`\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
@@ -53,6 +64,12 @@ def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | No
         stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
         **fields,
     )
+
+
+def wire_hero_stats(heroes: bytes, **fields: Any) -> WireHeroStats:
+    """An answer of ``/heroes/stats`` as the meta service writes it: OverFast's array as the bytes it came in."""
+    fields.setdefault("answer_id", new_id())
+    return WireHeroStats(heroes=msgspec.Raw(heroes), **fields)
 
 
 def headers(model: str) -> list[tuple[str, bytes]]:
@@ -92,6 +109,25 @@ def decode_result(value: bytes) -> CheckedResult:
 def decode_event(value: bytes) -> PlayerEvent:
     event: PlayerEvent = _decode(_EVENT, value, "PlayerEvent")
     return event
+
+
+def decode_hero_rows(body: bytes) -> list[HeroStat]:
+    """The body of ``GET /heroes/stats`` (an array of rows, at most MAX_HERO_ROWS) checked as HeroStat rows."""
+    rows: list[HeroStat] = _decode(_HERO_ROWS, body, "hero stats array")
+    return rows
+
+
+def decode_hero_stats(value: bytes) -> tuple[WireHeroStats, list[HeroStat]]:
+    """A hero-stats message: the answer with OverFast's array as it came (``bytes(answer.heroes)``), and that
+    array's rows checked."""
+    answer: WireHeroStats = _decode(_HERO_ANSWER, value, "HeroStatsAnswer")
+    try:
+        rows = decode_hero_rows(bytes(answer.heroes))
+    except ProcessingError as exc:
+        reason = str(exc).removeprefix("not a hero stats array (").removesuffix(")")
+        where = "heroes" if reason.startswith("[") else "heroes: "
+        raise ProcessingError(f"not a HeroStatsAnswer ({where}{reason})") from exc
+    return answer, rows
 
 
 def decode_as(value: bytes, model: type[_T]) -> _T:

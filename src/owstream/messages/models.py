@@ -7,6 +7,7 @@ topic                  model           key
 ``<p>.fetch-results``   FetchResult     player id (OverFast's bodies as they came; kept forever)
 ``<p>.player-events``   PlayerEvent     player id (one model per ``type``, a tagged union)
 ``<p>.dead-letter``     DeadLetter      the poison message's key
+``<p>.hero-stats``      HeroStatsAnswer the combination (``competitive.pc.europe.all.all``; kept forever)
 =====================  ==============  =========================================================
 
 Every value is plain UTF-8 JSON (the producer compresses batches); every message carries the headers
@@ -22,8 +23,8 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 
 from msgspec import Meta, Raw, Struct, field
 
-from owstream.domain.vocabulary import Gamemode, Outcome
-from owstream.messages.bodies import PlayerSummary, StatsSummary
+from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
+from owstream.messages.bodies import HeroStats, PlayerSummary, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
 # The full rules are in owstream.domain.battletag; this pattern is what any other producer can check.
@@ -223,10 +224,42 @@ class DeadLetter(Struct, frozen=True, kw_only=True):
     at: Timestamp
 
 
+# --- hero-stats ----------------------------------------------------------------------------------------
+
+H = TypeVar("H")
+
+
+class HeroStatsAnswer(Struct, Generic[H], frozen=True, kw_only=True):
+    """One answer of ``GET /heroes/stats`` (the meta service): pick rate and winrate per hero, in percent, of
+    one combination of query parameters, with OverFast's rows as they came.
+
+    Generic like FetchResult: the meta service writes ``HeroStatsAnswer[Raw]`` (OverFast's bytes); readers
+    decode :data:`CheckedHeroStats`.
+    """
+
+    answer_id: Id  # unique per answer: the idempotency key of the store
+    fetched_at: Timestamp
+    gamemode: Gamemode
+    platform: Platform
+    region: Region
+    division: MetaDivision | None = None  # competitive_division; None: every division
+    role: Role | None = None  # None: every role
+    heroes: H  # OverFast's array: [{hero, pickrate, winrate}], percent
+    status: Annotated[int, Meta(ge=100, le=599)] = 200  # HTTP status of OverFast's answer
+    cache_headers: Annotated[dict[Annotated[str, Meta(max_length=64)], Text], Meta(max_length=16)] = field(
+        default_factory=dict
+    )  # x-cache-ttl, cache-control, age
+
+
+CheckedHeroStats = HeroStatsAnswer[HeroStats]
+WireHeroStats = HeroStatsAnswer[Raw]
+
+
 # The schema name and version of each message, as the ``schema`` header and the file schemas/<name>.schema.json.
 SCHEMAS: dict[str, tuple[str, int]] = {
     "FetchRequest": ("fetch-request", 1),
     "FetchResult": ("fetch-result", 1),
     "PlayerEvent": ("player-event", 1),
     "DeadLetter": ("dead-letter", 1),
+    "HeroStats": ("hero-stats", 1),
 }

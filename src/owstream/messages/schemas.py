@@ -13,7 +13,14 @@ from typing import Any
 
 import msgspec
 
-from owstream.messages.models import SCHEMAS, CheckedResult, DeadLetter, FetchRequest, PlayerEvent
+from owstream.messages.models import (
+    SCHEMAS,
+    CheckedHeroStats,
+    CheckedResult,
+    DeadLetter,
+    FetchRequest,
+    PlayerEvent,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"  # in a source checkout
@@ -23,6 +30,7 @@ _MODELS: dict[str, Any] = {
     "FetchResult": CheckedResult,
     "PlayerEvent": PlayerEvent,
     "DeadLetter": DeadLetter,
+    "HeroStats": CheckedHeroStats,
 }
 _DESCRIPTIONS = {
     "FetchRequest": "A request to fetch one player from OverFast (topic <prefix>.fetch-requests, key: player id).",
@@ -35,6 +43,11 @@ _DESCRIPTIONS = {
         "(topic <prefix>.player-events, key: player id)."
     ),
     "DeadLetter": "A message a service could not take, and why (topic <prefix>.dead-letter).",
+    "HeroStats": (
+        "One answer of OverFast's GET /heroes/stats: pick rate and winrate per hero (percent) of one platform, "
+        "gamemode, region and division, as OverFast sent them (topic <prefix>.hero-stats, key: the "
+        "combination, kept forever)."
+    ),
 }
 
 
@@ -43,6 +56,7 @@ def schema(model: str) -> dict[str, Any]:
     name, version = SCHEMAS[model]
     (top,), defs = msgspec.json.schema_components([_MODELS[model]], ref_template="#/$defs/{name}")
     generated = {"FetchResult_PlayerSummary__StatsSummary_": "FetchResult"}
+    generated |= {key: "HeroStatsAnswer" for key in defs if key.startswith("HeroStatsAnswer_")}  # its long name
     text = json.dumps({"top": top, "defs": defs})
     for old, new in generated.items():
         text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')

@@ -40,7 +40,7 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, NotFoundBody, PlayerSummary, StatsSummary
+from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
 from owstream.overfast.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -200,6 +200,25 @@ class OverFastClient:
         status = max((answer.status for answer in answers.values()), default=summary.status)
         private = bool(stats) and all(answer.checked == _EMPTY_STATS for answer in answers.values())
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
+
+    def hero_stats(
+        self, platform: str, gamemode: str, region: str, division: str | None = None, role: str | None = None
+    ) -> ApiResponse[list[HeroStat]]:
+        """``GET /heroes/stats``: pick rate and winrate per hero (percent) of one platform, gamemode and region,
+        of one competitive division (None: every division) and role (None: every role)."""
+        params = {"platform": platform, "gamemode": gamemode, "region": region}
+        if division is not None:
+            params["competitive_division"] = division
+        if role is not None:
+            params["role"] = role
+        answer = self._get("/heroes/stats", params)
+        try:
+            rows = codec.decode_hero_rows(answer.body)
+        except ProcessingError as exc:
+            raise MalformedResponse(
+                f"OverFast answered /heroes/stats with a body that is {exc}", status=answer.status
+            ) from exc
+        return ApiResponse(answer.body, rows, answer.status, answer.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
     def _get_model(self, path: str, params: dict[str, str], model: type[M]) -> ApiResponse[M]:

@@ -1,7 +1,7 @@
 """``owstream up``: the whole product in one command.
 
 The local broker (unless OWSTREAM_KAFKA_BOOTSTRAP names a cluster) starts first and the topics are
-ensured; then the fetcher, processor, scheduler and dashboard run as supervised child processes
+ensured; then the fetcher, processor, scheduler, meta service and dashboard run as supervised child processes
 (``owstream run X``), each with its own log file under ``<home>/logs``. A part that crashes is
 restarted with backoff; Ctrl-C or SIGTERM stops everything in reverse order, the broker last.
 
@@ -39,6 +39,7 @@ def demo_settings(settings: Settings, simulator_port: int) -> Settings:
         store_url=f"sqlite:///{settings.home / 'demo.db'}",
         refresh_interval=DEMO_REFRESH,
         overfast_cache_seconds=DEMO_REFRESH,
+        meta_interval=DEMO_REFRESH,  # the simulator's meta drifts every minute too
         rate_limit=20.0,
     )
 
@@ -67,7 +68,7 @@ def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
                 restart=policy,
             )
         )
-    for name in ("fetcher", "processor", "scheduler"):
+    for name in ("fetcher", "processor", "scheduler", "meta"):
         ready = logs / f"{name}.ready"
         argv = [*owstream, "run", name, "--ready-file", str(ready)]
         specs.append(PartSpec(name, argv, logs / f"{name}.log", env=env, ready=file_ready(ready), restart=policy))

@@ -1,4 +1,5 @@
-"""The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``).
+"""The processor service: ``fetch-results`` -> the store (+ ``player-events``, ``dead-letter``); ``hero-stats`` ->
+the store too (:mod:`owstream.services.hero_stats`).
 
 The only writer of the store's derived tables. For each batch of what has arrived:
 
@@ -28,6 +29,7 @@ from owstream.config import Settings
 from owstream.errors import ProcessingError, StoreRejected, StoreUnavailable, TransactionAborted
 from owstream.messages import codec
 from owstream.messages.models import PlayerEvent
+from owstream.services import hero_stats
 from owstream.services.runner import Ready
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
@@ -120,7 +122,7 @@ class Processor:
         return Consumer(
             self.settings,
             self.names.group(SERVICE),
-            [self.names.fetch_results],
+            [self.names.fetch_results, self.names.hero_stats],
             transactional=True,
             config={"max.poll.interval.ms": 15 * 60 * 1000},
         )
@@ -160,14 +162,20 @@ class Processor:
     def process(self, records: list[Record]) -> Batch:
         """Decode and store a batch; what cannot be taken becomes a dead letter with why."""
         batch = Batch(records)
+        results, answers = hero_stats.split(records, self.names.hero_stats)
         with paused_gc():  # a batch builds ~100,000 short-lived objects: see paused_gc
             items: list[SourcedResult] = []
-            for record in records:
+            for record in results:
                 try:
                     items.append(parse_result(record))
                 except ProcessingError as exc:
                     batch.letters.append((record, str(exc)))
             events, bad = apply_isolating(self._apply_waiting, items)
+        if answers:
+            letters = batch.letters
+            hero_stats.store_answers(
+                self.store, answers, lambda record, why: letters.append((record, why)), sleep=self._stop.wait
+            )
         by_offset = {(r.topic, r.partition, r.offset): r for r in records}
         batch.letters += [(by_offset[(item.topic, item.partition, item.offset)], why) for item, why in bad]
         batch.stored = len(items) - len(bad)

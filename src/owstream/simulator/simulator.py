@@ -2,7 +2,8 @@
 offline demo (``owstream simulate``) and for tests. It binds to 127.0.0.1 only.
 
 Endpoints: ``/players/{id}/summary``, ``/players/{id}/stats/summary?gamemode=&platform=``,
-``/players/{id}``, ``/heroes``, ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
+``/players/{id}``, ``/heroes``, ``/heroes/stats?platform=&gamemode=&region=...`` (the meta: it drifts one step
+each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
 ``POST /_sim/advance[?player=ID]``, ``GET /_sim/history/{id}``, ``GET /_sim/players``,
 ``POST /_sim/faults`` (``{"status": 429|503|504|500, "count": n}``, ``{"garbage": n}``,
 ``{"delay": seconds, "count": n}``), ``POST /_sim/ratelimit`` (``{"rps": N}``, 0 or null: off).
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 from owstream.simulator import data as simdata
 from owstream.simulator.data import SimPlayer
+from owstream.simulator.herostats import hero_stats
 from owstream.simulator.server import SimulatorServer
 
 __all__ = [
@@ -127,6 +129,7 @@ class Simulator:
         self._excess = 0.0  # requests in the leaky bucket
         self.served: Counter[int] = Counter()  # API answers by status, for benchmarks
         self.advance_every = advance_every
+        self.meta_step = 0  # how far /heroes/stats has drifted: one step per advance of every player
         self._next_tick = clock() + advance_every if advance_every else None
         for index, player_id in enumerate(self._ids(players)):
             private = index == 1  # one private profile among the players
@@ -163,6 +166,8 @@ class Simulator:
             if player_id is not None and player_id not in self._players:
                 raise KeyError(player_id)
             targets = [player_id] if player_id else list(self._players)
+            if player_id is None:
+                self.meta_step += 1
             entries: list[dict[str, Any]] = []
             for pid in targets:
                 if not self._players[pid].private:
@@ -261,7 +266,8 @@ class Simulator:
     def _route(self, method: str, target: str, body: bytes) -> SimResponse:
         parts = urlsplit(target)
         segments = [unquote(seg) for seg in parts.path.strip("/").split("/")]
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        # blank values kept (``?platform=``), as FastAPI keeps them: they fail validation, not count as absent
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         if segments[0] == "_sim":
             return self._admin(method, segments[1:], query, body)
         if method != "GET":
@@ -293,6 +299,9 @@ class Simulator:
         statics["gamemodes"] = simdata.gamemodes_body
         if len(segments) == 1 and segments[0] in statics:
             return _cached(statics[segments[0]]())
+        if segments == ["heroes", "stats"]:
+            status, body, headers = hero_stats(self.seed, self.meta_step, query)
+            return _json(status, body, headers)
         if segments[0] != "players" or len(segments) < 2:
             return _json(404, {"error": "Route not found"})
         player = self._players.get(segments[1])

@@ -31,13 +31,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable
 from owstream.messages.models import PlayerEvent
-from owstream.store import queries, schema, seasons
+from owstream.store import herostats, queries, schema, seasons
 from owstream.store.engine import WRITE, make_engine
+from owstream.store.herostats import SourcedAnswer, StoredAnswer
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.writer import BatchWriter, SourcedResult
 
-__all__ = ["RequestStatus", "SourcedResult", "Store", "WatchEntry"]
+__all__ = ["RequestStatus", "SourcedAnswer", "SourcedResult", "Store", "StoredAnswer", "WatchEntry"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,17 @@ class Store:
                 raise
             raise ours from exc
 
+    def apply_hero_stats(self, items: Sequence[SourcedAnswer]) -> int:
+        """Store OverFast's /heroes/stats answers in one transaction; those already stored (by answer id)
+        change nothing. Returns how many were new."""
+        if not items:
+            return 0
+        try:
+            with self._write() as conn, conn.begin():
+                return herostats.write(conn, items)
+        except SQLAlchemyError as exc:
+            raise translated(exc) from exc
+
     def reset_derived(self) -> None:
         """Empty everything derived from fetch results (all but the watchlist and schema_migrations)."""
         try:
@@ -168,6 +180,18 @@ class Store:
     def watchlist(self) -> list[WatchEntry]:
         with self._read() as conn:
             return queries.watchlist(conn)
+
+    def hero_stats(
+        self, gamemode: str, platform: str, region: str, division: str | None = None, role: str | None = None
+    ) -> StoredAnswer | None:
+        """The newest stored /heroes/stats answer of one combination (division/role None: all)."""
+        with self._engine.connect() as conn:
+            return herostats.latest(conn, gamemode, platform, region, division=division, role=role)
+
+    def hero_stats_fetched(self) -> dict[str, float]:
+        """When each combination's newest /heroes/stats answer was fetched, by combination key."""
+        with self._engine.connect() as conn:
+            return herostats.fetched_times(conn)
 
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""

@@ -68,12 +68,20 @@ def _snapshot_seasons(conn: Connection) -> None:
     conn.execute(update(s).values(season=highest))
 
 
+def _hero_stats(conn: Connection) -> None:
+    """The meta's history: OverFast's /heroes/stats answers and their rows per hero (a new store got them
+    from 0001 already)."""
+    for table in (schema.hero_stats, schema.hero_stat_rows):
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
     ("0003_stats_changes_only", _stats_changes_only),
     ("0004_stats_without_extra", _stats_without_extra),
     ("0005_snapshot_seasons", _snapshot_seasons),
+    ("0006_hero_stats", _hero_stats),
 ]
 
 

@@ -210,6 +210,38 @@ raw_results = Table(
     Index("ix_raw_results_fetched", "fetched_at"),  # migration 0002: results per minute on the Pipeline page
 )
 
+# Migration 0006: OverFast's /heroes/stats answers (the meta service's topic), one row per answer, and its rows
+# per hero. Not derived from fetch-results: `owstream replay` leaves them alone.
+hero_stats = Table(
+    "hero_stats",
+    metadata,
+    Column("answer_id", _ID, primary_key=True),
+    Column("gamemode", String(16), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("division", String(16), nullable=False),  # "all": every division
+    Column("role", String(16), nullable=False),  # "all": every role
+    Column("fetched_at", Float, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("cache_headers", Text, nullable=False),  # JSON object
+    Column("heroes", LargeBinary, nullable=False),  # OverFast's JSON array as it came, zstd-compressed
+    Column("source_topic", String(255), nullable=False),
+    Column("source_partition", Integer, nullable=False),
+    Column("source_offset", BigInteger, nullable=False),
+    Index("ix_hero_stats_combination", "gamemode", "platform", "region", "division", "role", "fetched_at"),
+    Index("ix_hero_stats_role", "role", "fetched_at"),  # the role-filtered answers, which give the heroes' roles
+)
+
+hero_stat_rows = Table(
+    "hero_stat_rows",
+    metadata,
+    Column("answer_id", _ID, ForeignKey("hero_stats.answer_id", ondelete="CASCADE"), primary_key=True),
+    Column("hero", String(64), primary_key=True),
+    Column("pickrate", Float, nullable=False),  # percent
+    Column("winrate", Float, nullable=False),  # percent
+    sqlite_with_rowid=False,
+)
+
 ix_fetch_outcomes_at = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_at")
 ix_raw_results_fetched = next(i for i in raw_results.indexes if i.name == "ix_raw_results_fetched")
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from owstream.dashboard import charts, data, fetching
 from owstream.dashboard.layout import GAMEMODES, ago, gamemode_switch, hours, plain, season_switch
+from owstream.dashboard.views import versus
 
 TAG_KEY = "player_battletag"
 TOP_HEROES = 15
@@ -85,7 +86,8 @@ def show_player(player_id: str) -> None:
         return
     headline(view, mode)
     roles(view)
-    heroes(view, mode)
+    meta = versus.render(view) if mode == "competitive" and not view.heroes.empty else None
+    heroes(view, mode, meta)
 
 
 def header(view: data.PlayerView) -> None:
@@ -192,7 +194,7 @@ def roles(view: data.PlayerView) -> None:
     st.table(table.set_index("Role"))
 
 
-def heroes(view: data.PlayerView, mode: str) -> None:
+def heroes(view: data.PlayerView, mode: str, meta: pd.DataFrame | None = None) -> None:
     h = view.heroes
     if h.empty:
         return
@@ -205,9 +207,14 @@ def heroes(view: data.PlayerView, mode: str) -> None:
     right.altair_chart(charts.winrate_bars(top), width="stretch")
     st.altair_chart(charts.per10_bars(top), width="content")
     with st.expander("Hero table"):
+        table = h[["key", "games_played", "games_won", "games_lost", "winrate", "kda", "hours", *PER10]]
+        if meta is not None:  # competitive: the hero's numbers at the player's rank, next to the player's winrate
+            table = table.merge(meta[["key", *versus.COLUMNS]], on="key", how="left")
+            table = table[["key", "games_played", "games_won", "games_lost", "winrate", *versus.COLUMNS, "kda", "hours",
+                           *PER10]]  # fmt: skip
         st.dataframe(
-            h[["key", "games_played", "games_won", "games_lost", "winrate", "kda", "hours", *PER10]].rename(
-                columns={"key": "Hero", "hours": "Time played (h)", "winrate": "Winrate (%)", **PER10}
+            table.rename(
+                columns={"key": "Hero", "hours": "Time played (h)", "winrate": "Winrate (%)", **PER10, **versus.COLUMNS}
             ),
             hide_index=True,
         )

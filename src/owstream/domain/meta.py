@@ -1,0 +1,107 @@
+"""The meta: which answers of OverFast's ``GET /heroes/stats`` owstream keeps, and which one speaks of a player.
+
+One *combination* is one set of query parameters: gamemode, platform, region and, for competitive, a division
+(None: every division). OverFast caches each for an hour; the meta service asks for each at most once per
+interval. Three more competitive answers, filtered by role, tell which role each hero plays (OverFast's rows
+name heroes, not roles; the hero list changes every season, so it is never written down here).
+
+Divisions: OverFast's filter has bronze to grandmaster, and "grandmaster" counts Champion players too, so a
+Champion ("ultimate") rank reads the grandmaster answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from owstream.domain.vocabulary import (
+    GAMEMODE_NAMES,
+    META_DIVISIONS,
+    PLATFORMS,
+    REGION_NAMES,
+    REGIONS,
+    ROLES,
+    Gamemode,
+    MetaDivision,
+    Platform,
+    Region,
+    Role,
+    division_name,
+)
+
+ALL = "all"  # the store's and the CLI's word for "no filter" (every division, every role)
+
+
+@dataclass(frozen=True, order=True)
+class Combination:
+    """The parameters of one ``/heroes/stats`` request."""
+
+    gamemode: Gamemode
+    platform: Platform
+    region: Region
+    division: MetaDivision | None = None  # competitive_division; None: every division
+    role: Role | None = None  # None: every role
+
+    @property
+    def key(self) -> str:
+        """``competitive.pc.europe.gold.all``: the Kafka key of its answers and the scheduling key."""
+        return ".".join((self.gamemode, self.platform, self.region, self.division or ALL, self.role or ALL))
+
+    def query(self) -> dict[str, str]:
+        """The request's query parameters (OverFast's names)."""
+        params: dict[str, str] = {"platform": self.platform, "gamemode": self.gamemode, "region": self.region}
+        if self.division is not None:
+            params["competitive_division"] = self.division
+        if self.role is not None:
+            params["role"] = self.role
+        return params
+
+    def describe(self) -> str:
+        """``Competitive, PC, Europe, Gold`` / ``Quickplay, console, Asia``."""
+        words = [GAMEMODE_NAMES[self.gamemode], "PC" if self.platform == "pc" else "console"]
+        words.append(REGION_NAMES.get(self.region, self.region))
+        if self.gamemode == "competitive":
+            words.append(division_label(self.division))
+        if self.role is not None:
+            words.append(f"{self.role} only")
+        return ", ".join(words)
+
+
+def division_label(division: str | None) -> str:
+    """``Gold``, ``Grandmaster (with Champion)``, ``all divisions``."""
+    if division is None or division == ALL:
+        return "all divisions"
+    return "Grandmaster (with Champion)" if division == "grandmaster" else division_name(division)
+
+
+def combinations(role_region: Region = "europe") -> list[Combination]:
+    """Every combination the meta service keeps: competitive per platform, region and division (all, then
+    bronze..grandmaster), quickplay per platform and region, and the three role-filtered answers (competitive,
+    PC, ``role_region``, every division) that give each hero's role."""
+    out = [
+        Combination("competitive", platform, region, division)
+        for platform in PLATFORMS
+        for region in REGIONS
+        for division in (None, *META_DIVISIONS)
+    ]
+    out += [Combination("quickplay", platform, region) for platform in PLATFORMS for region in REGIONS]
+    out += [Combination("competitive", "pc", role_region, None, role) for role in ROLES]
+    return out
+
+
+def meta_division(division: str | None) -> MetaDivision | None:
+    """The division filter that holds a player of ``division`` (OverFast's rank key): Champion ("ultimate")
+    is counted in grandmaster; None (unranked) or an unknown key: None (every division)."""
+    if division == "ultimate":
+        return "grandmaster"
+    for known in META_DIVISIONS:
+        if division == known:
+            return known
+    return None
+
+
+def as_region(text: str) -> Region:
+    """``text`` as one of OverFast's regions (ValueError saying which exist otherwise)."""
+    for region in REGIONS:
+        if text == region:
+            return region
+    raise ValueError(f"{text!r} is not a region of OverFast's hero stats ({', '.join(REGIONS)})")
