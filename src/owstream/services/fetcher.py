@@ -2,7 +2,9 @@
 
 * Requests for the same player in one poll are coalesced into one fetch that answers them all.
 * A player fetched less than the OverFast cache time ago is not fetched again unless the request is
-  forced: the result says ``skipped`` (the stored data is as fresh as OverFast's).
+  forced: the result says ``skipped`` (the stored data is as fresh as OverFast's). An unknown player is
+  not asked for again before OverFast's retry time (``not_found`` without a call). Both are decided from
+  the store, so in every process (:mod:`owstream.domain.freshness`, :mod:`owstream.services.freshness`).
 * Requests older than ``request_ttl`` are stale (nobody waits for them any more) and are dropped.
 * At-least-once: offsets are stored only after every result of the poll was delivered (idempotent
   producer, acks=all). Two fetchers in one consumer group share the partitions, so no double work.
@@ -20,10 +22,12 @@ from dataclasses import dataclass, field
 from owstream.bus import Consumer, Producer, Record, TopicNames, dead_letter
 from owstream.config import Settings
 from owstream.domain.battletag import player_id_problem
+from owstream.domain.freshness import LastFetches, known_answer
 from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
+from owstream.services.freshness import StoreFreshness
 from owstream.services.runner import Ready
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,7 @@ class Fetcher:
         self.request_ttl = request_ttl
         self.workers = workers
         self._last_fetch: dict[str, float] = {}  # player -> fetched_at of the last ok/private result
+        self._freshness = StoreFreshness(settings)
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self.fetched = 0
@@ -91,6 +96,7 @@ class Fetcher:
             self._producer.close()
             self._consumer.close()
             self.client.close()
+            self._freshness.close()
             log.info("fetcher: stopped after %d fetches", self.fetched)
 
     def step(self, consumer: Consumer, producer: Producer, timeout: float = 0.5) -> int:
@@ -143,11 +149,14 @@ class Fetcher:
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]
         now = self.clock()
-        last = self._last_fetch.get(job.player_id)
-        if last is not None and not job.forced and now - last < self.settings.overfast_cache_seconds:
-            return codec.wire_result(
-                request_ids=request_ids, player_id=job.player_id, fetched_at=now, outcome="skipped"
-            )
+        if not job.forced:  # decided from the store (every process) and this fetcher's memory
+            last = self._freshness.last(job.player_id, LastFetches(fetched_at=self._last_fetch.get(job.player_id)))
+            known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=False)
+            if known is not None:
+                return codec.wire_result(
+                    request_ids=request_ids, player_id=job.player_id, fetched_at=now, outcome=known.outcome,
+                    error=known.error, retry_after=known.retry_after,
+                )  # fmt: skip
         result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
         if result.outcome in ("ok", "private"):
             self._last_fetch[job.player_id] = result.fetched_at
