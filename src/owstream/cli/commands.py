@@ -55,6 +55,30 @@ def fetch_player(
     return state
 
 
+def checked_webhook(url: str) -> str:
+    """``url`` stripped, if it can be a webhook; else an error saying why (without the URL: a secret)."""
+    from owstream.domain.alerts import webhook_problem
+
+    url = url.strip()
+    problem = webhook_problem(url)
+    if problem is not None:
+        raise OwstreamError(f"not a webhook URL: {problem}")
+    return url
+
+
+def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | None = None) -> str | None:
+    """Set (or with None, clear) a tracked player's webhook; returns the URL masked."""
+    import time
+
+    from owstream.domain.alerts import mask_url
+
+    checked = checked_webhook(url) if url is not None else None
+    with Store.open(settings.resolved_store_url) as store:
+        if not store.notifications.set_target(player_id, checked, fmt, time.time()):
+            raise OwstreamError(f"{player_id} is not on the watchlist: add it with `owstream track add {player_id}`")
+    return mask_url(checked) if checked else None
+
+
 def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> dict[str, Any]:
     with Store.open(settings.resolved_store_url) as store:
         data = store.player_report(tag.player_id, gamemode)

@@ -193,6 +193,12 @@ def watchlist() -> list[WatchRow]:
     return load_watchlist(store())
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def alerts() -> views.AlertRows:
+    """The notifier's deliveries: counts by status, the pending and given-up ones."""
+    return views.alerts(store().engine)
+
+
 def history_download(player_id: str) -> pd.DataFrame:
     return history_frame(store(), player_id)
 

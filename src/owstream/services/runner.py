@@ -38,6 +38,10 @@ def make_service(name: str, settings: Settings) -> Runnable:
         from owstream.services.scheduler import Scheduler
 
         return Scheduler(settings)
+    if name == "notifier":
+        from owstream.services.notifier import Notifier
+
+        return Notifier(settings)
     raise ValueError(f"unknown service {name!r}")
 
 

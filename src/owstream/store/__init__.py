@@ -12,6 +12,7 @@ read it, and write the watchlist (user configuration). The only package that imp
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -20,15 +21,17 @@ from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from owstream.domain.freshness import LastFetches
 from owstream.errors import StoreError
 from owstream.messages.models import PlayerEvent
-from owstream.store import queries, schema
+from owstream.store import notifications, queries, schema
 from owstream.store.engine import WRITE, make_engine
 from owstream.store.migrations import migrate
+from owstream.store.notifications import Notifications
 from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.writer import BatchWriter, SourcedResult
 
-__all__ = ["RequestStatus", "SourcedResult", "Store", "WatchEntry"]
+__all__ = ["Notifications", "RequestStatus", "SourcedResult", "Store", "WatchEntry"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,11 @@ class Store:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def notifications(self) -> Notifications:
+        """The webhooks of tracked players and the notifier's deliveries (:mod:`owstream.store.notifications`)."""
+        return Notifications(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -106,10 +114,13 @@ class Store:
             return conn.execute(stmt.returning(table.c.player_id)).first() is not None
 
     def watch_remove(self, player_id: str) -> bool:
-        """Remove from the watchlist; False if it was not there."""
+        """Remove from the watchlist (and its webhook: pending alerts are dropped); False if it was not there."""
         with self._write() as conn, conn.begin():
             stmt = delete(schema.watchlist).where(schema.watchlist.c.player_id == player_id)
-            return bool(conn.execute(stmt).rowcount)
+            removed = bool(conn.execute(stmt).rowcount)
+            if removed:
+                notifications.drop_pending(conn, player_id, time.time(), "the player is no longer tracked")
+            return removed
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -120,6 +131,11 @@ class Store:
     def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
         with self._engine.connect() as conn:
             return queries.player_report(conn, player_id, gamemode)
+
+    def last_fetches(self, player_id: str) -> LastFetches:
+        """What the store knows of the player's last fetches (the fetcher's "ask OverFast?")."""
+        with self._engine.connect() as conn:
+            return queries.last_fetches(conn, player_id)
 
     def watchlist(self) -> list[WatchEntry]:
         with self._engine.connect() as conn:

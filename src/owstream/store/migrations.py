@@ -51,11 +51,24 @@ def _stats_without_extra(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {schema.stats.name} DROP COLUMN extra")
 
 
+def _notifications(conn: Connection) -> None:
+    """Alerts: the watchlist's webhook per player, the notifier's deliveries by event id, and an index for
+    "when was this player last asked for" (the fetcher decides from the store, in every process)."""
+    have = {c["name"] for c in inspect(conn).get_columns(schema.watchlist.name)}
+    for column in (schema.watchlist.c.notify_url, schema.watchlist.c.notify_format, schema.watchlist.c.notify_since):
+        if column.name not in have:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {schema.watchlist.name} ADD COLUMN {column.name} {kind}")
+    schema.deliveries.create(conn, checkfirst=True)
+    schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
     ("0003_stats_changes_only", _stats_changes_only),
     ("0004_stats_without_extra", _stats_without_extra),
+    ("0007_notifications", _notifications),
 ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, rank_text
 from owstream.store import schema
+from owstream.store.notifications import Notifications
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
 
 Records = list[dict[str, Any]]
@@ -74,6 +75,8 @@ class WatchRow:
     added_at: float
     last_fetched_at: float | None
     last_outcome: str | None
+    notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
+    notify_format: str | None = None
 
 
 def players(engine: Engine) -> list[PlayerChoice]:
@@ -210,9 +213,35 @@ def watchlist(engine: Engine) -> list[WatchRow]:
     w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
     query = (
-        select(w.player_id, p.name, w.added_at, last, p.last_outcome)
+        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format)
         .outerjoin(schema.players, p.player_id == w.player_id)
         .order_by(w.added_at, w.player_id)
     )
     with engine.connect() as conn:
         return [WatchRow(*row) for row in conn.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class AlertRows:
+    counts: dict[str, int]  # deliveries by status: pending, sent, given_up, dropped
+    open: Records  # pending and given-up deliveries, newest change first; no URL (a secret) in them
+
+
+def alerts(engine: Engine, limit: int = 50) -> AlertRows:
+    """The notifier's deliveries for the Pipeline page."""
+    notes = Notifications(engine)
+    rows = [
+        {
+            "player_id": d.player_id,
+            "event_type": d.event_type,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "created_at": d.created_at,
+            "next_attempt_at": d.next_attempt_at,
+            "updated_at": d.updated_at,
+        }
+        for d in notes.unfinished_and_failed(limit)
+    ]
+    return AlertRows(notes.counts(), rows)
