@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from owstream.config import Settings
-from owstream.domain.battletag import BattleTag
+from owstream.domain.battletag import PlayerRef
 from owstream.errors import OwstreamError, RequestTimeout
 from owstream.services.requests import RequestState, RequestTracker
 from owstream.store import Store
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def fetch_player(
     settings: Settings,
-    tag: BattleTag,
+    tag: PlayerRef,
     *,
     force: bool = False,
     timeout: float = 180.0,
@@ -74,14 +74,15 @@ def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | N
 
     checked = checked_webhook(url) if url is not None else None
     with Store.open(settings.resolved_store_url) as store:
+        player_id = store.aliases.history_of(player_id)
         if not store.notifications.set_target(player_id, checked, fmt, time.time()):
             raise OwstreamError(f"{player_id} is not on the watchlist: add it with `owstream track add {player_id}`")
     return mask_url(checked) if checked else None
 
 
-def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> dict[str, Any]:
+def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> dict[str, Any]:
     with Store.open(settings.resolved_store_url) as store:
-        data = store.player_report(tag.player_id, gamemode)
+        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
     if data is None:
         raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data

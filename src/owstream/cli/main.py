@@ -170,10 +170,10 @@ def fetch(
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
     from owstream.cli.commands import fetch_player, report
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
     from owstream.domain.outcomes import outcome_wording
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     settings = get_settings()
     with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
         state = fetch_player(
@@ -201,9 +201,9 @@ def show(
 ) -> None:
     """The latest stored data of a player, without fetching."""
     from owstream.cli.commands import report
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     _print_report(report(get_settings(), tag, gamemode.value if gamemode else None), as_json)
 
 
@@ -234,17 +234,17 @@ def track_add(
 ) -> None:
     """Add a player to the watchlist (and, with --notify, send its alerts to a webhook)."""
     from owstream.cli.commands import set_notify
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
     from owstream.store import Store
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     settings = get_settings()
     if notify is not None:
         from owstream.cli.commands import checked_webhook
 
         checked_webhook(notify)  # refused before anything is written
     with Store.open(settings.resolved_store_url) as store:
-        added = store.watch_add(tag.player_id, time.time())
+        added = store.watch_add(store.aliases.history_of(tag.player_id), time.time())
     out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist", markup=False, highlight=False)
     if notify is not None:
         masked = set_notify(settings, tag.player_id, notify, notify_format.value if notify_format else None)
@@ -260,9 +260,9 @@ def track_notify(
 ) -> None:
     """Send a tracked player's alerts to a webhook URL, or stop them with --off."""
     from owstream.cli.commands import set_notify
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     if (url is None) == (not off):
         raise OwstreamError("give a webhook URL, or --off to stop the alerts (not both)")
     masked = set_notify(get_settings(), tag.player_id, url, notify_format.value if notify_format else None)
@@ -273,12 +273,12 @@ def track_notify(
 @track_app.command("remove")
 def track_remove(battletag: str) -> None:
     """Remove a player from the watchlist."""
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
     from owstream.store import Store
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     with Store.open(get_settings().resolved_store_url) as store:
-        removed = store.watch_remove(tag.player_id)
+        removed = store.watch_remove(store.aliases.history_of(tag.player_id))
     if not removed:
         raise OwstreamError(f"{tag} is not on the watchlist")
     out.print(f"{tag} removed from the watchlist", markup=False, highlight=False)
@@ -340,9 +340,9 @@ def export(
 ) -> None:
     """The snapshot history of a player as a table."""
     from owstream.cli.export import export_history
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     rows = export_history(get_settings(), tag, fmt.value, out_path)
     out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
 

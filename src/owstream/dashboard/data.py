@@ -77,7 +77,7 @@ _BLOCK_COLUMNS = ["key", *STAT_COLUMNS, *AVG_COLUMNS]
 
 
 def load_player(store: Store, player_id: str, gamemode: str) -> PlayerView | None:
-    found = views.player(store.engine, player_id, gamemode)
+    found = views.player(store.engine, store.aliases.history_of(player_id), gamemode)  # a new name: its history
     if found is None:
         return None
     ranks = pd.DataFrame(found.ranks, columns=["platform", "role", "season", "division", "tier", "rank_icon"])
@@ -143,7 +143,7 @@ def load_watchlist(store: Store) -> list[WatchRow]:
 
 def history_frame(store: Store, player_id: str) -> pd.DataFrame:
     """A player's snapshot history, one row per changed snapshot and gamemode (the CSV/Parquet download)."""
-    columns, rows = store.history(player_id)
+    columns, rows = store.history(store.aliases.history_of(player_id))
     return pd.DataFrame(rows, columns=columns)
 
 

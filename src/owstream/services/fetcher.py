@@ -28,6 +28,7 @@ from owstream.messages import codec
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
 from owstream.services.freshness import StoreFreshness
+from owstream.services.identity import Identities
 from owstream.services.runner import Ready
 
 log = logging.getLogger(__name__)
@@ -149,19 +150,21 @@ class Fetcher:
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]
         now = self.clock()
+        who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
         if not job.forced:  # decided from the store (every process) and this fetcher's memory
-            last = self._freshness.last(job.player_id, LastFetches(fetched_at=self._last_fetch.get(job.player_id)))
+            last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
             known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=False)
             if known is not None:
                 return codec.wire_result(
-                    request_ids=request_ids, player_id=job.player_id, fetched_at=now, outcome=known.outcome,
+                    request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
                     error=known.error, retry_after=known.retry_after,
                 )  # fmt: skip
-        result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
+        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock)
         if result.outcome in ("ok", "private"):
-            self._last_fetch[job.player_id] = result.fetched_at
+            who = Identities(self._freshness.store()).learn(self.client, who)
+            self._last_fetch[who.history_id] = result.fetched_at
         self.fetched += 1
-        return result
+        return codec.with_player_id(result, who.history_id)
 
     @staticmethod
     def fetch_result(

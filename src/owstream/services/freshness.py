@@ -25,6 +25,10 @@ class StoreFreshness:
         self._lock = threading.Lock()
         self._warned = False
 
+    def store(self) -> Store | None:
+        """The store, opened on first use; None if it cannot be opened."""
+        return self._open()
+
     def _open(self) -> Store | None:
         with self._lock:
             if self._store is None:

@@ -25,6 +25,7 @@ from owstream.domain.freshness import LastFetches
 from owstream.errors import StoreError
 from owstream.messages.models import PlayerEvent
 from owstream.store import notifications, queries, schema
+from owstream.store.aliases import Aliases
 from owstream.store.engine import WRITE, make_engine
 from owstream.store.migrations import migrate
 from owstream.store.notifications import Notifications
@@ -57,6 +58,11 @@ class Store:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def aliases(self) -> Aliases:
+        """Which history a BattleTag or Blizzard id belongs to (:mod:`owstream.store.aliases`)."""
+        return Aliases(self._engine)
 
     @property
     def notifications(self) -> Notifications:

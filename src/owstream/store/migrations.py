@@ -52,14 +52,16 @@ def _stats_without_extra(conn: Connection) -> None:
 
 
 def _notifications(conn: Connection) -> None:
-    """Alerts: the watchlist's webhook per player, the notifier's deliveries by event id, and an index for
-    "when was this player last asked for" (the fetcher decides from the store, in every process)."""
+    """Alerts: the watchlist's webhook per player, the notifier's deliveries by event id; and for the
+    fetcher's fixes: an index for "when was this player last asked for" (decided from the store, in every
+    process) and the player aliases (one history across a BattleTag change, by Blizzard id)."""
     have = {c["name"] for c in inspect(conn).get_columns(schema.watchlist.name)}
     for column in (schema.watchlist.c.notify_url, schema.watchlist.c.notify_format, schema.watchlist.c.notify_since):
         if column.name not in have:
             kind = column.type.compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"ALTER TABLE {schema.watchlist.name} ADD COLUMN {column.name} {kind}")
     schema.deliveries.create(conn, checkfirst=True)
+    schema.player_aliases.create(conn, checkfirst=True)
     schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
 
 

@@ -199,6 +199,20 @@ watchlist = Table(
     Column("notify_since", Float),
 )
 
+# migration 0007: the player ids a history is known by. A player's history is keyed by the first id the store
+# knew it under; the fetcher learns a BattleTag's Blizzard id from OverFast's search once (after the first
+# ok fetch), so a new BattleTag with the same Blizzard id (a name change) is stored in the same history, and
+# the player is then asked for by Blizzard id. Not derived: replay keeps it (results carry the history id).
+player_aliases = Table(
+    "player_aliases",
+    metadata,
+    Column("alias", _ID, primary_key=True),  # a player id as requested: a BattleTag or a Blizzard id
+    Column("player_id", _ID, nullable=False),  # the history it belongs to
+    Column("blizzard_id", _ID),  # null: OverFast's search did not list the player
+    Column("learned_at", Float, nullable=False),
+    Index("ix_player_aliases_blizzard", "blizzard_id"),
+)
+
 # migration 0007: the notifier's record of each alert, by event id: what it sent, what waits, what it gave up.
 # Not derived data: ``owstream replay`` keeps it, so a replayed event is not alerted twice.
 deliveries = Table(

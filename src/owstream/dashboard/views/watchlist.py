@@ -8,7 +8,7 @@ import streamlit as st
 from owstream.dashboard import data
 from owstream.dashboard.layout import ago, duration, plain, player_link
 from owstream.domain import alerts
-from owstream.domain.battletag import BattleTag
+from owstream.domain.battletag import parse_player
 from owstream.errors import InvalidBattleTag
 
 NOTICE_KEY = "watch_notice"
@@ -103,7 +103,7 @@ def set_notify(player_id: str, url: str | None, fmt: str | None) -> None:
 
 def add(text: str) -> None:
     try:
-        tag = BattleTag.parse(text)
+        tag = parse_player(text)
     except InvalidBattleTag as exc:
         st.session_state[NOTICE_KEY] = ("error", f"Invalid BattleTag: {plain(exc)}")
         return
