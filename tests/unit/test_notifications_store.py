@@ -102,6 +102,7 @@ def test_a_store_from_before_0007_gets_webhooks_and_deliveries(tmp_path: Path) -
     engine = create_engine(url)
     with engine.begin() as conn:  # a store written before 0007
         conn.execute(text("DROP TABLE deliveries"))
+        conn.execute(text("DROP TABLE player_aliases"))
         conn.execute(text("DROP INDEX ix_fetch_outcomes_player"))
         for column in ("notify_url", "notify_format", "notify_since"):
             conn.execute(text(f"ALTER TABLE watchlist DROP COLUMN {column}"))
@@ -110,6 +111,7 @@ def test_a_store_from_before_0007_gets_webhooks_and_deliveries(tmp_path: Path) -
     assert migrate(engine) == []
     columns = {c["name"] for c in inspect(engine).get_columns("watchlist")}
     assert {"notify_url", "notify_format", "notify_since"} <= columns
+    assert {"deliveries", "player_aliases"} <= set(inspect(engine).get_table_names())
     assert "ix_fetch_outcomes_player" in {ix["name"] for ix in inspect(engine).get_indexes("fetch_outcomes")}
     engine.dispose()
     with Store.open(url) as store:

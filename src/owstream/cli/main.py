@@ -133,7 +133,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
-    """Broker (unless one is configured) + fetcher + processor + scheduler + dashboard."""
+    """Broker (unless one is configured) + fetcher + processor + scheduler + notifier + dashboard."""
     from owstream.runtime.up import run_up
 
     raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))

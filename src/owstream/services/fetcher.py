@@ -160,6 +160,8 @@ class Fetcher:
                     error=known.error, retry_after=known.retry_after,
                 )  # fmt: skip
         result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock)
+        if result.outcome == "not_found" and who.upstream_id != job.player_id:  # OverFast lost the Blizzard id
+            result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
         if result.outcome in ("ok", "private"):
             who = Identities(self._freshness.store()).learn(self.client, who)
             self._last_fetch[who.history_id] = result.fetched_at
