@@ -32,7 +32,7 @@ def render() -> None:
         st.info("Nobody is tracked yet: add a BattleTag above.")
         return
     now = data.now()
-    widths = [3, 2.6, 2.6, 1.3, 3, 1.3]
+    widths = [2.6, 2.3, 2.3, 1.2, 2.8, 1.8]
     head = st.columns(widths)
     for col, label in zip(head, ("Player", "Added", "Last refreshed", "Last outcome", "Alerts", ""), strict=True):
         col.markdown(f"**{label}**")
