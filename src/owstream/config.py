@@ -130,6 +130,14 @@ class Settings:
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
     log_level: str = ""
 
+    # --- Alerts (the notifier) -----------------------------------------------------------------------
+    # Seconds one webhook request may take (connecting, sending, reading the answer).
+    notify_timeout: float = 5.0
+    # Attempts per alert (on 429, 5xx, timeouts and connection errors) before it is given up.
+    notify_max_attempts: int = 8
+    # Upper bound in seconds on one wait between attempts: the backoff and a webhook's Retry-After alike.
+    notify_max_wait: float = 300.0
+
     # --- construction ------------------------------------------------------------------------------
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Self:

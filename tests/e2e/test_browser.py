@@ -407,3 +407,35 @@ def test_the_meta_in_the_browser(settings: Settings, store: Store, dashboard: st
     quickplay = json.loads(simulator.handle("GET", "/heroes/stats?platform=pc&gamemode=quickplay&region=europe").body)
     best = max(quickplay, key=lambda row: (row["pickrate"], row["hero"]))
     expect(_row(page, best["hero"])).to_contain_text(str(best["winrate"]))
+
+
+def test_alerts_are_set_and_cleared_on_the_watchlist_page(store: Store, dashboard: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    store.watch_add("TeKrop-2217", time.time())
+    page.goto(f"{dashboard}/watchlist")
+    _ready(page)
+    expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
+    expect(page.get_by_text("off", exact=True)).to_be_visible()  # the player's Alerts column
+    url = "https://discord.com/api/webhooks/123456/the-secret-token"
+
+    page.get_by_label("Webhook URL").fill("ftp://example.com/x")
+    page.get_by_role("button", name="Save alerts").click()
+    expect(page.get_by_text("Not a webhook URL: a webhook URL starts with https://")).to_be_visible()
+    assert store.notifications.targets(["TeKrop-2217"]) == {}
+
+    _ready(page)
+    page.get_by_label("Webhook URL").fill(url)
+    page.get_by_role("button", name="Save alerts").click()
+    expect(page.get_by_text("TeKrop-2217's alerts go to https://discord.com/api/webhooks/123456/****")).to_be_visible()
+    expect(page.get_by_text("Discord: https://discord.com/api/webhooks/123456/****")).to_be_visible()  # the row
+    _ready(page)
+    assert "the-secret-token" not in page.content()  # the secret is never shown, not even in the box
+    target = store.notifications.targets(["TeKrop-2217"])["TeKrop-2217"]
+    assert (target.url, target.format) == (url, None)
+
+    page.get_by_role("button", name="Turn alerts off").click()
+    expect(page.get_by_text("TeKrop-2217 gets no alerts any more.")).to_be_visible()
+    _ready(page)
+    assert store.notifications.targets(["TeKrop-2217"]) == {}

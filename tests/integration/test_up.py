@@ -92,8 +92,8 @@ def test_up_demo_runs_restarts_and_stops_cleanly(tmp_path: Path, jar_home: Path)
     try:
         wait_for(lambda: any("all parts ready" in ln for ln in out.lines) or proc.poll() is not None, timeout=240)
         assert proc.poll() is None, "\n".join(out.lines)
-        assert len(processes_of(home)) >= 6  # up, broker JVM, simulator, fetcher, processor, scheduler, meta, ...
-        assert "meta" in out.ready_pids()
+        assert len(processes_of(home)) >= 6  # up, broker JVM, simulator, fetcher, processor, scheduler, ...
+        assert {"fetcher", "processor", "scheduler", "meta", "notifier", "dashboard"} <= set(out.ready_pids())
         assert any(f"localhost:{dashboard_port}" in ln for ln in out.lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{dashboard_port}/_stcore/health", timeout=5) as resp:
             assert resp.read() == b"ok"

@@ -100,3 +100,18 @@ def test_bad_parts_are_rejected(name: str, number: str, sep: str) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "#1234", "-1234", "Te#Krop#2217", "TeKrop#22 17", "Te_Krop#2217"])
 def test_examples_rejected(text: str) -> None:
     assert_rejected(text)
+
+
+def test_blizzard_ids_are_accepted_where_a_battletag_is() -> None:
+    from owstream.domain.battletag import BlizzardId, parse_player, player_id_problem
+
+    bid = "c65b8798bc61d6ffbba120|cfe9dd77a4382165e2b920bdcc035949"
+    for text in (bid, bid.replace("|", "%7C"), bid.replace("|", "%7c"), f"  {bid.upper()} "):
+        ref = parse_player(text)
+        assert isinstance(ref, BlizzardId) and ref.player_id == bid
+    assert parse_player("TeKrop#2217").player_id == "TeKrop-2217"
+    assert player_id_problem(bid) is None
+    assert player_id_problem(bid.replace("|", "%7C")) is not None  # on a topic: the plain form only
+    for bad in ("abc|def", "c65b8798|", "zzzzzz|cfe9dd77", "a" * 40 + "|" + "b" * 40):
+        with pytest.raises(InvalidBattleTag, match="hex"):
+            parse_player(bad)

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
-APP_SERVICES = ("fetcher", "processor", "scheduler", "meta", "dashboard")
+APP_SERVICES = ("fetcher", "processor", "scheduler", "meta", "notifier", "dashboard")
 
 
 def compose_command() -> list[str] | None:
@@ -102,10 +102,11 @@ def test_app_services_wait_for_a_healthy_kafka_and_can_scale(model: dict[str, An
         assert svc["depends_on"]["kafka"]["condition"] == "service_healthy", name
         assert "container_name" not in svc, name
         assert svc["command"][:2] == ["owstream", "run"] and svc["command"][2] == name
-    store_urls = {services[n]["environment"]["OWSTREAM_STORE_URL"] for n in ("processor", "dashboard")}
+    store_users = ("fetcher", "processor", "scheduler", "notifier", "dashboard")  # all share one store
+    store_urls = {services[n]["environment"]["OWSTREAM_STORE_URL"] for n in store_users}
     assert store_urls == {"sqlite:////data/owstream.db"}
-    volumes = {n: {v["source"] for v in services[n].get("volumes", [])} for n in ("processor", "dashboard")}
-    assert volumes["processor"] == volumes["dashboard"] == {"owstream-data"}
+    volumes = {n: frozenset(v["source"] for v in services[n].get("volumes", [])) for n in store_users}
+    assert set(volumes.values()) == {frozenset({"owstream-data"})}
     assert "postgres" not in services  # only with --profile postgres
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from owstream.config import Settings
-from owstream.domain.battletag import BattleTag
+from owstream.domain.battletag import PlayerRef
 from owstream.errors import OwstreamError, RequestTimeout
 from owstream.services.requests import RequestState, RequestTracker
 from owstream.store import Store, StoredAnswer
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def fetch_player(
     settings: Settings,
-    tag: BattleTag,
+    tag: PlayerRef,
     *,
     force: bool = False,
     timeout: float = 180.0,
@@ -58,18 +58,43 @@ def fetch_player(
     return state
 
 
-def report(settings: Settings, tag: BattleTag, gamemode: str | None = None) -> dict[str, Any]:
+def checked_webhook(url: str) -> str:
+    """``url`` stripped, if it can be a webhook; else an error saying why (without the URL: a secret)."""
+    from owstream.domain.alerts import webhook_problem
+
+    url = url.strip()
+    problem = webhook_problem(url)
+    if problem is not None:
+        raise OwstreamError(f"not a webhook URL: {problem}")
+    return url
+
+
+def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | None = None) -> str | None:
+    """Set (or with None, clear) a tracked player's webhook; returns the URL masked."""
+    import time
+
+    from owstream.domain.alerts import mask_url
+
+    checked = checked_webhook(url) if url is not None else None
     with Store.open(settings.resolved_store_url) as store:
-        data = store.player_report(tag.player_id, gamemode)
+        player_id = store.aliases.history_of(player_id)
+        if not store.notifications.set_target(player_id, checked, fmt, time.time()):
+            raise OwstreamError(f"{player_id} is not on the watchlist: add it with `owstream track add {player_id}`")
+    return mask_url(checked) if checked else None
+
+
+def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> dict[str, Any]:
+    with Store.open(settings.resolved_store_url) as store:
+        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
     if data is None:
         raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 
-def season_report(settings: Settings, tag: BattleTag, season: str, gamemode: str | None = None) -> dict[str, Any]:
+def season_report(settings: Settings, tag: PlayerRef, season: str, gamemode: str | None = None) -> dict[str, Any]:
     """``report`` for one season: ``current``, ``last`` or a season number."""
     with Store.open(settings.resolved_store_url) as store:
-        data = store.season_report(tag.player_id, season, gamemode)
+        data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode)
     if data is None:
         raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data

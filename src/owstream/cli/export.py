@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from owstream.config import Settings
-from owstream.domain.battletag import BattleTag
+from owstream.domain.battletag import PlayerRef
 from owstream.errors import OwstreamError
 from owstream.store import Store
 
@@ -19,7 +19,7 @@ def history_frame(settings: Settings, player_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def export_history(settings: Settings, tag: BattleTag, fmt: str, out: Path) -> int:
+def export_history(settings: Settings, tag: PlayerRef, fmt: str, out: Path) -> int:
     frame = history_frame(settings, tag.player_id)
     if frame.empty:
         raise OwstreamError(f"no history stored for {tag}: fetch it first with `owstream fetch {tag.player_id}`")

@@ -41,6 +41,7 @@ class Service(StrEnum):
     processor = "processor"
     scheduler = "scheduler"
     meta = "meta"
+    notifier = "notifier"
     dashboard = "dashboard"
 
 
@@ -175,7 +176,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
-    """Broker (unless one is configured) + fetcher + processor + scheduler + meta + dashboard."""
+    """Broker (unless one is configured) + fetcher + processor + scheduler + meta + notifier + dashboard."""
     from owstream.runtime.up import run_up
 
     raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
@@ -212,10 +213,10 @@ def fetch(
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
     from owstream.cli.commands import fetch_player, report
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
     from owstream.domain.outcomes import outcome_wording
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     settings = get_settings()
     with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
         state = fetch_player(
@@ -247,9 +248,9 @@ def show(
 ) -> None:
     """The latest stored data of a player, without fetching."""
     from owstream.cli.commands import report, season_report
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
         _print_report(report(get_settings(), tag, mode), as_json)
@@ -268,27 +269,69 @@ def _print_report(data: dict[str, Any], as_json: bool) -> None:
     print_report(out, data)
 
 
+class NotifyFormat(StrEnum):
+    discord = "discord"
+    slack = "slack"
+    json = "json"
+
+
+_NOTIFY_HELP = "Send this player's alerts (rank change, new session, privacy change) to this webhook URL."
+_FORMAT_HELP = "The webhook's JSON: discord (default; slack for hooks.slack.com URLs), slack or json."
+
+
 @track_app.command("add")
-def track_add(battletag: str) -> None:
-    """Add a player to the watchlist."""
-    from owstream.domain.battletag import BattleTag
+def track_add(
+    battletag: str,
+    notify: Annotated[str | None, typer.Option("--notify", metavar="URL", help=_NOTIFY_HELP)] = None,
+    notify_format: Annotated[NotifyFormat | None, typer.Option("--notify-format", help=_FORMAT_HELP)] = None,
+) -> None:
+    """Add a player to the watchlist (and, with --notify, send its alerts to a webhook)."""
+    from owstream.cli.commands import set_notify
+    from owstream.domain.battletag import parse_player
     from owstream.store import Store
 
-    tag = BattleTag.parse(battletag)
-    with Store.open(get_settings().resolved_store_url) as store:
-        added = store.watch_add(tag.player_id, time.time())
+    tag = parse_player(battletag)
+    settings = get_settings()
+    if notify is not None:
+        from owstream.cli.commands import checked_webhook
+
+        checked_webhook(notify)  # refused before anything is written
+    with Store.open(settings.resolved_store_url) as store:
+        added = store.watch_add(store.aliases.history_of(tag.player_id), time.time())
     out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist", markup=False, highlight=False)
+    if notify is not None:
+        masked = set_notify(settings, tag.player_id, notify, notify_format.value if notify_format else None)
+        out.print(f"{tag}'s alerts go to {masked}", markup=False, highlight=False)
+
+
+@track_app.command("notify")
+def track_notify(
+    battletag: str,
+    url: Annotated[str | None, typer.Argument(metavar="[URL]", help="The webhook URL (http or https).")] = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop sending this player's alerts.")] = False,
+    notify_format: Annotated[NotifyFormat | None, typer.Option("--format", help=_FORMAT_HELP)] = None,
+) -> None:
+    """Send a tracked player's alerts to a webhook URL, or stop them with --off."""
+    from owstream.cli.commands import set_notify
+    from owstream.domain.battletag import parse_player
+
+    tag = parse_player(battletag)
+    if (url is None) == (not off):
+        raise OwstreamError("give a webhook URL, or --off to stop the alerts (not both)")
+    masked = set_notify(get_settings(), tag.player_id, url, notify_format.value if notify_format else None)
+    said = f"{tag}'s alerts go to {masked}" if masked else f"{tag} gets no alerts any more"
+    out.print(said, markup=False, highlight=False)
 
 
 @track_app.command("remove")
 def track_remove(battletag: str) -> None:
     """Remove a player from the watchlist."""
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
     from owstream.store import Store
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     with Store.open(get_settings().resolved_store_url) as store:
-        removed = store.watch_remove(tag.player_id)
+        removed = store.watch_remove(store.aliases.history_of(tag.player_id))
     if not removed:
         raise OwstreamError(f"{tag} is not on the watchlist")
     out.print(f"{tag} removed from the watchlist", markup=False, highlight=False)
@@ -304,8 +347,17 @@ def track_list(
     with Store.open(get_settings().resolved_store_url) as store:
         entries = store.watchlist()
     if as_json:
+        from owstream.domain.alerts import mask_url
+
         rows = [
-            {"player_id": e.player_id, "added_at": e.added_at, "last_fetched_at": e.last_fetched_at} for e in entries
+            {
+                "player_id": e.player_id,
+                "added_at": e.added_at,
+                "last_fetched_at": e.last_fetched_at,
+                "notify": mask_url(e.notify_url) if e.notify_url else None,  # the URL is a secret
+                "notify_format": e.notify_format,
+            }
+            for e in entries
         ]
         print(json.dumps({"watchlist": rows}))
         return
@@ -369,9 +421,9 @@ def export(
 ) -> None:
     """The snapshot history of a player as a table."""
     from owstream.cli.export import export_history
-    from owstream.domain.battletag import BattleTag
+    from owstream.domain.battletag import parse_player
 
-    tag = BattleTag.parse(battletag)
+    tag = parse_player(battletag)
     rows = export_history(get_settings(), tag, fmt.value, out_path)
     out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
 

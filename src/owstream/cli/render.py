@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from owstream.domain.alerts import format_for, mask_url
 from owstream.domain.outcomes import duration, hours, utc
 from owstream.domain.vocabulary import rank_text
 
@@ -194,8 +195,10 @@ def print_watchlist(console: Console, entries: list[Any]) -> None:
     table.add_column("player")
     table.add_column("added")
     table.add_column("last refreshed")
+    table.add_column("alerts")
     for e in entries:
-        table.add_row(escape(e.player_id), _when(e.added_at), _when(e.last_fetched_at))
+        alerts = f"{format_for(e.notify_url, e.notify_format)}: {mask_url(e.notify_url)}" if e.notify_url else "off"
+        table.add_row(escape(e.player_id), _when(e.added_at), _when(e.last_fetched_at), escape(alerts))
     console.print(table)
 
 

@@ -107,8 +107,9 @@ _BLOCK_COLUMNS = ["key", *STAT_COLUMNS, *AVG_COLUMNS]
 
 
 def load_player(store: Store, player_id: str, gamemode: str, season: str = "lifetime") -> PlayerView | None:
-    """``season``: ``lifetime``, ``current`` or ``last`` (see :func:`owstream.store.views.player`)."""
-    found = views.player(store.engine, player_id, gamemode, season)
+    """``season``: ``lifetime``, ``current`` or ``last`` (see :func:`owstream.store.views.player`); a player
+    known under a new name is shown with its history."""
+    found = views.player(store.engine, store.aliases.history_of(player_id), gamemode, season)
     if found is None:
         return None
     ranks = pd.DataFrame(found.ranks, columns=["platform", "role", "season", "division", "tier", "rank_icon"])
@@ -183,7 +184,7 @@ def load_watchlist(store: Store) -> list[WatchRow]:
 
 def history_frame(store: Store, player_id: str) -> pd.DataFrame:
     """A player's snapshot history, one row per changed snapshot and gamemode (the CSV/Parquet download)."""
-    columns, rows = store.history(player_id)
+    columns, rows = store.history(store.aliases.history_of(player_id))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -317,6 +318,12 @@ def meta(gamemode: str, platform: str, region: str, division: str | None, window
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def player_meta(platform: str, region: str) -> PlayerMeta:
     return load_player_meta(store(), platform, region)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def alerts() -> views.AlertRows:
+    """The notifier's deliveries: counts by status, the pending and given-up ones."""
+    return views.alerts(store().engine)
 
 
 def history_download(player_id: str) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from owstream.dashboard import data
 from owstream.dashboard.layout import plain
-from owstream.domain.battletag import BattleTag
+from owstream.domain.battletag import parse_player
 from owstream.domain.outcomes import outcome_wording
 from owstream.errors import BusError, InvalidBattleTag
 from owstream.services.requests import FETCHING, QUEUED, RequestState, RequestTracker
@@ -60,7 +60,7 @@ def start_fetch(text: str, *, force: bool = False) -> str | None:
     """Validate, publish the request and keep its tracker in the session. Returns the player id if valid."""
     stop_tracking()
     try:
-        tag = BattleTag.parse(text)
+        tag = parse_player(text)
     except InvalidBattleTag as exc:
         st.session_state[NOTICE_KEY] = Notice("error", f"Invalid BattleTag: {plain(exc)}")
         return None

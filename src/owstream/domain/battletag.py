@@ -1,7 +1,10 @@
-"""BattleTags: ``Name#1234`` as players type them, ``Name-1234`` as OverFast wants them."""
+"""Player references: BattleTags (``Name#1234`` as players type them, ``Name-1234`` as OverFast wants them)
+and Blizzard's own player ids (``hex|hex``, ``%7C`` for the bar in URLs), which OverFast accepts too and
+which stay the same when a player changes their BattleTag. :func:`parse_player` takes either."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -65,12 +68,56 @@ def _number_problem(number: str) -> str | None:
     return None
 
 
-def player_id_problem(player_id: str) -> str | None:
-    """Why ``player_id`` is not a player id OverFast takes (``Name-1234``), or None if it is one."""
+_BLIZZARD_ID = re.compile(r"^([0-9a-f]{6,40})(?:\||%7c)([0-9a-f]{6,40})$")
+
+
+@dataclass(frozen=True, slots=True)
+class BlizzardId:
+    """Blizzard's player id: two hexadecimal parts joined by ``|`` (lower case, as OverFast gives it)."""
+
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> BlizzardId:
+        """Accept ``hex|hex`` or ``hex%7Chex`` (any case, surrounding spaces ignored); raise InvalidBattleTag."""
+        found = _BLIZZARD_ID.match(text.strip().lower())
+        if found is None or len(found.group(1)) + len(found.group(2)) + 1 > 64:
+            raise InvalidBattleTag(f"{text!r} is not a Blizzard player id (hex|hex)")
+        return cls(f"{found.group(1)}|{found.group(2)}")
+
+    @property
+    def player_id(self) -> str:
+        """The id as the messages and the store keep it (the client URL-encodes the bar)."""
+        return self.value
+
+    def __str__(self) -> str:
+        return self.value
+
+
+PlayerRef = BattleTag | BlizzardId
+
+
+def is_blizzard_id(text: str) -> bool:
+    return _BLIZZARD_ID.match(text.strip().lower()) is not None
+
+
+def parse_player(text: str) -> PlayerRef:
+    """A BattleTag (``Name#1234``, ``Name-1234``) or a Blizzard player id (``hex|hex``); InvalidBattleTag
+    saying what either looks like otherwise."""
+    if is_blizzard_id(text):
+        return BlizzardId.parse(text)
     try:
-        tag = BattleTag.parse(player_id)
+        return BattleTag.parse(text)
+    except InvalidBattleTag as exc:
+        raise InvalidBattleTag(f"{exc}; or Blizzard's player id (hex|hex)") from None
+
+
+def player_id_problem(player_id: str) -> str | None:
+    """Why ``player_id`` is not a player id OverFast takes (``Name-1234`` or ``hex|hex``), or None if it is one."""
+    try:
+        ref = parse_player(player_id)
     except InvalidBattleTag as exc:
         return str(exc)
-    if tag.player_id != player_id:
-        return f"{player_id!r} is not in the form Name-1234"
+    if ref.player_id != player_id:
+        return f"{player_id!r} is not in the form Name-1234 (or hex|hex)"
     return None

@@ -12,6 +12,9 @@ from typing import Literal
 
 PRIVATE_HELP = "make it public in Overwatch 2: Options > Social > Career Profile Visibility > Public"
 
+# In the error of a not_found answered from the store, without calling OverFast (owstream.domain.freshness).
+NOT_ASKED = "OverFast was not asked again"
+
 Level = Literal["success", "info", "warning", "error"]
 
 
@@ -45,6 +48,8 @@ def outcome_wording(
         )
     if outcome == "not_found":
         when = f" OverFast will check Blizzard again in {duration(retry_after)}: try again then." if retry_after else ""
+        if error and NOT_ASKED in error:
+            when += f" ({NOT_ASKED} before that time; {refetch_hint}.)"
         return Wording(
             "error",
             f"Player not found: OverFast does not know {player}. Check the name's upper/lower case and the "

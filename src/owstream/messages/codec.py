@@ -267,3 +267,8 @@ def compress(data: bytes) -> bytes:
         compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
     data = compressor.compress(data)
     return bytes(data)
+
+
+def with_player_id(result: WireResult, player_id: str) -> WireResult:
+    """``result`` stored under another player id (the history a renamed player's BattleTag belongs to)."""
+    return result if result.player_id == player_id else msgspec.structs.replace(result, player_id=player_id)

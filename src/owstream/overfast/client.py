@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -180,6 +180,22 @@ class OverFastClient:
         """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
         path = f"/players/{_quote(player_id)}/stats/summary"
         return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
+
+    def blizzard_id(self, battletag_id: str) -> str | None:
+        """Blizzard's player id of ``Name-1234`` from ``GET /players?name=`` (its ``blizzard_id``, ``%7C``
+        decoded to ``|``); None if the search does not list that player (Blizzard's search misses some)."""
+        answer = self._get("/players", {"name": battletag_id})
+        try:
+            found = codec.decode_json(answer.body)
+        except ProcessingError as exc:
+            raise MalformedResponse(f"OverFast answered /players with a body that is {exc}") from exc
+        results = found.get("results") if isinstance(found, dict) else None
+        for item in results if isinstance(results, list) else []:
+            if isinstance(item, dict) and item.get("player_id") == battletag_id:
+                blizzard = item.get("blizzard_id")
+                if isinstance(blizzard, str) and blizzard:
+                    return unquote(blizzard).lower()
+        return None
 
     def fetch_snapshot(self, player_id: str, gamemodes: Iterable[str] = GAMEMODES) -> Snapshot:
         """The summary and each gamemode's stats summary (apart, never merged), asked concurrently within the

@@ -1,9 +1,9 @@
 """``owstream up``: the whole product in one command.
 
 The local broker (unless OWSTREAM_KAFKA_BOOTSTRAP names a cluster) starts first and the topics are
-ensured; then the fetcher, processor, scheduler, meta service and dashboard run as supervised child processes
-(``owstream run X``), each with its own log file under ``<home>/logs``. A part that crashes is
-restarted with backoff; Ctrl-C or SIGTERM stops everything in reverse order, the broker last.
+ensured; then the fetcher, processor, scheduler, meta service, notifier (webhook alerts) and dashboard run as
+supervised child processes (``owstream run X``), each with its own log file under ``<home>/logs``. A part
+that crashes is restarted with backoff; Ctrl-C or SIGTERM stops everything in reverse order, the broker last.
 
 ``--demo`` puts the OverFast simulator in front (no internet needed), uses its own topics and store
 (``owstream-demo.*``, ``<home>/demo.db``), tracks every simulated player and refreshes them every
@@ -68,7 +68,7 @@ def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
                 restart=policy,
             )
         )
-    for name in ("fetcher", "processor", "scheduler", "meta"):
+    for name in ("fetcher", "processor", "scheduler", "meta", "notifier"):
         ready = logs / f"{name}.ready"
         argv = [*owstream, "run", name, "--ready-file", str(ready)]
         specs.append(PartSpec(name, argv, logs / f"{name}.log", env=env, ready=file_ready(ready), restart=policy))

@@ -7,7 +7,10 @@
 * Requests for the same player in one batch are coalesced into one fetch that answers them all; the summary
   and both gamemodes are asked concurrently, inside the process's rate limit.
 * A player fetched less than the OverFast cache time ago is not fetched again unless forced: the result says
-  ``skipped`` (the stored data is as fresh as OverFast's). Requests older than ``request_ttl`` are dropped.
+  ``skipped`` (the stored data is as fresh as OverFast's). An unknown player is not asked for again before
+  OverFast's retry time (``not_found`` without a call). Both are decided from the store, so in every process
+  (:mod:`owstream.domain.freshness`, :mod:`owstream.services.freshness`). Requests older than
+  ``request_ttl`` are dropped.
 * Progress: ``fetch_started`` goes out at once, outside the transaction (its id is stable, readers dedupe).
 * Bad input never stops it: a message that is not a request is dead-lettered (in the transaction); an answer
   OverFast gets wrong becomes an ``upstream_error`` result; a Kafka outage is waited out, results kept.
@@ -25,10 +28,13 @@ from dataclasses import dataclass, field
 from owstream.bus import Consumer, Producer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
 from owstream.config import Settings
 from owstream.domain.battletag import player_id_problem
+from owstream.domain.freshness import LastFetches, known_answer
 from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError, TransactionAborted
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
+from owstream.services.freshness import StoreFreshness
+from owstream.services.identity import Identities
 from owstream.services.runner import Ready
 
 log = logging.getLogger(__name__)
@@ -76,6 +82,7 @@ class Fetcher:
         self.request_ttl = request_ttl
         self.workers = workers
         self._last_fetch: dict[str, float] = {}  # player -> fetched_at of the last ok/private result
+        self._freshness = StoreFreshness(settings)
         self._consumer: Consumer | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
         self._stop = threading.Event()
@@ -111,6 +118,7 @@ class Fetcher:
             consumer.close(commit=False)
             self._pool.shutdown(wait=False, cancel_futures=True)
             self.client.close()
+            self._freshness.close()
             log.info("fetcher: stopped after %d fetches", self.fetched)
 
     def _going_on(self) -> bool:
@@ -187,16 +195,23 @@ class Fetcher:
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]
         now = self.clock()
-        last = self._last_fetch.get(job.player_id)
-        if last is not None and not job.forced and now - last < self.settings.overfast_cache_seconds:
-            return codec.wire_result(
-                request_ids=request_ids, player_id=job.player_id, fetched_at=now, outcome="skipped"
-            )
-        result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
+        who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
+        if not job.forced:  # decided from the store (every process) and this fetcher's memory
+            last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
+            known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=False)
+            if known is not None:
+                return codec.wire_result(
+                    request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
+                    error=known.error, retry_after=known.retry_after,
+                )  # fmt: skip
+        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock)
+        if result.outcome == "not_found" and who.upstream_id != job.player_id:  # OverFast lost the Blizzard id
+            result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
         if result.outcome in ("ok", "private"):
-            self._last_fetch[job.player_id] = result.fetched_at
+            who = Identities(self._freshness.store()).learn(self.client, who)
+            self._last_fetch[who.history_id] = result.fetched_at
         self.fetched += 1
-        return result
+        return codec.with_player_id(result, who.history_id)
 
     @staticmethod
     def fetch_result(

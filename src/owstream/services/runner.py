@@ -42,6 +42,10 @@ def make_service(name: str, settings: Settings) -> Runnable:
         from owstream.services.meta import MetaService
 
         return MetaService(settings)
+    if name == "notifier":
+        from owstream.services.notifier import Notifier
+
+        return Notifier(settings)
     raise ValueError(f"unknown service {name!r}")
 
 

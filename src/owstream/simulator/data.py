@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from owstream.domain.vocabulary import DIVISIONS, ROLES
+from owstream.simulator import media
 
 __all__ = [
     "HEROES",
@@ -25,9 +26,8 @@ __all__ = [
     "summary_body",
 ]
 
-_CDN = "https://d15f34w2p8l1cc.cloudfront.net/overwatch"
-_ICONS = "https://static.playoverwatch.com/img/pages/career/icons"
-_STATIC = "https://overfast-api.tekrop.fr/static"
+# Pictures (avatars, icons, portraits) point at the simulator's own /_sim/media/ (simulator.media), served
+# from ``base``: the URL of the simulator, so that the offline demo shows them.
 BASE_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z: initial profiles were last updated before this
 
 
@@ -134,7 +134,7 @@ class SimPlayer:
     skill: float  # probability of winning a game
     plays_competitive: bool
     ranked: bool  # False: played competitive but has no rank (like KIRIKO-12460)
-    avatar: str
+    avatar: str  # the name of its picture (simulator.media)
     namecard: str | None
     title: str | None
     endorsement: int
@@ -162,8 +162,8 @@ def new_player(rng: random.Random, player_id: str, *, private: bool = False) -> 
         skill=rng.uniform(0.42, 0.58),
         plays_competitive=rng.random() < 0.85,
         ranked=rng.random() < 0.85,
-        avatar=f"{_CDN}/{_hash(rng)}.png",
-        namecard=f"{_CDN}/{_hash(rng)}.png" if rng.random() < 0.7 else None,
+        avatar=_hash(rng)[:24],
+        namecard=_hash(rng)[:24] if rng.random() < 0.7 else None,
         title=rng.choice(("Harbinger", "Bytefixer", "Peacekeeper", "Ace", None)),
         endorsement=rng.randint(1, 5),
         season=rng.randint(14, 22),
@@ -208,34 +208,34 @@ def move_rank(rank: tuple[str, int], up: bool) -> tuple[str, int]:
 
 
 # --- bodies -------------------------------------------------------------------------------------------
-def _rank_body(role: str, rank: tuple[str, int] | None) -> dict[str, Any] | None:
+def _rank_body(role: str, rank: tuple[str, int] | None, base: str) -> dict[str, Any] | None:
     if rank is None:
         return None
     division, tier = rank
     return {
         "division": division,
         "tier": tier,
-        "role_icon": f"{_ICONS}/role/{role}-f64702b684.svg#icon",
-        "rank_icon": f"{_ICONS}/rank/Rank_{division.capitalize()}Tier-7d3b85ba0d.png",
-        "tier_icon": f"{_ICONS}/rank/TierDivision_{tier}-1de89374e2.png",
+        "role_icon": media.url(base, "role", role),
+        "rank_icon": media.url(base, "rank", division),
+        "tier_icon": media.url(base, "tier", str(tier)),
     }
 
 
-def summary_body(player: SimPlayer) -> dict[str, Any]:
+def summary_body(player: SimPlayer, base: str = media.DEFAULT_BASE) -> dict[str, Any]:
     competitive: dict[str, Any] | None = None
     if not player.private and player.ranks:
         competitive = {"pc": None, "console": None}
         for platform, ranks in player.ranks.items():
             competitive[platform] = {"season": player.season} | {
-                role: _rank_body(role, rank) for role, rank in ranks.items()
+                role: _rank_body(role, rank, base) for role, rank in ranks.items()
             }
     level = player.endorsement
     return {
         "username": player.username,
-        "avatar": player.avatar,
-        "namecard": None if player.private else player.namecard,
+        "avatar": media.url(base, "avatar", player.avatar),
+        "namecard": None if player.private or not player.namecard else media.url(base, "namecard", player.namecard),
         "title": None if player.private else player.title,
-        "endorsement": {"level": level, "frame": f"{_ICONS}/endorsement/{level}-8ccb5f0aef.svg#icon"},
+        "endorsement": {"level": level, "frame": media.url(base, "endorsement", str(level))},
         "competitive": competitive,
         "last_updated_at": player.last_updated_at,
     }
@@ -321,22 +321,22 @@ _COMPARISON_KEYS = (
 )
 
 
-def player_body(player: SimPlayer) -> dict[str, Any]:
+def player_body(player: SimPlayer, base: str = media.DEFAULT_BASE) -> dict[str, Any]:
     """``GET /players/{id}``: the summary and (minimal) career stats per platform and gamemode."""
     stats: dict[str, Any] | None = None
     if not player.private:
         stats = {"pc": None, "console": None}
         for platform in player.platforms:
             stats[platform] = {mode: _gamemode_stats(player, platform, mode) for mode in ("quickplay", "competitive")}
-    return {"summary": summary_body(player), "stats": stats}
+    return {"summary": summary_body(player, base), "stats": stats}
 
 
-def heroes_body() -> list[dict[str, Any]]:
+def heroes_body(base: str = media.DEFAULT_BASE) -> list[dict[str, Any]]:
     return [
         {
             "key": hero.key,
             "name": hero.name,
-            "portrait": f"{_CDN}/{hashlib.sha256(hero.key.encode()).hexdigest()}.png",
+            "portrait": media.url(base, "hero", hero.key),
             "role": hero.role,
             "subrole": hero.subrole,
             "gamemodes": ["quickplay", "stadium"],
@@ -345,26 +345,26 @@ def heroes_body() -> list[dict[str, Any]]:
     ]
 
 
-def roles_body() -> list[dict[str, Any]]:
+def roles_body(base: str = media.DEFAULT_BASE) -> list[dict[str, Any]]:
     return [
         {
             "key": role,
             "name": role.capitalize(),
-            "icon": f"{_STATIC}/roles/{role}.svg",
+            "icon": media.url(base, "role", role),
             "description": f"Simulated {role} heroes.",
         }
         for role in ROLES
     ]
 
 
-def gamemodes_body() -> list[dict[str, Any]]:
+def gamemodes_body(base: str = media.DEFAULT_BASE) -> list[dict[str, Any]]:
     return [
         {
             "key": key,
             "name": key.capitalize(),
-            "icon": f"{_STATIC}/gamemodes/{key}-icon.svg",
+            "icon": media.url(base, "gamemode", key),
             "description": f"Simulated {key} gamemode.",
-            "screenshot": f"{_STATIC}/gamemodes/{key}.avif",
+            "screenshot": media.url(base, "gamemode", f"{key}-screenshot"),
         }
         for key in ("control", "escort", "flashpoint", "hybrid", "push")
     ]

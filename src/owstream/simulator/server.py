@@ -75,6 +75,9 @@ class SimulatorServer:
         self._stopping = threading.Event()
         self._server = _Server((host, port), simulator, self._stopping)
         self._thread: threading.Thread | None = None
+        bound = getattr(simulator, "bound", None)
+        if callable(bound):  # a simulator points its pictures at this server
+            bound(self.url)
 
     @property
     def port(self) -> int:

@@ -6,7 +6,8 @@ Endpoints: ``/players/{id}/summary``, ``/players/{id}/stats/summary?gamemode=&pl
 each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
 ``POST /_sim/advance[?player=ID]``, ``GET /_sim/history/{id}``, ``GET /_sim/players``,
 ``POST /_sim/faults`` (``{"status": 429|503|504|500, "count": n}``, ``{"garbage": n}``,
-``{"delay": seconds, "count": n}``), ``POST /_sim/ratelimit`` (``{"rps": N}``, 0 or null: off).
+``{"delay": seconds, "count": n}``), ``POST /_sim/ratelimit`` (``{"rps": N}``, 0 or null: off),
+``GET /_sim/media/<kind>/<name>.svg`` (the pictures the bodies point at: :mod:`owstream.simulator.media`).
 
 Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 404 with the nested
 body of the real app, its ``retry_after`` growing 600 -> 1800 -> 5400 -> 16200 -> 21600 s.
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 from owstream.simulator import data as simdata
+from owstream.simulator import media
 from owstream.simulator.data import SimPlayer
 from owstream.simulator.herostats import hero_stats
 from owstream.simulator.server import SimulatorServer
@@ -128,6 +130,7 @@ class Simulator:
         self._last_request: float | None = None  # when the limiter last saw a request
         self._excess = 0.0  # requests in the leaky bucket
         self.served: Counter[int] = Counter()  # API answers by status, for benchmarks
+        self.media_base = media.DEFAULT_BASE  # where its pictures are served: the server's URL once bound
         self.advance_every = advance_every
         self.meta_step = 0  # how far /heroes/stats has drifted: one step per advance of every player
         self._next_tick = clock() + advance_every if advance_every else None
@@ -144,6 +147,10 @@ class Simulator:
         names += [f"Player{index}" for index in range(len(names), count)]
         numbers = self._rng.sample(range(1000, 99999), count)
         return [f"{name}-{number}" for name, number in zip(names[:count], numbers, strict=True)]
+
+    def bound(self, url: str) -> None:
+        """Called by the HTTP server with its URL: the bodies' pictures point there."""
+        self.media_base = url
 
     # --- players -----------------------------------------------------------------------------------
     def player_ids(self) -> list[str]:
@@ -298,7 +305,7 @@ class Simulator:
         statics = {"heroes": simdata.heroes_body, "roles": simdata.roles_body}
         statics["gamemodes"] = simdata.gamemodes_body
         if len(segments) == 1 and segments[0] in statics:
-            return _cached(statics[segments[0]]())
+            return _cached(statics[segments[0]](self.media_base))
         if segments == ["heroes", "stats"]:
             status, body, headers = hero_stats(self.seed, self.meta_step, query)
             return _json(status, body, headers)
@@ -309,9 +316,9 @@ class Simulator:
             return self._not_found(segments[1])
         rest = segments[2:]
         if rest == ["summary"]:
-            return _cached(simdata.summary_body(player))
+            return _cached(simdata.summary_body(player, self.media_base))
         if rest == []:
-            return _cached(simdata.player_body(player))
+            return _cached(simdata.player_body(player, self.media_base))
         if rest == ["stats", "summary"]:
             return self._stats_summary(player, query)
         return _json(404, {"error": "Route not found"})
@@ -339,6 +346,13 @@ class Simulator:
         except ValueError:
             return _json(400, {"error": "the body must be JSON"})
         route = (method, segments[0] if segments else "")
+        if route == ("GET", "media") and len(segments) == 3:
+            picture = media.svg(segments[1], segments[2].removesuffix(".svg"))
+            if picture is None:
+                return _json(404, {"error": "no such picture"})
+            return SimResponse(
+                200, picture, {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+            )
         if route == ("POST", "advance"):
             try:
                 return _json(200, {"entries": self.advance(query.get("player"))})

@@ -12,6 +12,7 @@ read it, and write the watchlist (user configuration). The only package that imp
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -29,16 +30,19 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from owstream.domain.freshness import LastFetches
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable
 from owstream.messages.models import PlayerEvent
-from owstream.store import herostats, queries, schema, seasons
+from owstream.store import herostats, notifications, queries, schema, seasons
+from owstream.store.aliases import Aliases
 from owstream.store.engine import WRITE, make_engine
 from owstream.store.herostats import SourcedAnswer, StoredAnswer
 from owstream.store.migrations import migrate
+from owstream.store.notifications import Notifications
 from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.writer import BatchWriter, SourcedResult
 
-__all__ = ["RequestStatus", "SourcedAnswer", "SourcedResult", "Store", "StoredAnswer", "WatchEntry"]
+__all__ = ["Notifications", "RequestStatus", "SourcedAnswer", "SourcedResult", "Store", "StoredAnswer", "WatchEntry"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,16 @@ class Store:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def aliases(self) -> Aliases:
+        """Which history a BattleTag or Blizzard id belongs to (:mod:`owstream.store.aliases`)."""
+        return Aliases(self._engine)
+
+    @property
+    def notifications(self) -> Notifications:
+        """The webhooks of tracked players and the notifier's deliveries (:mod:`owstream.store.notifications`)."""
+        return Notifications(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -147,10 +161,13 @@ class Store:
             return conn.execute(stmt.returning(table.c.player_id)).first() is not None
 
     def watch_remove(self, player_id: str) -> bool:
-        """Remove from the watchlist; False if it was not there."""
+        """Remove from the watchlist (and its webhook: pending alerts are dropped); False if it was not there."""
         with self._write() as conn, conn.begin():
             stmt = delete(schema.watchlist).where(schema.watchlist.c.player_id == player_id)
-            return bool(conn.execute(stmt).rowcount)
+            removed = bool(conn.execute(stmt).rowcount)
+            if removed:
+                notifications.drop_pending(conn, player_id, time.time(), "the player is no longer tracked")
+            return removed
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -174,8 +191,13 @@ class Store:
         """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number), with ``season``,
         ``season_label``, ``since`` and ``until``; None if the player is not stored, UnknownSeason if the
         season is not (see :mod:`owstream.store.seasons`)."""
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return seasons.season_report(conn, player_id, season, gamemode)
+
+    def last_fetches(self, player_id: str) -> LastFetches:
+        """What the store knows of the player's last fetches (the fetcher's "ask OverFast?")."""
+        with self._read() as conn:
+            return queries.last_fetches(conn, player_id)
 
     def watchlist(self) -> list[WatchEntry]:
         with self._read() as conn:

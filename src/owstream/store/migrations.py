@@ -75,6 +75,20 @@ def _hero_stats(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _notifications(conn: Connection) -> None:
+    """Alerts: the watchlist's webhook per player, the notifier's deliveries by event id; and for the
+    fetcher's fixes: an index for "when was this player last asked for" (decided from the store, in every
+    process) and the player aliases (one history across a BattleTag change, by Blizzard id)."""
+    have = {c["name"] for c in inspect(conn).get_columns(schema.watchlist.name)}
+    for column in (schema.watchlist.c.notify_url, schema.watchlist.c.notify_format, schema.watchlist.c.notify_since):
+        if column.name not in have:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {schema.watchlist.name} ADD COLUMN {column.name} {kind}")
+    schema.deliveries.create(conn, checkfirst=True)
+    schema.player_aliases.create(conn, checkfirst=True)
+    schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -82,6 +96,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0004_stats_without_extra", _stats_without_extra),
     ("0005_snapshot_seasons", _snapshot_seasons),
     ("0006_hero_stats", _hero_stats),
+    ("0007_notifications", _notifications),
 ]
 
 

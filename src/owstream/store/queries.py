@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
+from owstream.domain.freshness import LastFetches
 from owstream.domain.vocabulary import OVERALL_KEY, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, TOTAL_FIELDS
 from owstream.store import schema
 
@@ -30,6 +31,8 @@ class WatchEntry:
     player_id: str
     added_at: float
     last_fetched_at: float | None
+    notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
+    notify_format: str | None = None
 
 
 def request_status(conn: Connection, request_id: str) -> RequestStatus | None:
@@ -43,11 +46,29 @@ def request_status(conn: Connection, request_id: str) -> RequestStatus | None:
     return RequestStatus(row.outcome, row.player_id, row.error, row.retry_after, row.at) if row else None
 
 
+def last_fetches(conn: Connection, player_id: str) -> LastFetches:
+    """When the player was last fetched ok/private, and the newest not_found with OverFast's retry time
+    (from ``fetch_outcomes``, index ``ix_fetch_outcomes_player``)."""
+    f = schema.fetch_outcomes.c
+    fetched = conn.execute(
+        select(func.max(f.at)).where(f.player_id == player_id, f.outcome.in_(("ok", "private")))
+    ).scalar()
+    missing = conn.execute(
+        select(f.at, f.retry_after)
+        .where(f.player_id == player_id, f.outcome == "not_found")
+        .order_by(f.at.desc())
+        .limit(1)
+    ).first()
+    if missing is None:
+        return LastFetches(fetched_at=fetched)
+    return LastFetches(fetched_at=fetched, not_found_at=missing.at, not_found_retry_after=missing.retry_after)
+
+
 def watchlist(conn: Connection) -> list[WatchEntry]:
     w, r = schema.watchlist.c, schema.raw_results.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
-    rows = conn.execute(select(w.player_id, w.added_at, last).order_by(w.added_at, w.player_id)).all()
-    return [WatchEntry(pid, added, fetched) for pid, added, fetched in rows]
+    query = select(w.player_id, w.added_at, last, w.notify_url, w.notify_format).order_by(w.added_at, w.player_id)
+    return [WatchEntry(*row) for row in conn.execute(query).all()]
 
 
 def number(value: Any) -> Any:

@@ -187,6 +187,7 @@ fetch_outcomes = Table(
     Column("status", Integer),
     Column("at", Float, nullable=False),
     Index("ix_fetch_outcomes_at", "at"),  # migration 0002: the Pipeline page's recent outcomes
+    Index("ix_fetch_outcomes_player", "player_id", "at"),  # migration 0007: the fetcher's "asked lately?"
 )
 
 watchlist = Table(
@@ -194,6 +195,44 @@ watchlist = Table(
     metadata,
     Column("player_id", _ID, primary_key=True),
     Column("added_at", Float, nullable=False),
+    # migration 0007: where this player's alerts go. The URL is a secret (shown only masked); alerts are
+    # sent for events of fetches made from ``notify_since`` on; ``notify_format`` null: from the URL.
+    Column("notify_url", Text),
+    Column("notify_format", String(16)),
+    Column("notify_since", Float),
+)
+
+# migration 0007: the player ids a history is known by. A player's history is keyed by the first id the store
+# knew it under; the fetcher learns a BattleTag's Blizzard id from OverFast's search once (after the first
+# ok fetch), so a new BattleTag with the same Blizzard id (a name change) is stored in the same history, and
+# the player is then asked for by Blizzard id. Not derived: replay keeps it (results carry the history id).
+player_aliases = Table(
+    "player_aliases",
+    metadata,
+    Column("alias", _ID, primary_key=True),  # a player id as requested: a BattleTag or a Blizzard id
+    Column("player_id", _ID, nullable=False),  # the history it belongs to
+    Column("blizzard_id", _ID),  # null: OverFast's search did not list the player
+    Column("learned_at", Float, nullable=False),
+    Index("ix_player_aliases_blizzard", "blizzard_id"),
+)
+
+# migration 0007: the notifier's record of each alert, by event id: what it sent, what waits, what it gave up.
+# Not derived data: ``owstream replay`` keeps it, so a replayed event is not alerted twice.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("event_id", String(256), primary_key=True),
+    Column("player_id", _ID, nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("event", Text, nullable=False),  # the player-events message (JSON): formatted when sent
+    Column("status", String(16), nullable=False),  # pending | sent | given_up | dropped
+    Column("attempts", Integer, nullable=False),
+    Column("last_status", Integer),  # the webhook's last HTTP status, if it answered
+    Column("last_error", Text),  # why the last attempt failed (never the URL)
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
 )
 
 raw_results = Table(
@@ -244,6 +283,7 @@ hero_stat_rows = Table(
 
 ix_fetch_outcomes_at = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_at")
 ix_raw_results_fetched = next(i for i in raw_results.indexes if i.name == "ix_raw_results_fetched")
+ix_fetch_outcomes_player = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_player")
 
 # Everything rebuilt from fetch-results, children first (the order reset_derived deletes in).
 DERIVED_TABLES: tuple[Table, ...] = (

@@ -17,6 +17,7 @@ from owstream.domain.seasons import SeasonSpan, chosen_season, place
 from owstream.domain.seasons import spans as season_spans
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, rank_text
 from owstream.store import schema
+from owstream.store.notifications import Notifications
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
 from owstream.store.seasons import (
     SeasonInfo,
@@ -96,6 +97,8 @@ class WatchRow:
     added_at: float
     last_fetched_at: float | None
     last_outcome: str | None
+    notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
+    notify_format: str | None = None
 
 
 def players(engine: Engine) -> list[PlayerChoice]:
@@ -296,7 +299,7 @@ def watchlist(engine: Engine) -> list[WatchRow]:
     w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
     query = (
-        select(w.player_id, p.name, w.added_at, last, p.last_outcome)
+        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format)
         .outerjoin(schema.players, p.player_id == w.player_id)
         .order_by(w.added_at, w.player_id)
     )
@@ -376,3 +379,29 @@ def hero_roles(engine: Engine) -> dict[str, str]:
     )
     with engine.connect() as conn:
         return {str(hero): str(role) for hero, role in conn.execute(query).all()}
+
+
+@dataclass(frozen=True)
+class AlertRows:
+    counts: dict[str, int]  # deliveries by status: pending, sent, given_up, dropped
+    open: Records  # pending and given-up deliveries, newest change first; no URL (a secret) in them
+
+
+def alerts(engine: Engine, limit: int = 50) -> AlertRows:
+    """The notifier's deliveries for the Pipeline page."""
+    notes = Notifications(engine)
+    rows = [
+        {
+            "player_id": d.player_id,
+            "event_type": d.event_type,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "created_at": d.created_at,
+            "next_attempt_at": d.next_attempt_at,
+            "updated_at": d.updated_at,
+        }
+        for d in notes.unfinished_and_failed(limit)
+    ]
+    return AlertRows(notes.counts(), rows)

@@ -77,6 +77,7 @@ def overview() -> None:
     else:
         kafka_numbers(status, counts)
     store_activity()
+    alert_deliveries()
     if reachable:
         recent()
 
@@ -197,6 +198,43 @@ def store_activity() -> None:
     if not activity.per_minute.empty:
         frame = activity.per_minute.assign(when=to_datetime(activity.per_minute["minute"]))
         st.altair_chart(charts.per_minute(frame), width="stretch")
+
+
+ALERT_STATUS = {"pending": "waiting to be sent", "given_up": "given up"}
+
+
+def alert_deliveries() -> None:
+    """The notifier's webhook alerts: how many were sent, which wait, which were given up and why."""
+    found = data.alerts()
+    if not found.counts:
+        return
+    st.subheader("Alerts (webhooks)", anchor=False)
+    cols = st.columns(3)
+    cols[0].metric("Alerts sent", f"{found.counts.get('sent', 0):,}")
+    cols[1].metric("Alerts waiting", f"{found.counts.get('pending', 0):,}", help="Retried with backoff")
+    cols[2].metric(
+        "Alerts given up", f"{found.counts.get('given_up', 0):,}", help="After the attempts' bound, or refused"
+    )
+    if not found.open:
+        return
+    now = data.now()
+    st.table(
+        pd.DataFrame(
+            {
+                "Player": [r["player_id"] for r in found.open],
+                "Alert": [r["event_type"].replace("_", " ") for r in found.open],
+                "Status": [ALERT_STATUS.get(r["status"], r["status"]) for r in found.open],
+                "Attempts": [r["attempts"] for r in found.open],
+                "Why (last error)": [r["last_error"] or "-" for r in found.open],
+                "When": [
+                    f"next try in {duration(max(0.0, r['next_attempt_at'] - now))}"
+                    if r["status"] == "pending"
+                    else when(r["updated_at"])
+                    for r in found.open
+                ],
+            }
+        )
+    )
 
 
 def recent() -> None:

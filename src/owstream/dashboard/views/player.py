@@ -29,7 +29,12 @@ def render() -> None:
         st.session_state[TAG_KEY] = player_id or ""
     with st.form("fetch", border=False, enter_to_submit=True):
         left, right = st.columns([5, 1], vertical_alignment="bottom")
-        text = left.text_input("BattleTag", key=TAG_KEY, placeholder="TeKrop#2217", help="Name#1234 or Name-1234")
+        text = left.text_input(
+            "BattleTag",
+            key=TAG_KEY,
+            placeholder="TeKrop#2217",
+            help="Name#1234, Name-1234, or Blizzard's player id (hex|hex)",
+        )
         submitted = right.form_submit_button("Fetch", type="primary", width="stretch")
     if submitted:
         player_id = fetching.start_fetch(text) or player_id

@@ -1,0 +1,336 @@
+"""The notifier service: ``player-events`` -> the webhooks of tracked players.
+
+A rank change, a new play session and a privacy change of a player on the watchlist with a webhook URL
+become an alert (:mod:`owstream.domain.alerts`: Discord's JSON by default, Slack's or plain JSON by
+choice), for events of fetches made after the URL was set.
+
+* **Once per event id.** Each alert is a row of the store's ``deliveries`` table, keyed by the event id
+  (the processor may publish an event again after a crash, with the same id): an id already there is
+  not sent again.
+* **The store is the queue.** Events are read as the consumer group ``<prefix>.notifier``; an event's
+  offset is committed only once its delivery is sent, given up or not wanted, so a restart reads again
+  what was not finished and finds it in the store (pending deliveries resume, finished ones are skipped).
+* **Bounded retries.** 429, 5xx, timeouts and connection errors are tried again with exponential backoff
+  (a 429's or 503's ``Retry-After`` honoured, up to ``notify_max_wait``), at most ``notify_max_attempts``
+  times; then, and at once for a webhook that refuses for good (400, 401, 403, 404, ...), the delivery is
+  ``given_up`` with why, which the Pipeline page shows. Sends run in a few worker threads, each with a
+  timeout, at most one at a time per player: a slow or dead webhook delays only its own player's alerts.
+
+URLs are secrets: what is logged or stored of one goes through :func:`owstream.domain.alerts.mask_url`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from owstream.bus import Consumer, Record, TopicNames
+from owstream.config import Settings
+from owstream.domain import alerts
+from owstream.errors import ProcessingError
+from owstream.messages import codec
+from owstream.services.runner import Ready
+from owstream.store import Store
+from owstream.store.notifications import DROPPED, FINISHED, GIVEN_UP, PENDING, SENT, Delivery
+
+log = logging.getLogger(__name__)
+
+SERVICE = "notifier"
+USER_AGENT = "owstream-notifier (+https://github.com/TeKrop/overfast-api consumer)"
+_ANSWER_MAX = 64 * 1024  # bytes of a webhook's answer read at most
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one POST to a webhook gave."""
+
+    ok: bool
+    status: int | None = None  # HTTP status, if the webhook answered
+    retry_after: float | None = None  # seconds, from Retry-After (or Discord's JSON ``retry_after``)
+    error: str | None = None  # why it failed, without the URL
+    final: bool = False  # a refusal that no retry changes (4xx other than 408 and 429)
+
+
+Send = Callable[[str, dict[str, Any], float], Sent]
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float) -> Sent:
+    """POST ``body`` as JSON to ``url`` (standard library, one timeout for each blocking step)."""
+    request = urllib.request.Request(  # noqa: S310 - the URL was checked to be http(s) when it was set
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            answer.read(_ANSWER_MAX)
+            return Sent(True, answer.status)
+    except urllib.error.HTTPError as exc:
+        text = _scrub(exc.read(_ANSWER_MAX).decode("utf-8", "replace"), url)
+        retry = retry_after_of(exc.headers.get("Retry-After"), text)
+        final = 400 <= exc.code < 500 and exc.code not in (408, 429)
+        said = f": {' '.join(text.split())[:200]}" if text.strip() else ""
+        return Sent(False, exc.code, retry, f"HTTP {exc.code} {exc.reason}{said}", final)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        return Sent(False, error=_scrub(f"no answer: {reason or type(reason).__name__}", url))
+
+
+def retry_after_of(header: str | None, body: str = "") -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else from a JSON body's
+    ``retry_after`` (Discord's 429 says it there too); None if neither says."""
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    try:
+        value = json.loads(body).get("retry_after") if body.strip().startswith("{") else None
+    except ValueError:
+        return None
+    return max(0.0, float(value)) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` with the URL and its secret part masked (a receiver may echo what it got)."""
+    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    text = text.replace(url, alerts.mask_url(url))
+    return text.replace(secret, alerts.MASK) if len(secret) >= 6 else text
+
+
+def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds before attempt ``attempts + 1``: the webhook's Retry-After if it gave one, else ``base``
+    doubled per attempt with jitter; never more than ``cap``."""
+    if retry_after is not None:
+        return min(cap, retry_after)
+    return float(min(cap, base * 2 ** max(0, attempts - 1) * random.uniform(0.8, 1.2)))  # noqa: S311 - jitter
+
+
+@dataclass
+class _Open:
+    """A consumed record whose offset waits until its delivery (if any) is finished."""
+
+    record: Record
+    event_id: str | None  # None: nothing to deliver
+
+
+class Notifier:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        send: Send = post_json,
+        clock: Callable[[], float] = time.time,
+        backoff_base: float = 5.0,
+        workers: int = 4,
+    ) -> None:
+        self.settings = settings
+        self.names = TopicNames(settings.topic_prefix)
+        self._owns_store = store is None
+        self.store = store or Store.open(settings.resolved_store_url)
+        self.notes = self.store.notifications
+        self.send = send
+        self.clock = clock
+        self.backoff_base = backoff_base
+        self.workers = workers
+        self.read = self.sent = self.given_up = 0  # events read, alerts sent, alerts given up
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()  # players with an attempt in flight
+        self._finished: set[str] = set()  # event ids finished by the workers, not yet seen by the loop
+        self._open: dict[tuple[str, int], deque[_Open]] = {}
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
+        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.player_events])
+        log.info("notifier: consuming %s", self.names.player_events)
+        if ready is not None:
+            ready()
+        try:
+            while not stop.is_set():
+                self.step(consumer)
+        finally:
+            self._pool.shutdown(wait=True)
+            self._commit_finished(consumer)
+            consumer.close()
+            if self._owns_store:
+                self.store.close()
+            log.info("notifier: stopped (%d alerts sent, %d given up)", self.sent, self.given_up)
+
+    def step(self, consumer: Consumer, timeout: float = 0.5) -> int:
+        """Read events, record the deliveries they need, start the due attempts, commit finished offsets."""
+        records = consumer.poll_batch(max_messages=200, timeout=timeout)
+        self.take(records)
+        self.send_due()
+        self._commit_finished(consumer)
+        return len(records)
+
+    # --- events -> deliveries ---------------------------------------------------------------------
+    def take(self, records: list[Record]) -> None:
+        """Record the deliveries the events of ``records`` need; every record waits in ``_open`` until done."""
+        self.read += len(records)
+        wanted: list[tuple[Record, Any]] = []
+        for record in records:
+            event = self._alerting_event(record)
+            wanted.append((record, event))
+        players = {event.player_id for _, event in wanted if event is not None}
+        targets = self.notes.targets(players) if players else {}
+        now = self.clock()
+        rows = []
+        for record, event in wanted:
+            target = targets.get(event.player_id) if event is not None else None
+            if event is None or target is None or event.at < target.since:
+                self._queue(record, None)
+                continue
+            rows.append(
+                {
+                    "event_id": event.event_id,
+                    "player_id": event.player_id,
+                    "event_type": event.type,
+                    "event": codec.encode(event).decode(),
+                    "created_at": now,
+                }
+            )
+            self._queue(record, event.event_id)
+        if rows:
+            known = self.notes.add(rows)
+            with self._lock:
+                self._finished.update(eid for eid, status in known.items() if status in FINISHED)
+            log.info("notifier: %d alert(s) to deliver", sum(1 for s in known.values() if s == PENDING))
+
+    def _alerting_event(self, record: Record) -> Any:
+        """The event of ``record`` if it is one that alerts, else None."""
+        try:
+            codec.check_schema("PlayerEvent", record.headers.get("schema"))
+            event = codec.decode_event(record.value)
+        except ProcessingError as exc:
+            log.warning("notifier: skipping %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
+            return None
+        if event.type not in alerts.ALERTING_TYPES or alerts.alert_of(event) is None:
+            return None
+        return event
+
+    def _queue(self, record: Record, event_id: str | None) -> None:
+        self._open.setdefault((record.topic, record.partition), deque()).append(_Open(record, event_id))
+
+    def _commit_finished(self, consumer: Consumer) -> None:
+        """Store the offset of each partition's finished prefix; forget partitions no longer assigned."""
+        assigned = consumer.assigned
+        for tp in [tp for tp in self._open if tp not in assigned]:
+            del self._open[tp]  # its new owner reads it again; the store says what was done
+        with self._lock:
+            finished = set(self._finished)
+        waiting = {o.event_id for q in self._open.values() for o in q if o.event_id and o.event_id not in finished}
+        if waiting:  # finished by another notifier, or dropped when the webhook was removed
+            statuses = self.notes.statuses(sorted(waiting)[:500])
+            finished |= {eid for eid, status in statuses.items() if status in FINISHED}
+        done: list[Record] = []
+        for queue in self._open.values():
+            last = None
+            while queue and (queue[0].event_id is None or queue[0].event_id in finished):
+                last = queue.popleft().record
+            if last is not None:
+                done.append(last)
+        still = {o.event_id for q in self._open.values() for o in q if o.event_id}
+        with self._lock:  # remember only what is still behind an unfinished record
+            self._finished = (self._finished | finished) & still
+        consumer.store(done)
+
+    # --- deliveries -> webhooks -------------------------------------------------------------------
+    def send_due(self) -> int:
+        """Start an attempt for each due delivery (one per player at a time); returns how many started."""
+        now = self.clock()
+        started = 0
+        for delivery in self.notes.due(now, limit=self.workers * 4):
+            with self._lock:
+                if delivery.player_id in self._busy or len(self._busy) >= self.workers:
+                    continue
+            lease = now + self.settings.notify_timeout * 3 + 30  # another notifier leaves it alone meanwhile
+            if not self.notes.claim(delivery, lease):
+                continue
+            with self._lock:
+                self._busy.add(delivery.player_id)
+            self._pool.submit(self._attempt_safely, delivery)
+            started += 1
+        return started
+
+    def _attempt_safely(self, delivery: Delivery) -> None:
+        try:
+            self.attempt(delivery)
+        except Exception:  # a store error: the lease runs out and the delivery is tried again
+            log.exception("notifier: attempt at %s failed", delivery.event_id)
+        finally:
+            with self._lock:
+                self._busy.discard(delivery.player_id)
+
+    def attempt(self, delivery: Delivery) -> str:
+        """One attempt at a delivery; returns its new status."""
+        target = self.notes.targets([delivery.player_id]).get(delivery.player_id)
+        if target is None:
+            return self._finish(delivery, DROPPED, delivery.attempts, error="the player no longer has a webhook")
+        event = codec.decode_event(delivery.event.encode())
+        alert = alerts.alert_of(event)
+        if alert is None:
+            return self._finish(delivery, DROPPED, delivery.attempts, error="nothing to alert")
+        fmt = alerts.format_for(target.url, target.format)
+        payload = alerts.body(alert, fmt, json.loads(delivery.event))
+        where = alerts.mask_url(target.url)
+        answer = self.send(target.url, payload, self.settings.notify_timeout)
+        attempts = delivery.attempts + 1
+        if answer.ok:
+            log.info("notifier: %s of %s sent to %s (%s)", event.type, event.player_id, where, fmt)
+            self.sent += 1
+            return self._finish(delivery, SENT, attempts, http_status=answer.status)
+        if answer.final or attempts >= self.settings.notify_max_attempts:
+            why = answer.error if answer.final else f"gave up after {attempts} attempts; last: {answer.error}"
+            log.warning("notifier: %s of %s to %s given up: %s", event.type, event.player_id, where, why)
+            self.given_up += 1
+            return self._finish(delivery, GIVEN_UP, attempts, http_status=answer.status, error=why)
+        wait = backoff(
+            attempts, base=self.backoff_base, cap=self.settings.notify_max_wait, retry_after=answer.retry_after
+        )
+        log.info(
+            "notifier: %s to %s failed (%s); attempt %d in %.1f s", event.type, where, answer.error, attempts + 1, wait
+        )
+        self.notes.record(
+            delivery.event_id,
+            status=PENDING,
+            attempts=attempts,
+            now=self.clock(),
+            next_attempt_at=self.clock() + wait,
+            http_status=answer.status,
+            error=answer.error,
+        )
+        return PENDING
+
+    def _finish(
+        self,
+        delivery: Delivery,
+        status: str,
+        attempts: int,
+        *,
+        http_status: int | None = None,
+        error: str | None = None,
+    ) -> str:
+        self.notes.record(
+            delivery.event_id, status=status, attempts=attempts, now=self.clock(), http_status=http_status, error=error
+        )
+        with self._lock:
+            self._finished.add(delivery.event_id)
+        return status

@@ -1,0 +1,238 @@
+"""The notifier on the real broker, with the fetcher and processor against the simulator, sending to a local
+webhook receiver: a rank change reaches it once, in Discord's shape, soon after the fetch that found it; a
+fetch that finds nothing new sends nothing; an event published again is not sent again; a 429 is waited out;
+a dead webhook is given up after the bound (and says so on the Pipeline page) without holding up others."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from owstream.bus import Admin, Producer, TopicNames
+from owstream.config import Settings, get_settings
+from owstream.messages import codec
+from owstream.messages.models import RankChanged, RankChangeData
+from owstream.services.fetcher import Fetcher
+from owstream.services.notifier import Notifier
+from owstream.services.processor import Processor
+from owstream.services.runner import in_background
+from owstream.simulator import Simulator, SimulatorServer
+from owstream.store import Store
+from support.pipeline import request_and_wait, wait_for
+from support.webhooks import Answer, WebhookReceiver
+
+pytestmark = pytest.mark.kafka
+
+PLAYER = "Zephyr-32544"  # ranked on pc and console in the seed-7 simulator
+OTHER = "Nova-12889"
+
+
+@pytest.fixture
+def sim() -> Iterator[tuple[Simulator, str]]:
+    simulator = Simulator(seed=7)
+    with SimulatorServer(simulator) as server:
+        yield simulator, server.url
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(kafka: Settings, sim: tuple[Simulator, str]) -> Settings:
+    return kafka.replace(overfast_url=sim[1], rate_limit=100.0, notify_timeout=1.0, notify_max_attempts=3)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.resolved_store_url)
+    yield store
+    store.close()
+
+
+def track(store: Store, player_id: str, url: str, fmt: str | None = None) -> None:
+    store.watch_add(player_id, time.time())
+    assert store.notifications.set_target(player_id, url, fmt, time.time())
+
+
+def move_rank(sim: Simulator, player_id: str) -> None:
+    """Refresh the player until a rank moves (the simulator moves one in ~40 % of competitive refreshes)."""
+    player = sim.player(player_id)
+    assert player is not None
+    before = copy.deepcopy(player.ranks)
+    for _ in range(200):
+        sim.advance(player_id)
+        if player.ranks != before:
+            return
+    raise AssertionError("no rank moved in 200 refreshes")
+
+
+def events_end(settings: Settings) -> int:
+    with Admin(settings) as admin:
+        return sum(t.messages for t in admin.topics([TopicNames(settings.topic_prefix).player_events]))
+
+
+def of_type(received: list[Any], kind: str) -> list[Any]:
+    return [r for r in received if r.body["embeds"][0]["footer"]["text"].endswith(kind)]
+
+
+def test_a_rank_change_reaches_the_webhook_once_in_discords_shape(
+    settings: Settings, store: Store, sim: tuple[Simulator, str], receiver: WebhookReceiver
+) -> None:
+    simulator, _ = sim
+    path = "/api/webhooks/1234/secret-token-abc"
+    track(store, PLAYER, receiver.url(path))
+    notifier = Notifier(settings, backoff_base=0.2)
+    with in_background([Fetcher(settings), Processor(settings), notifier]) as died:
+        assert request_and_wait(settings, PLAYER).outcome == "ok"  # the first snapshot: nothing to compare
+        move_rank(simulator, PLAYER)
+        assert request_and_wait(settings, PLAYER, force=True).outcome == "ok"
+        stored = time.time()
+        wait_for(lambda: of_type(receiver.delivered(path), "rank_change"), timeout=30)
+        first = of_type(receiver.delivered(path), "rank_change")[0]
+        assert first.at - stored < 30
+        body = first.body  # Discord's execute-webhook JSON
+        assert set(body) >= {"content", "embeds"} and isinstance(body["content"], str)
+        assert PLAYER in body["content"] and "rank" in body["content"] and "→" in body["content"]
+        assert body["allowed_mentions"] == {"parse": []}
+        (embed,) = body["embeds"]
+        assert embed["title"].startswith(f"{PLAYER}: ") and isinstance(embed["color"], int)
+        assert {f["name"] for f in embed["fields"]} == {"Role", "Before", "Now"}
+        assert first.headers["Content-Type"] == "application/json"
+        wait_for(lambda: of_type(receiver.delivered(path), "session"), timeout=30)
+        session = of_type(receiver.delivered(path), "session")[0].body
+        assert "W -" in session["content"] and "heroes:" in session["content"]
+
+        # a fetch that finds nothing new sends nothing
+        settle(settings, store, notifier)
+        count = len(receiver.received)
+        assert count == len(sent_event_ids(store))  # one POST per alert
+        assert request_and_wait(settings, PLAYER, force=True).outcome == "ok"
+        settle(settings, store, notifier)
+        assert len(receiver.received) == count
+
+        # the same event published again (a processor that crashed after publishing) is not sent again;
+        # a new event behind it on the same partition shows the notifier has read past it
+        rank_id = next(eid for eid in sent_event_ids(store) if ":rank_change:" in eid)
+        publish_rank_change(settings, PLAYER, rank_id)
+        publish_rank_change(settings, PLAYER, "sentinel:rank_change:0")
+        wait_for(lambda: len(of_type(receiver.delivered(path), "rank_change")) >= 2, timeout=30)
+        end = events_end(settings)
+        wait_for(lambda: notifier.read >= end, timeout=30)
+        rank_alerts = of_type(receiver.delivered(path), "rank_change")
+        assert len(rank_alerts) == 2  # the real one and the sentinel, never the duplicate
+        assert "gold" in rank_alerts[1].body["content"].lower()
+        assert died() == []
+
+
+def settle(settings: Settings, store: Store, notifier: Notifier) -> None:
+    """Wait until the notifier has read every event there is and no delivery is left pending."""
+    end = events_end(settings)
+    wait_for(lambda: notifier.read >= end and not store.notifications.unfinished_and_failed(), timeout=30)
+
+
+def sent_event_ids(store: Store) -> list[str]:
+    from sqlalchemy import select
+
+    from owstream.store import schema
+
+    d = schema.deliveries.c
+    with store.engine.connect() as conn:
+        return list(conn.execute(select(d.event_id).where(d.status == "sent")).scalars())
+
+
+def publish_rank_change(settings: Settings, player_id: str, event_id: str) -> None:
+    event = RankChanged(
+        event_id=event_id,
+        player_id=player_id,
+        at=time.time(),
+        data=RankChangeData(platform="pc", role="support", from_division="gold", from_tier=2, to_division="gold",
+                            to_tier=1, season=14),
+    )  # fmt: skip
+    producer = Producer(settings)
+    producer.send(
+        TopicNames(settings.topic_prefix).player_events,
+        codec.encode(event),
+        key=player_id,
+        headers=codec.headers("PlayerEvent"),
+    )
+    producer.flush()
+    producer.close()
+
+
+def test_a_429_is_waited_out_and_the_alert_sent_once(
+    settings: Settings, store: Store, receiver: WebhookReceiver
+) -> None:
+    path = "/hooks/limited-token"
+    receiver.script(path, [Answer(429, {"Retry-After": "1"}, b'{"message": "You are being rate limited."}')])
+    track(store, PLAYER, receiver.url(path))
+    notifier = Notifier(settings, backoff_base=0.2)
+    with in_background([notifier]) as died:
+        publish_rank_change(settings, PLAYER, "r429:rank_change:0")
+        wait_for(lambda: receiver.delivered(path), timeout=30)
+        end = events_end(settings)
+        wait_for(lambda: notifier.read >= end, timeout=30)
+        assert died() == []
+    tries = receiver.attempts(path)
+    assert [t.status for t in tries] == [429, 204]
+    assert tries[1].at - tries[0].at >= 0.9  # Retry-After: 1 was honoured
+    assert store.notifications.statuses(["r429:rank_change:0"]) == {"r429:rank_change:0": "sent"}
+
+
+def test_a_dead_webhook_is_given_up_after_the_bound_and_others_still_get_theirs(
+    settings: Settings, store: Store, receiver: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead, alive = "/dead/secret-dead-token", "/alive/secret-alive-token"
+    receiver.always(dead, Answer(200, delay=5.0))  # answers long after the notifier's 1 s timeout
+    track(store, PLAYER, receiver.url(dead))
+    track(store, OTHER, receiver.url(alive), "json")
+    notifier = Notifier(settings.replace(notify_max_wait=0.5), backoff_base=0.2)
+    with in_background([notifier]) as died:
+        publish_rank_change(settings, PLAYER, "dead:rank_change:0")
+        publish_rank_change(settings, OTHER, "alive:rank_change:0")
+        wait_for(lambda: receiver.delivered(alive), timeout=30)  # not held up by the dead one
+        generic = receiver.delivered(alive)[0].body
+        assert generic["type"] == "rank_change" and generic["event"]["data"]["to_tier"] == 1
+        wait_for(lambda: store.notifications.statuses(["dead:rank_change:0"]).get("dead:rank_change:0") == "given_up",
+                 timeout=60)  # fmt: skip
+        assert died() == []
+    assert len(receiver.attempts(dead)) == settings.notify_max_attempts
+    (given_up,) = store.notifications.unfinished_and_failed()
+    assert given_up.status == "given_up" and given_up.attempts == 3
+    assert given_up.last_error is not None and "gave up after 3 attempts" in given_up.last_error
+    assert "secret-dead-token" not in given_up.last_error
+
+    # the Pipeline page says so
+    monkeypatch.setenv("OWSTREAM_STORE_URL", settings.resolved_store_url)
+    monkeypatch.setenv("OWSTREAM_HOME", str(tmp_path))
+    monkeypatch.setenv("OWSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:9")  # the page's Kafka part is not what is tested
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+
+        def script() -> None:
+            from owstream.dashboard.views import pipeline
+
+            pipeline.render()
+
+        at = AppTest.from_function(script, default_timeout=30).run()
+        assert not at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Alerts given up"] == "1" and metrics["Alerts sent"] == "1"
+        table = at.table[-1].value
+        row = table[table["Player"] == PLAYER].iloc[0]
+        assert row["Status"] == "given up" and "gave up after 3 attempts" in row["Why (last error)"]
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        get_settings.cache_clear()
