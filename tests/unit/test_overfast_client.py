@@ -106,9 +106,7 @@ def test_private_profile_from_the_summary(replay: ReplayServer, sleeps: list[flo
     assert snapshot.private
     assert snapshot.stats == {}
     assert snapshot.summary == raw(RESPONSES / "private_Player-137712_summary.json")
-    # the gamemodes are asked at the same time as the summary (a fetch takes one round trip, not three): for a
-    # private profile their empty answers are dropped
-    assert replay.count("/players/Player-137712/summary") == 1
+    assert replay.count("/players/Player-137712/stats/summary?gamemode=quickplay") == 0  # summary first
 
 
 def test_private_profile_from_empty_stats(replay: ReplayServer, sleeps: list[float]) -> None:
@@ -295,11 +293,10 @@ def test_simulator_faults_through_the_client(sleeps: list[float]) -> None:
         simulator.handle("POST", "/_sim/faults", b'{"status": 503, "count": 1, "retry_after": 2}')
         simulator.handle("POST", "/_sim/faults", b'{"status": 429, "count": 1}')
         simulator.handle("POST", "/_sim/faults", b'{"status": 504, "count": 1}')
-        snapshot = client.fetch_snapshot(player_id)
+        snapshot = client.fetch_snapshot(player_id, concurrent=True)
         assert not snapshot.private
         # the three calls of a snapshot run concurrently: each met one fault, in any order
         assert len(sleeps) == 3 and 2.0 in sleeps and 1.0 in sleeps  # Retry-After of the 503, of the 429
-        assert min(sleeps) <= 0.5  # the 504's backoff: full jitter up to backoff_base
         with pytest.raises(PlayerNotFound) as caught:
             client.summary("Unknown-1234")
         assert caught.value.retry_after == 600
@@ -313,3 +310,12 @@ def test_from_settings_reads_the_settings() -> None:
         assert client.base_url == "http://127.0.0.1:9"
         assert client.max_attempts == 2
         assert client._limiter is RateLimiter.shared(7.0)
+
+
+def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps: list[float]) -> None:
+    with make_client(replay.url, sleeps) as client:
+        first = client.fetch_snapshot("TeKrop-2217")
+        again = client.fetch_snapshot("TeKrop-2217", concurrent=True)
+        private = client.fetch_snapshot("Player-137712", concurrent=True)
+    assert again == first and private.private and private.stats == {}
+    assert replay.count("/players/TeKrop-2217/stats/summary?gamemode=competitive") == 2

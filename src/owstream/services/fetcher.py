@@ -4,8 +4,8 @@
   offsets are committed in one Kafka transaction (``transactional.id`` = ``<prefix>.fetcher.<instance>``,
   stable, so a restarted instance fences its dead predecessor). A fetcher killed anywhere leaves at most one
   visible result per fetch, and an answered request is not fetched again.
-* Requests for the same player in one batch are coalesced into one fetch that answers them all; the summary
-  and both gamemodes are asked concurrently, inside the process's rate limit.
+* Requests for the same player in one batch are coalesced into one fetch that answers them all; for a player
+  OverFast knows, the summary and both gamemodes are asked concurrently, inside the process's rate limit.
 * A player fetched less than the OverFast cache time ago is not fetched again unless forced: the result says
   ``skipped`` (the stored data is as fresh as OverFast's). An unknown player is not asked for again before
   OverFast's retry time (``not_found`` without a call). Both are decided from the store, so in every process
@@ -196,15 +196,18 @@ class Fetcher:
         request_ids = [r.request_id for r in job.requests]
         now = self.clock()
         who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
-        if not job.forced:  # decided from the store (every process) and this fetcher's memory
-            last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
-            known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=False)
-            if known is not None:
-                return codec.wire_result(
-                    request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
-                    error=known.error, retry_after=known.retry_after,
-                )  # fmt: skip
-        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock)
+        # decided from the store (every process) and this fetcher's memory
+        last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
+        known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=job.forced)
+        if known is not None:
+            return codec.wire_result(
+                request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
+                error=known.error, retry_after=known.retry_after,
+            )  # fmt: skip
+        # A player OverFast knows gets its three answers asked at once; one it may not know gets the summary
+        # first: every request for an unknown player raises OverFast's backoff for it.
+        known_player = last.fetched_at is not None and (last.not_found_at or 0.0) <= last.fetched_at
+        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock, concurrent=known_player)
         if result.outcome == "not_found" and who.upstream_id != job.player_id:  # OverFast lost the Blizzard id
             result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
         if result.outcome in ("ok", "private"):
@@ -215,11 +218,16 @@ class Fetcher:
 
     @staticmethod
     def fetch_result(
-        client: OverFastClient, player_id: str, request_ids: list[str], clock: Callable[[], float] = time.time
+        client: OverFastClient,
+        player_id: str,
+        request_ids: list[str],
+        clock: Callable[[], float] = time.time,
+        *,
+        concurrent: bool = False,
     ) -> WireResult:
         """Fetch one player and express every outcome as a FetchResult."""
         try:
-            snap = client.fetch_snapshot(player_id)
+            snap = client.fetch_snapshot(player_id, concurrent=concurrent)
         except OverFastError as exc:
             if isinstance(exc, ClientBug):
                 log.error("OverFast rejected our request for %s (a bug in owstream): %s", player_id, exc)
