@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from owstream.config import Settings
 from owstream.domain.battletag import PlayerRef
 from owstream.errors import OwstreamError, RequestTimeout
-from owstream.services.requests import RequestState, RequestTracker
 from owstream.store import Store, StoredAnswer
+
+if TYPE_CHECKING:  # the Kafka client is loaded by the commands that use Kafka, not by `show`
+    from owstream.services.requests import RequestState
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ def fetch_player(
     """Publish a request, run the fetcher/processor in-process when none is running, wait until stored."""
     from owstream.bus import Admin
     from owstream.runtime.kafka import ensure_kafka
+    from owstream.services.requests import RequestTracker
     from owstream.services.runner import in_background, make_service
 
     names = ensure_kafka(settings)

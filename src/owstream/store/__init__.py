@@ -16,10 +16,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DataError,
     DisconnectionError,
@@ -30,17 +29,37 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from owstream.domain.freshness import LastFetches
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable
-from owstream.messages.models import PlayerEvent
-from owstream.store import herostats, notifications, queries, schema, seasons
-from owstream.store.aliases import Aliases
-from owstream.store.engine import WRITE, make_engine
-from owstream.store.herostats import SourcedAnswer, StoredAnswer
+from owstream.store import queries, schema
+from owstream.store.engine import WRITE, make_engine, upsert
 from owstream.store.migrations import migrate
-from owstream.store.notifications import Notifications
 from owstream.store.queries import RequestStatus, WatchEntry
-from owstream.store.writer import BatchWriter, SourcedResult
+from owstream.store.sourced import SourcedResult
+
+if TYPE_CHECKING:
+    from owstream.domain.freshness import LastFetches
+    from owstream.messages.models import PlayerEvent
+    from owstream.store.aliases import Aliases
+    from owstream.store.herostats import SourcedAnswer, StoredAnswer
+    from owstream.store.notifications import Notifications
+    from owstream.store.writer import BatchWriter
+
+# Loaded when first asked for (``from owstream.store import Notifications``): a command that only reads a
+# report does not pay for the writer, the notifier's and the meta's code.
+_LAZY = {
+    "Notifications": "owstream.store.notifications",
+    "SourcedAnswer": "owstream.store.herostats",
+    "StoredAnswer": "owstream.store.herostats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Notifications", "RequestStatus", "SourcedAnswer", "SourcedResult", "Store", "StoredAnswer", "WatchEntry"]
 
@@ -69,7 +88,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = BatchWriter()
+        self._batches: BatchWriter | None = None
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -89,11 +108,15 @@ class Store:
     @property
     def aliases(self) -> Aliases:
         """Which history a BattleTag or Blizzard id belongs to (:mod:`owstream.store.aliases`)."""
+        from owstream.store.aliases import Aliases
+
         return Aliases(self._engine)
 
     @property
     def notifications(self) -> Notifications:
         """The webhooks of tracked players and the notifier's deliveries (:mod:`owstream.store.notifications`)."""
+        from owstream.store.notifications import Notifications
+
         return Notifications(self._engine)
 
     def close(self) -> None:
@@ -106,6 +129,15 @@ class Store:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @property
+    def _writer(self) -> BatchWriter:
+        """The batch writer and its state cache, made on first use (reading commands never load it)."""
+        if self._batches is None:
+            from owstream.store.writer import BatchWriter
+
+            self._batches = BatchWriter()
+        return self._batches
 
     def _write(self) -> Connection:
         return self._engine.connect().execution_options(**{WRITE: True})
@@ -139,6 +171,8 @@ class Store:
             return 0
         try:
             with self._write() as conn, conn.begin():
+                from owstream.store import herostats
+
                 return herostats.write(conn, items)
         except SQLAlchemyError as exc:
             raise translated(exc) from exc
@@ -156,7 +190,7 @@ class Store:
         """Add to the watchlist; False if already there."""
         table = schema.watchlist
         with self._write() as conn, conn.begin():
-            stmt: Any = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+            stmt: Any = upsert(conn.dialect.name, table)
             stmt = stmt.values(player_id=player_id, added_at=at).on_conflict_do_nothing()
             return conn.execute(stmt.returning(table.c.player_id)).first() is not None
 
@@ -166,6 +200,8 @@ class Store:
             stmt = delete(schema.watchlist).where(schema.watchlist.c.player_id == player_id)
             removed = bool(conn.execute(stmt).rowcount)
             if removed:
+                from owstream.store import notifications
+
                 notifications.drop_pending(conn, player_id, time.time(), "the player is no longer tracked")
             return removed
 
@@ -192,6 +228,8 @@ class Store:
         ``season_label``, ``since`` and ``until``; None if the player is not stored, UnknownSeason if the
         season is not (see :mod:`owstream.store.seasons`)."""
         with self._read() as conn:
+            from owstream.store import seasons
+
             return seasons.season_report(conn, player_id, season, gamemode)
 
     def last_fetches(self, player_id: str) -> LastFetches:
@@ -208,11 +246,15 @@ class Store:
     ) -> StoredAnswer | None:
         """The newest stored /heroes/stats answer of one combination (division/role None: all)."""
         with self._engine.connect() as conn:
+            from owstream.store import herostats
+
             return herostats.latest(conn, gamemode, platform, region, division=division, role=role)
 
     def hero_stats_fetched(self) -> dict[str, float]:
         """When each combination's newest /heroes/stats answer was fetched, by combination key."""
         with self._engine.connect() as conn:
+            from owstream.store import herostats
+
             return herostats.fetched_times(conn)
 
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from owstream.store import schema
-from owstream.store.engine import WRITE
+from owstream.store.engine import WRITE, upsert
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Aliases:
 
     def add(self, alias: str, player_id: str, blizzard_id: str | None, at: float) -> None:
         """Record an alias; one already recorded stays as it was."""
-        insert: Any = sqlite.insert if self._engine.dialect.name == "sqlite" else postgresql.insert
         row = {"alias": alias, "player_id": player_id, "blizzard_id": blizzard_id, "learned_at": at}
+        stmt: Any = upsert(self._engine.dialect.name, schema.player_aliases)
         with self._engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-            conn.execute(insert(schema.player_aliases).values(**row).on_conflict_do_nothing(index_elements=["alias"]))
+            conn.execute(stmt.values(**row).on_conflict_do_nothing(index_elements=["alias"]))

@@ -5,13 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from owstream.errors import StoreError
 
 WRITE = "owstream_write"  # execution option: this connection's transactions write
+
+
+def upsert(dialect: str, table: Table) -> Any:
+    """The INSERT of ``dialect`` that takes ``on_conflict_do_*`` (SQLite's or PostgreSQL's), imported only
+    when a write needs it (reading commands stay quick to start)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    raise StoreError(f"the store supports SQLite and PostgreSQL, not {dialect}")
 
 
 def make_engine(url: str) -> Engine:

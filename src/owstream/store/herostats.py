@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from owstream.domain.meta import ALL
 from owstream.messages import codec
 from owstream.messages.bodies import HeroStat
 from owstream.messages.models import WireHeroStats
 from owstream.store import schema
+from owstream.store.engine import upsert
 
 MAX_HEROES_BYTES = 1 << 20  # a stored array is never larger than this (OverFast's are ~2 KB)
 
@@ -59,7 +59,7 @@ def write(conn: Connection, items: Sequence[SourcedAnswer]) -> int:
         return 0
     table = schema.hero_stats
     values = [_answer_row(item) for item in items]
-    stmt: Any = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+    stmt: Any = upsert(conn.dialect.name, table)
     stmt = stmt.values(values).on_conflict_do_nothing().returning(table.c.answer_id)
     inserted = set(conn.execute(stmt).scalars())
     new = set(inserted)

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from owstream.store import schema
-from owstream.store.engine import WRITE
+from owstream.store.engine import WRITE, upsert
 
 PENDING, SENT, GIVEN_UP, DROPPED = "pending", "sent", "given_up", "dropped"
 FINISHED = frozenset({SENT, GIVEN_UP, DROPPED})
@@ -99,8 +98,8 @@ def add_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         {**row, "status": PENDING, "attempts": 0, "next_attempt_at": row["created_at"], "updated_at": row["created_at"]}
         for row in rows
     ]
-    insert: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    conn.execute(insert(table).on_conflict_do_nothing(index_elements=["event_id"]), values)
+    stmt: Any = upsert(conn.dialect.name, table)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]), values)
 
 
 def statuses(conn: Connection, event_ids: Iterable[str]) -> dict[str, str]:

@@ -15,12 +15,12 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 from owstream.domain.deltas import Line, RankChange, Session, SessionPart
 from owstream.domain.normalize import RankRow, StatRow
 from owstream.errors import StoreError
 from owstream.store import schema
+from owstream.store.engine import upsert
 from owstream.store.state import SnapRef
 
 
@@ -151,12 +151,6 @@ def insert_snapshots(conn: Connection, snapshots: Sequence[tuple[SnapRef, Mappin
 
 def upsert_players(conn: Connection, rows: list[dict[str, Any]]) -> None:
     table = schema.players
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        stmt: Any = sqlite.insert(table)
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    else:  # pragma: no cover - other databases are not supported
-        raise StoreError(f"the store supports SQLite and PostgreSQL, not {dialect}")
+    stmt: Any = upsert(conn.dialect.name, table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "player_id"}
     conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.player_id], set_=update), rows)

@@ -26,22 +26,8 @@ from owstream.messages import codec
 from owstream.messages.models import CheckedResult, PlayerEvent
 from owstream.store import rows, schema
 from owstream.store.rederive import rederived_events
+from owstream.store.sourced import SourcedResult
 from owstream.store.state import Baseline, PlayerState, SnapRef, StateCache
-
-
-@dataclass(frozen=True)
-class SourcedResult:
-    """A checked FetchResult with where it came from.
-
-    ``raw``: the message value as read from Kafka, if the caller has it; stored (compressed) as is, so the
-    store keeps OverFast's bytes exactly. Without it the result is encoded again.
-    """
-
-    result: CheckedResult
-    topic: str
-    partition: int
-    offset: int
-    raw: bytes | None = None
 
 
 @contextmanager
