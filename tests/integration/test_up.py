@@ -70,7 +70,16 @@ def processes_of(home: Path) -> set[int]:
     return found
 
 
-def test_up_demo_runs_restarts_and_stops_cleanly(tmp_path: Path, jar_home: Path) -> None:
+@pytest.mark.parametrize(
+    ("flag", "parts", "victim"),
+    [
+        ("--one-process", {"services", "dashboard"}, "services"),
+        ("--process-per-service", {"fetcher", "processor", "scheduler", "meta", "notifier", "dashboard"}, "processor"),
+    ],
+)
+def test_up_demo_runs_restarts_and_stops_cleanly(
+    tmp_path: Path, jar_home: Path, flag: str, parts: set[str], victim: str
+) -> None:
     ensure_jars(jar_home)
     home = tmp_path / "home"
     (home / "kafka" / "jars").mkdir(parents=True)
@@ -85,15 +94,15 @@ def test_up_demo_runs_restarts_and_stops_cleanly(tmp_path: Path, jar_home: Path)
         OWSTREAM_KAFKA_PARTITIONS="2",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser"],
+        [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser", flag],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
     )  # fmt: skip
     out = Output(proc)
     try:
         wait_for(lambda: any("all parts ready" in ln for ln in out.lines) or proc.poll() is not None, timeout=240)
         assert proc.poll() is None, "\n".join(out.lines)
-        assert len(processes_of(home)) >= 6  # up, broker JVM, simulator, fetcher, processor, scheduler, ...
-        assert {"fetcher", "processor", "scheduler", "meta", "notifier", "dashboard"} <= set(out.ready_pids())
+        assert len(processes_of(home)) >= 2 + len(parts)  # up, broker JVM, simulator, services, dashboard
+        assert parts <= set(out.ready_pids())
         assert any(f"localhost:{dashboard_port}" in ln for ln in out.lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{dashboard_port}/_stcore/health", timeout=5) as resp:
             assert resp.read() == b"ok"
@@ -104,11 +113,11 @@ def test_up_demo_runs_restarts_and_stops_cleanly(tmp_path: Path, jar_home: Path)
             wait_for(lambda: conn.execute(text("SELECT count(*) FROM hero_stats")).scalar(), timeout=120)  # the meta
         engine.dispose()
 
-        old = out.ready_pids()["processor"][-1]
+        old = out.ready_pids()[victim][-1]
         os.kill(old, signal.SIGKILL)
-        wait_for(lambda: len(out.ready_pids().get("processor", [])) >= 2, timeout=120)
-        assert out.ready_pids()["processor"][-1] != old
-        assert any(ln.startswith("processor: restarting") for ln in out.lines)
+        wait_for(lambda: len(out.ready_pids().get(victim, [])) >= 2, timeout=120)
+        assert out.ready_pids()[victim][-1] != old
+        assert any(ln.startswith(f"{victim}: restarting") for ln in out.lines)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -40,6 +40,7 @@ class Service(StrEnum):
     meta = "meta"
     notifier = "notifier"
     dashboard = "dashboard"
+    services = "services"  # fetcher, processor, scheduler, meta and notifier in one process (`owstream up`)
 
 
 class Gamemode(StrEnum):
@@ -172,11 +173,18 @@ def _require_local(settings: Settings) -> None:
 def up(
     demo: Annotated[bool, typer.Option(help="Use the built-in OverFast simulator (no internet needed).")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    one_process: Annotated[
+        bool,
+        typer.Option(
+            "--one-process/--process-per-service",
+            help="The five Python services in one process (less memory) or one process each (as Compose runs them).",
+        ),
+    ] = True,
 ) -> None:
     """Broker (unless one is configured) + fetcher + processor + scheduler + meta + notifier + dashboard."""
     from owstream.runtime.up import run_up
 
-    raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser))
+    raise typer.Exit(run_up(get_settings(), demo=demo, open_browser=not no_browser, together=one_process))
 
 
 @app.command()
@@ -186,7 +194,8 @@ def run(
         Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
     ] = None,
 ) -> None:
-    """Run one service in the foreground (what `up` and Docker Compose start)."""
+    """Run one service in the foreground (what `up` and Docker Compose start); `services` runs the five Python
+    services (all but the dashboard) in one process."""
     _service_logging()
     settings = get_settings()
     if service is Service.dashboard:
@@ -194,9 +203,12 @@ def run(
 
         raise typer.Exit(run_dashboard(settings))
     from owstream.runtime.kafka import ensure_kafka
-    from owstream.services.runner import make_service, run_foreground
+    from owstream.services.runner import SERVICES, make_service, run_foreground, run_together
 
     ensure_kafka(settings, start_local=False)
+    if service is Service.services:
+        services = {name: make_service(name, settings) for name in SERVICES}
+        raise typer.Exit(run_together(services, ready_file=ready_file))
     run_foreground(make_service(service.value, settings), ready_file=ready_file)
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
-from types import FrameType
 
 from owstream.config import Settings
 
@@ -41,23 +38,15 @@ def streamlit_command(settings: Settings, port: int | None = None, address: str 
 
 
 def run_dashboard(settings: Settings) -> int:
-    """Serve the dashboard until it exits or SIGTERM/SIGINT arrives (forwarded); returns its exit status.
-
-    The environment passes through unchanged, so the app reads the same OWSTREAM_* settings."""
+    """Become the dashboard: this process is replaced by ``streamlit run app.py`` (exec: no Python process
+    left waiting for a child, signals reach Streamlit itself). The environment passes through unchanged, so
+    the app reads the same OWSTREAM_* settings. Returns only if the exec fails."""
     argv = streamlit_command(settings)
     log.info("dashboard on http://%s:%s", settings.dashboard_address, settings.dashboard_port)
-    proc = subprocess.Popen(argv, env=os.environ.copy())
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for handler in logging.getLogger().handlers:
+        handler.flush()
     try:
-        return proc.wait()
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
+        os.execv(argv[0], argv)  # noqa: S606 - a fixed argv: this interpreter running streamlit
+    except OSError as exc:
+        log.error("cannot start Streamlit (%s): %s", argv[0], exc)
+    return 1

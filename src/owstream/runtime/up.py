@@ -24,6 +24,7 @@ from owstream.config import Settings
 from owstream.localkafka import LocalBroker, free_port
 from owstream.runtime.kafka import ensure_kafka
 from owstream.runtime.supervisor import PartSpec, RestartPolicy, file_ready, http_ready, supervise
+from owstream.services.runner import SERVICES
 from owstream.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ def child_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
 
 
-def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
+def parts(settings: Settings, *, simulator_port: int | None, together: bool = True) -> list[PartSpec]:
+    """The supervised parts; ``together``: the five Python services share one process (``owstream run
+    services``), else each has its own (``owstream run X``, as Compose runs them)."""
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = child_env(settings)
@@ -68,7 +71,7 @@ def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
                 restart=policy,
             )
         )
-    for name in ("fetcher", "processor", "scheduler", "meta", "notifier"):
+    for name in ["services"] if together else SERVICES:
         ready = logs / f"{name}.ready"
         argv = [*owstream, "run", name, "--ready-file", str(ready)]
         specs.append(PartSpec(name, argv, logs / f"{name}.log", env=env, ready=file_ready(ready), restart=policy))
@@ -87,7 +90,9 @@ def parts(settings: Settings, *, simulator_port: int | None) -> list[PartSpec]:
     return specs
 
 
-def run_up(settings: Settings, *, demo: bool, open_browser: bool, console: Console | None = None) -> int:
+def run_up(
+    settings: Settings, *, demo: bool, open_browser: bool, together: bool = True, console: Console | None = None
+) -> int:
     console = console or Console()
     began = time.monotonic()
     simulator_port = free_port() if demo else None
@@ -113,7 +118,8 @@ def run_up(settings: Settings, *, demo: bool, open_browser: bool, console: Conso
             if open_browser:
                 webbrowser.open(url)
 
-        return supervise(parts(settings, simulator_port=simulator_port), console=console, on_ready=ready)
+        specs = parts(settings, simulator_port=simulator_port, together=together)
+        return supervise(specs, console=console, on_ready=ready)
     finally:
         if started_broker:
             console.print("stopping the local Kafka broker…")

@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -49,6 +49,9 @@ def make_service(name: str, settings: Settings) -> Runnable:
     raise ValueError(f"unknown service {name!r}")
 
 
+SERVICES = ("fetcher", "processor", "scheduler", "meta", "notifier")
+
+
 def ready_file_writer(path: Path | None) -> Ready | None:
     """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half)."""
     if path is None:
@@ -78,6 +81,60 @@ def run_foreground(service: Runnable, *, ready_file: Path | None = None) -> None
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def run_together(services: Mapping[str, Runnable], *, ready_file: Path | None = None) -> int:
+    """Several services in threads of this one process until SIGTERM/SIGINT (``owstream run services``: one
+    interpreter and one set of libraries instead of one per service, for ``owstream up`` on one machine).
+    Ready once every service said so. A service that dies stops the others: the exit status is 1 and the
+    supervisor restarts the whole process, so no service is ever left silently dead."""
+    stop = threading.Event()
+    pending = set(services)
+    lock = threading.Lock()
+    write_ready = ready_file_writer(ready_file)
+    failed: list[str] = []
+
+    def ready_of(name: str) -> Ready:
+        def ready() -> None:
+            with lock:
+                pending.discard(name)
+                if not pending and write_ready is not None:
+                    write_ready()
+
+        return ready
+
+    def target(name: str, service: Runnable) -> None:
+        try:
+            service.run(stop, ready_of(name))
+            if not stop.is_set():
+                log.error("%s returned unasked: stopping the other services of this process", name)
+                failed.append(name)
+        except BaseException:
+            log.exception("%s died: stopping the other services of this process", name)
+            failed.append(name)
+        finally:
+            stop.set()  # one service gone: the process ends, and is restarted whole
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    threads = [
+        threading.Thread(target=target, args=(name, service), name=name, daemon=True)
+        for name, service in services.items()
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        while not stop.wait(0.5):
+            pass
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    return 1 if failed else 0
 
 
 @contextmanager
