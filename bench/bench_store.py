@@ -100,7 +100,7 @@ def run(n: int, changed: float = 1.0) -> dict[str, Any]:
             for first in range(0, n, BATCH):
                 with paused_gc():  # as the processor does around each batch
                     batch = [
-                        SourcedResult(codec.decode_result(raw), "owstream.fetch-results", 0, first + k, raw)
+                        SourcedResult(codec.decode_stored(raw), "owstream.fetch-results", 0, first + k, raw)
                         for k, raw in enumerate(messages[first : first + BATCH])
                     ]
                     events += len(store.apply_results(batch))

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from owstream.messages import codec
-from owstream.messages.models import CheckedResult, FetchResult, PlayerEvent
+from owstream.messages.models import CheckedResult, FetchResult, PlayerEvent, StoreResult
 from owstream.store import SourcedResult
 from owstream.store.queries import number
 
@@ -90,12 +90,17 @@ def encoded(item: Result | CheckedResult) -> bytes:
 
 
 def checked(item: Result) -> CheckedResult:
-    """A result as the processor decodes it from Kafka."""
+    """A result as a reader of the topic decodes it (every body checked)."""
     return codec.decode_result(encoded(item))
 
 
+def stored(item: Result) -> StoreResult:
+    """A result as the processor decodes it from Kafka (the stats blocks as bytes, checked when used)."""
+    return codec.decode_stored(encoded(item))
+
+
 def src(*items: Result, topic: str = "owstream.fetch-results") -> list[SourcedResult]:
-    return [SourcedResult(checked(r), topic, 0, i, raw=encoded(r)) for i, r in enumerate(items)]
+    return [SourcedResult(stored(r), topic, 0, i, raw=encoded(r)) for i, r in enumerate(items)]
 
 
 def data(event: PlayerEvent) -> dict[str, Any]:

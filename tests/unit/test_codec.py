@@ -13,9 +13,10 @@ import pytest
 import zstandard
 
 from owstream.bus import Record
+from owstream.domain.normalize import normalize_result
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.messages.bodies import StatBlock, StatsSummary
+from owstream.messages.bodies import StatBlock, StatsBlocks, StatsSummary
 from owstream.messages.models import (
     FetchRequest,
     FetchStarted,
@@ -281,3 +282,41 @@ def test_a_copy_of_a_result_is_equal_only_when_its_blocks_are() -> None:
     edited["stats"]["quickplay"]["heroes"]["ana"]["games_played"] += 1
     assert codec.decode_result(json.dumps(value).encode()) == first
     assert codec.decode_result(json.dumps(edited).encode()) != first
+
+
+_BLOCK_EDITS = [
+    (lambda m: _hero(m)["total"].update(damage=-5), r"stats\.quickplay\.heroes\.ana\.total\.damage: expected"),
+    (lambda m: _hero(m, "competitive", "kiriko").update(time_played=-1), r"heroes\.kiriko\.time_played"),
+    (lambda m: m["stats"]["quickplay"]["roles"]["tank"]["average"].update(deaths=-1), r"roles\.tank\.average\.deaths"),
+    (lambda m: _hero(m).update(games_played=True), r"heroes\.ana\.games_played: expected `int`, got `bool`"),
+    (lambda m: m["stats"]["competitive"]["general"].update(games_won=False), r"competitive\.general\.games_won"),
+    (lambda m: _hero(m).update(games_played=10**20), r"heroes\.ana\.games_played: expected `int` <= 2147483647"),
+    (lambda m: _hero(m).update(winrate=250), r"heroes\.ana\.winrate: expected `float` <= 100"),
+    (lambda m: m["stats"]["quickplay"]["heroes"].update(ana=[1]), r"heroes\.ana: expected `object \| null`, got `arr"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("edit", "message_re"), _BLOCK_EDITS)
+def test_the_processor_refuses_a_bad_block_as_a_reader_would(
+    edit: Callable[[dict[str, Any]], None], message_re: str
+) -> None:
+    """The processor decodes stats blocks only when it uses them (StoreResult): a bad block is refused then,
+    with the message a full decode gives."""
+    value = message(edit)
+    with pytest.raises(ProcessingError, match=message_re) as full:
+        codec.decode_result(value)
+    snapshot = normalize_result(codec.decode_stored(value))  # the summary and the keys checked; blocks later
+    assert snapshot is not None
+    with pytest.raises(ProcessingError, match=message_re) as lazy:
+        for mode in snapshot.modes.values():
+            mode.rows()
+    assert str(lazy.value) == str(full.value)
+
+
+def test_stored_results_read_the_same_json_as_checked_ones() -> None:
+    """StatsBlocks is StatsSummary with its blocks as bytes: the same fields, the same key rule."""
+    assert StatsBlocks.__struct_fields__ == StatsSummary.__struct_fields__
+    bad_key = message(lambda m: m["stats"]["quickplay"]["heroes"].update({"Ana <b>": None}))
+    for decode in (codec.decode_result, codec.decode_stored):
+        with pytest.raises(ProcessingError, match=r"stats\.quickplay: key 'Ana <b>' is not a lowercase slug"):
+            decode(bad_key)

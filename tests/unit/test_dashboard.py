@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from owstream.config import get_settings
 from owstream.store import SourcedResult, Store
-from support.results import PLAYERS, Result, checked, ok_result, recorded, replace
+from support.results import PLAYERS, Result, ok_result, recorded, replace, stored
 
 T0 = 1_700_000_000.0
 
@@ -36,7 +36,7 @@ def later(result: Result, result_id: str, at: float, hero: str, won: int, lost: 
 
 
 def sourced(*results: Result) -> list[SourcedResult]:
-    return [SourcedResult(checked(r), "t.fetch-results", 0, i) for i, r in enumerate(results)]
+    return [SourcedResult(stored(r), "t.fetch-results", 0, i) for i, r in enumerate(results)]
 
 
 @pytest.fixture

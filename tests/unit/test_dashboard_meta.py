@@ -19,7 +19,7 @@ from owstream.dashboard import data
 from owstream.messages import codec
 from owstream.simulator import Simulator
 from owstream.store import SourcedAnswer, SourcedResult, Store
-from support.results import PLAYERS, checked, ok_result, recorded
+from support.results import PLAYERS, ok_result, recorded, stored
 
 SUPPORT = ("ana", "baptiste", "kiriko", "lucio")  # TeKrop-2217 is Silver 4 as support on PC, unranked otherwise
 
@@ -53,7 +53,7 @@ def meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
     store = Store.open(url)
     store.apply_results(
         [
-            SourcedResult(checked(ok_result(p, f"{p}-1", 1.7e9 + i)), "t.fetch-results", 0, i)
+            SourcedResult(stored(ok_result(p, f"{p}-1", 1.7e9 + i)), "t.fetch-results", 0, i)
             for i, p in enumerate(PLAYERS)
         ]
     )

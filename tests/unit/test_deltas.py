@@ -16,7 +16,7 @@ from owstream.domain.deltas import Session, rank_changes, session_between
 from owstream.domain.events import session_data
 from owstream.domain.normalize import ModeStats, RankRow, mode_blocks
 from owstream.messages import codec
-from owstream.messages.bodies import StatsSummary
+from owstream.messages.bodies import StatsBlocks
 
 OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
 TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
@@ -37,7 +37,7 @@ def earlier(mode: str) -> dict[str, Any]:
 
 
 def stats(mode: str, body: dict[str, Any]) -> ModeStats:
-    return ModeStats(mode, mode_blocks(codec.decode_as(codec.encode(body), StatsSummary)))
+    return ModeStats(mode, mode_blocks(codec.decode_as(codec.encode(body), StatsBlocks)))
 
 
 def between(mode: str, before: dict[str, Any], after: dict[str, Any]) -> Session | None:

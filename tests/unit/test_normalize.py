@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from owstream.domain.normalize import ModeStats, StatRow, mode_blocks, normalize_result, normalize_summary
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.messages.bodies import PlayerSummary, StatsSummary
-from support.results import MODES, PLAYERS, TOTALS, checked, recorded, result
+from owstream.messages.bodies import PlayerSummary, StatsBlocks
+from support.results import MODES, PLAYERS, TOTALS, recorded, result, stored
 
 
 def stats_body(player: str, mode: str) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def stats_body(player: str, mode: str) -> dict[str, Any]:
 
 def rows_of(mode: str, body: Any) -> list[StatRow]:
     """The rows of one stats/summary body as the processor builds them (decoded first, as results are)."""
-    blocks = mode_blocks(codec.decode_as(codec.encode(body), StatsSummary))
+    blocks = mode_blocks(codec.decode_as(codec.encode(body), StatsBlocks))
     return list(ModeStats(mode, blocks).rows().values())
 
 
@@ -78,19 +78,19 @@ def test_private_result_has_profile_but_no_stats() -> None:
         summary=recorded("private_Player-137712_summary.json"),
         stats={m: recorded(f"private_Player-137712_stats_summary_{m}_all.json") for m in MODES},
     )
-    snap = normalize_result(checked(private))
+    snap = normalize_result(stored(private))
     assert snap is not None and snap.private and snap.stats == [] and snap.ranks == []
     assert snap.last_updated_at is None and snap.profile.name == "Player"
 
 
 def test_outcomes_without_body_normalise_to_none() -> None:
     for outcome in ("not_found", "upstream_error", "skipped"):
-        assert normalize_result(checked(result(player_id="Unknown-1234", fetched_at=1.0, outcome=outcome))) is None
+        assert normalize_result(stored(result(player_id="Unknown-1234", fetched_at=1.0, outcome=outcome))) is None
 
 
 def test_an_ok_result_without_a_summary_is_a_processing_error() -> None:
     with pytest.raises(ProcessingError, match="without a summary"):
-        normalize_result(checked(result(player_id="Xyz-123", fetched_at=1.0, outcome="ok")))
+        normalize_result(stored(result(player_id="Xyz-123", fetched_at=1.0, outcome="ok")))
 
 
 def test_new_heroes_are_rows_like_any_other() -> None:

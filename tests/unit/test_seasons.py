@@ -3,7 +3,6 @@ recorded summaries and on generated histories (hypothesis)."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Sequence
 
@@ -239,7 +238,7 @@ blocks = st.builds(
 @given(blocks, blocks, st.booleans())
 def test_season_numbers_are_never_negative(new: StatRow, old: StatRow, reset: bool) -> None:
     got = season_rows({OVERALL: old}, {OVERALL: new}, reset=reset)[OVERALL]
-    numbers = dataclasses.astuple(got)[3:]
+    numbers = tuple(got)[3:]
     assert all(n is None or n >= 0 for n in numbers)
     assert got.winrate is not None and 0 <= got.winrate <= 100
     if reset:

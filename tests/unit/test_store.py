@@ -32,6 +32,7 @@ from support.results import (
     replace,
     result,
     src,
+    stored,
 )
 
 # --- recorded data, field for field -----------------------------------------------------------------
@@ -489,9 +490,9 @@ def test_raw_results_keep_the_kafka_value_as_it_came(store: Store) -> None:
     old_value = zstandard.ZstdCompressor().compress(encoded(third))  # how they travelled before
     store.apply_results(
         [
-            SourcedResult(checked(first), "topic-a", 3, 41),
-            SourcedResult(checked(second), "topic-a", 4, 7, kafka_value),
-            SourcedResult(codec.decode_result(old_value), "topic-a", 5, 9, old_value),
+            SourcedResult(stored(first), "topic-a", 3, 41),
+            SourcedResult(stored(second), "topic-a", 4, 7, kafka_value),
+            SourcedResult(codec.decode_stored(old_value), "topic-a", 5, 9, old_value),
         ]
     )
     raw = schema.raw_results

@@ -15,7 +15,7 @@ from test_store import history
 from owstream.messages.models import PlayerEvent
 from owstream.store import SourcedResult, Store, schema
 from support.databases import fresh_database, table_dump
-from support.results import Result, add, advanced, checked, data, encoded, ok_result, plain, replace
+from support.results import Result, add, advanced, data, encoded, ok_result, plain, replace, stored
 
 TOPIC = "owstream.fetch-results"
 PLAYER = "TeKrop-2217"
@@ -33,7 +33,7 @@ def other_url(store_url: str, request: pytest.FixtureRequest, tmp_path: Path) ->
 
 def sourced(results: Sequence[Result]) -> list[SourcedResult]:
     """Results as the processor gets them (the Kafka value kept)."""
-    return [SourcedResult(checked(r), TOPIC, 0, offset, encoded(r)) for offset, r in enumerate(results)]
+    return [SourcedResult(stored(r), TOPIC, 0, offset, encoded(r)) for offset, r in enumerate(results)]
 
 
 def played(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from owstream.domain.deltas import RankChange, Session
 from owstream.messages.models import (
-    CheckedResult,
     FetchStored,
     NotFoundData,
     PlayerEvent,
@@ -24,6 +23,7 @@ from owstream.messages.models import (
     SessionData,
     SessionFound,
     StoredData,
+    StoreResult,
 )
 
 
@@ -41,7 +41,7 @@ def privacy_change(was_private: bool | None, private: bool) -> bool | None:
     return private if was_private is not None and was_private != private else None
 
 
-def events_of(result: CheckedResult, findings: Findings) -> list[PlayerEvent]:
+def events_of(result: StoreResult, findings: Findings) -> list[PlayerEvent]:
     """The events of a stored result, in order: privacy, rank changes, sessions, not found, one
     ``fetch_stored`` per request the result answered."""
     ids = _Ids(result.result_id)

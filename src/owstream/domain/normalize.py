@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from owstream.domain.vocabulary import OVERALL_KEY, PLATFORMS, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
 from owstream.errors import ProcessingError
-from owstream.messages.bodies import PlayerSummary, StatBlock, StatsSummary
-from owstream.messages.models import CheckedResult
+from owstream.messages import codec
+from owstream.messages.bodies import NULL, PlayerSummary, RawJson, StatBlock, StatsBlocks
+from owstream.messages.models import StoreResult
 
 Key = tuple[str, str]  # (scope, key) of a stats row within one gamemode
 OVERALL: Key = (SCOPE_OVERALL, OVERALL_KEY)
 _RANKED_ROLES = ("damage", "open", "support", "tank")  # the roles of PlatformRanks, sorted
+_GROUPS: dict[str, str] = {SCOPE_ROLE: "roles", SCOPE_HERO: "heroes"}  # scope -> its field of stats/summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +46,13 @@ class RankRow:
     rank_icon: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class StatRow:
+class StatRow(NamedTuple):
     """One block of ``stats/summary`` (the overall line, one role or one hero) of one gamemode, as stored:
-    counts, winrate in percent, totals, and averages per 10 minutes of play (``avg_*``)."""
+    counts, winrate in percent, totals, and averages per 10 minutes of play (``avg_*``).
+
+    A NamedTuple rather than a dataclass: the store builds and compares tens of thousands of these per
+    batch, and a tuple is made and compared in C (a frozen dataclass sets each of its 19 fields through
+    ``object.__setattr__`` and compares by building tuples)."""
 
     gamemode: str
     scope: str  # overall | role | hero
@@ -97,31 +103,45 @@ def stat_row(gamemode: str, key: Key, block: StatBlock) -> StatRow:
 
 @dataclass(frozen=True, slots=True)
 class ModeStats:
-    """One gamemode's stats blocks by (scope, key): overall first, then roles, then heroes, each sorted."""
+    """One gamemode's stats blocks by (scope, key), each as the JSON bytes OverFast sent: overall first,
+    then roles, then heroes, each sorted. A block is checked (decoded as StatBlock) when its row is built;
+    ProcessingError says which block of which gamemode is wrong."""
 
     gamemode: str
-    blocks: dict[Key, StatBlock]
+    blocks: dict[Key, RawJson]
 
     def rows(self) -> dict[Key, StatRow]:
-        return {key: stat_row(self.gamemode, key, block) for key, block in self.blocks.items()}
+        return {key: self.row(key, raw) for key, raw in self.blocks.items()}
+
+    def row(self, key: Key, raw: RawJson) -> StatRow:
+        where = "general" if key == OVERALL else f"{_GROUPS[key[0]]}.{key[1]}"  # roles.tank, heroes.ana
+        return stat_row(self.gamemode, key, codec.decode_block(raw, f"stats.{self.gamemode}.{where}"))
 
     def diff(
-        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, StatBlock] | None
+        self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, RawJson] | None
     ) -> tuple[dict[Key, StatRow], list[StatRow], list[StatRow]]:
         """Against the previous rows of this gamemode: (every current row, the rows that differ from
         ``before`` with the overall row always among them, the rows of ``before`` whose block vanished).
 
-        ``blocks_before``, when known, are the blocks ``before`` was built from: a block equal to its
-        previous one keeps the previous row without building a new one (a session touches a few heroes).
+        ``blocks_before``, when known, are the blocks ``before`` was built from: a block whose bytes equal
+        its previous one's keeps the previous row, neither decoded nor built again (a session touches a few
+        heroes; the others repeat byte for byte).
         """
         rows: dict[Key, StatRow] = {}
         changed: list[StatRow] = []
-        for key, block in self.blocks.items():
-            if blocks_before is not None and key != OVERALL and blocks_before.get(key) == block:
+        blocks = iter(self.blocks.items())
+        for key, raw in blocks:  # the overall block comes first (mode_blocks): always among the changed rows
+            row = rows[key] = self.row(key, raw)
+            if key == OVERALL or before.get(key) != row:
+                changed.append(row)
+            break
+        old = blocks_before if blocks_before is not None else {}
+        for key, raw in blocks:
+            if old.get(key) == raw:
                 rows[key] = before[key]
                 continue
-            row = rows[key] = stat_row(self.gamemode, key, block)
-            if key == OVERALL or before.get(key) != row:
+            row = rows[key] = self.row(key, raw)
+            if before.get(key) != row:
                 changed.append(row)
         vanished = [row for key, row in before.items() if key not in rows]
         return rows, changed, vanished
@@ -143,7 +163,7 @@ class Snapshot:
         return [row for mode in self.modes.values() for row in mode.rows().values()]
 
 
-def normalize_result(result: CheckedResult) -> Snapshot | None:
+def normalize_result(result: StoreResult) -> Snapshot | None:
     """The rows of an ok or private result; None for outcomes without a body (not_found, errors, skipped)."""
     if result.outcome not in ("ok", "private"):
         return None
@@ -160,16 +180,18 @@ def normalize_result(result: CheckedResult) -> Snapshot | None:
     return Snapshot(profile, result.summary.last_updated_at, private, ranks, modes)
 
 
-def mode_blocks(body: StatsSummary) -> dict[Key, StatBlock]:
-    """A gamemode's blocks (none without a ``general`` block: a gamemode never played); null ones left out."""
-    if body.general is None:
+def mode_blocks(body: StatsBlocks) -> dict[Key, RawJson]:
+    """A gamemode's blocks (none without a ``general`` block: a gamemode never played); null ones left out.
+    Each is a view of the message's bytes: keeping one keeps the message (~15 KB), about what copies of
+    all its blocks would take."""
+    if body.general == NULL:
         return {}
-    blocks: dict[Key, StatBlock] = {OVERALL: body.general}
+    blocks: dict[Key, RawJson] = {OVERALL: body.general}
     for scope, group in ((SCOPE_ROLE, body.roles), (SCOPE_HERO, body.heroes)):
         for key in sorted(group):
-            block = group[key]
-            if block is not None:
-                blocks[(scope, key)] = block
+            raw = group[key]
+            if raw != NULL:
+                blocks[(scope, key)] = raw
     return blocks
 
 

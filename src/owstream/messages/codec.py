@@ -22,12 +22,13 @@ import msgspec
 import zstandard
 
 from owstream.errors import ProcessingError
-from owstream.messages.bodies import HeroStat, HeroStats
+from owstream.messages.bodies import HeroStat, HeroStats, StatBlock
 from owstream.messages.models import (
     SCHEMAS,
     CheckedResult,
     FetchRequest,
     PlayerEvent,
+    StoreResult,
     WireHeroStats,
     WireResult,
     new_id,
@@ -42,6 +43,8 @@ _T = TypeVar("_T")
 _ENCODER = msgspec.json.Encoder()
 _REQUEST = msgspec.json.Decoder(FetchRequest, strict=False)
 _RESULT = msgspec.json.Decoder(CheckedResult, strict=False)
+_STORED = msgspec.json.Decoder(StoreResult, strict=False)
+_BLOCK = msgspec.json.Decoder(StatBlock | None, strict=False)  # as StatsSummary reads one: the same errors
 _EVENT = msgspec.json.Decoder(PlayerEvent, strict=False)
 _ANY = msgspec.json.Decoder()
 _HERO_ROWS = msgspec.json.Decoder(HeroStats, strict=False)
@@ -104,6 +107,29 @@ def decode_result(value: bytes) -> CheckedResult:
     """A fetch result, its OverFast bodies checked against their models."""
     result: CheckedResult = _decode(_RESULT, value, "FetchResult")
     return result
+
+
+def decode_stored(value: bytes) -> StoreResult:
+    """A fetch result as the processor reads it: the summary checked, the stats blocks left as their bytes
+    for :func:`decode_block` (the keys checked)."""
+    result: StoreResult = _decode(_STORED, value, "FetchResult")
+    return result
+
+
+def decode_block(raw: msgspec.Raw | bytes, where: str) -> StatBlock:
+    """One stats block of a :data:`StoreResult` checked (``null`` is not a block: absent ones are left out);
+    ``where`` is its path in the result (``stats.quickplay.heroes.ana``), for the error, which reads as
+    :func:`decode_result`'s would. The block lies within a result decoded already: its size and nesting are
+    bounded, and it is JSON."""
+    try:
+        block: StatBlock | None = _BLOCK.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ProcessingError(f"not a FetchResult ({_reason(exc, _BLOCK, bytes(raw), within=where)})") from exc
+    except msgspec.DecodeError as exc:  # not reached for a block of a decoded result
+        raise ProcessingError(f"not a FetchResult ({where}: not JSON: {exc})") from exc
+    if block is None:  # absent blocks are left out before: not reached
+        raise ProcessingError(f"not a FetchResult ({where}: a null block)")
+    return block
 
 
 def decode_event(value: bytes) -> PlayerEvent:
@@ -169,15 +195,19 @@ def _decode(decoder: msgspec.json.Decoder[Any], value: bytes, name: str) -> Any:
         raise ProcessingError(f"not a {name} (JSON nested too deeply)") from None
 
 
-def _reason(exc: msgspec.ValidationError, decoder: msgspec.json.Decoder[Any] | None = None, data: bytes = b"") -> str:
+def _reason(
+    exc: msgspec.ValidationError, decoder: msgspec.json.Decoder[Any] | None = None, data: bytes = b"", within: str = ""
+) -> str:
     """msgspec's "Expected `int` >= 0 - at `$.heroes[...].games_played`" as "heroes.ana.games_played: expected
-    ..." (the keys msgspec leaves out are found again, on this slow path only)."""
+    ..." (the keys msgspec leaves out are found again, on this slow path only); ``within``: the path of the
+    decoded value inside its message."""
     match = _WHERE.match(str(exc))
     assert match is not None  # the pattern matches any text
     what, path = match["what"], (match["path"] or "").lstrip(".")
     if "[...]" in path and decoder is not None:
         path = _with_keys(decoder, data, path, str(exc)) or path
     what = what[:1].lower() + what[1:]
+    path = ".".join(part for part in (within, path) if part)
     return f"{path}: {what}" if path else what
 
 
@@ -267,6 +297,19 @@ def compress(data: bytes) -> bytes:
         compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
     data = compressor.compress(data)
     return bytes(data)
+
+
+def compress_many(values: list[bytes]) -> list[bytes]:
+    """Each of ``values`` as a zstd frame (as :func:`compress`), compressed on every core at once: zstd's
+    threads run without the GIL, so on n cores a batch's payloads take about 1/n of the time."""
+    if len(values) < 8:
+        return [compress(v) for v in values]
+    compressor = getattr(_LOCAL, "compressor", None)
+    if compressor is None:
+        compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
+    data: list[bytes | bytearray | memoryview] = list(values)
+    frames = compressor.multi_compress_to_buffer(data, threads=-1)
+    return [frames[i].tobytes() for i in range(len(values))]
 
 
 def with_player_id(result: WireResult, player_id: str) -> WireResult:

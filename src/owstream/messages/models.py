@@ -24,7 +24,7 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 from msgspec import Meta, Raw, Struct, field
 
 from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
-from owstream.messages.bodies import HeroStats, PlayerSummary, StatsSummary
+from owstream.messages.bodies import HeroStats, PlayerSummary, StatsBlocks, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
 # The full rules are in owstream.domain.battletag; this pattern is what any other producer can check.
@@ -67,7 +67,8 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     """What one fetch of a player gave: OverFast's bodies (``ok``, ``private``) or an outcome without them.
 
     Generic in how the bodies are held: the fetcher writes ``FetchResult[Raw, Raw]`` (the bytes OverFast
-    sent, fields this version does not know included); readers decode :data:`CheckedResult`.
+    sent, fields this version does not know included); readers decode :data:`CheckedResult` (every body
+    checked), the processor :data:`StoreResult` (the stats blocks checked as the store uses them).
     """
 
     result_id: Id  # unique per fetch: the idempotency key of the store
@@ -85,7 +86,8 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     )  # x-cache-ttl, cache-control, age
 
 
-CheckedResult = FetchResult[PlayerSummary, StatsSummary]
+CheckedResult = FetchResult[PlayerSummary, StatsSummary]  # the schema of the topic: every body checked
+StoreResult = FetchResult[PlayerSummary, StatsBlocks]  # the processor's: stats blocks as their bytes
 WireResult = FetchResult[Raw, Raw]
 
 

@@ -44,7 +44,7 @@ _EVENT_HEADERS = codec.headers("PlayerEvent")
 def parse_result(record: Record) -> SourcedResult:
     """A consumed message as a result with its origin; ProcessingError if it is not a FetchResult."""
     codec.check_schema("FetchResult", record.headers.get("schema"))
-    result = codec.decode_result(record.value)
+    result = codec.decode_stored(record.value)
     return SourcedResult(result, record.topic, record.partition, record.offset, raw=record.value)
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import Connection, select
 
 from owstream.domain.deltas import Line, RankChange, Session
 from owstream.domain.events import Findings, events_of, privacy_change
-from owstream.messages.models import CheckedResult, PlayerEvent
+from owstream.messages.models import PlayerEvent, StoreResult
 from owstream.store import schema
 
 _SNAPSHOT_OUTCOMES = ("ok", "private")
 
 
-def rederived_events(conn: Connection, result: CheckedResult) -> list[PlayerEvent]:
+def rederived_events(conn: Connection, result: StoreResult) -> list[PlayerEvent]:
     s = schema.snapshots.c
     snapshot = conn.execute(select(s.id, s.player_id, s.outcome).where(s.result_id == result.result_id)).first()
     if snapshot is None:  # an outcome without a snapshot (not_found, errors, skipped)

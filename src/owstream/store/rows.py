@@ -1,17 +1,17 @@
-"""Rows by column name, written with one executemany per table.
+"""Rows written with one executemany per table.
 
-Every row is given as a mapping of column name to value (or, for the hot ``stats`` table, taken by name
-from a :class:`~owstream.domain.normalize.StatRow`); :func:`insert` puts the values in the table's column
-order. The INSERT is compiled by SQLAlchemy for the connection's dialect; only Core's per-row parameter
-processing is skipped (the values are plain ints, floats, bools, bytes, strings and None, which the drivers
-store as Core would).
+Every row is given as a mapping of column name to value, which :func:`insert` puts in the table's column
+order; the hot tables' rows (``stats``, ``sessions``, ``session_parts``: thousands a batch) are tuples built
+straight from the domain's row types, whose fields follow those columns (checked at import). The INSERT is
+compiled by SQLAlchemy for the connection's dialect; only Core's per-row parameter processing is skipped
+(the values are plain ints, floats, bools, bytes, strings and None, which the drivers store as Core would).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -28,78 +28,80 @@ def _names(table: Table) -> list[str]:
     return [c.name for c in table.columns]
 
 
-def _taken_by_name(table: Table, source: type[Any], *, besides: Sequence[str]) -> attrgetter[Any]:
-    """A getter of the ``source`` fields named like ``table``'s columns (all of them but ``besides``), in
-    column order; StoreError at import if a column has no field of that name."""
-    wanted = [name for name in _names(table) if name not in besides]
-    fields = {f.name for f in dataclasses.fields(source)} if dataclasses.is_dataclass(source) else set(source._fields)
-    missing = [name for name in wanted if name not in fields]
-    if missing:
-        raise StoreError(f"{table.name} columns {missing} have no field in {source.__name__}")
-    return attrgetter(*wanted)
+def _in_order(table: Table, head: Sequence[str], fields: Sequence[str], tail: Sequence[str]) -> None:
+    """StoreError at import unless ``table``'s columns are ``head``, the ``fields`` of a row type, ``tail``:
+    the hot tables' rows are built as tuples straight from those row types."""
+    if _names(table) != [*head, *fields, *tail]:
+        raise StoreError(f"the columns of {table.name} no longer follow {head} + the row's fields + {tail}")
 
 
-_STAT_FIELDS = [name for name in _names(schema.stats) if name not in ("snapshot_id", "removed")]
-_STAT_VALUES = _taken_by_name(schema.stats, StatRow, besides=("snapshot_id", "removed"))
-_STAT_NUMBERS = [name for name in _names(schema.stats) if name not in ("snapshot_id", "gamemode", "scope", "key")]
-_LINE_VALUES = _taken_by_name(schema.session_parts, Line, besides=("to_snapshot_id", "gamemode", "scope", "key"))
-_LINE_NAMES = [
-    name for name in _names(schema.session_parts) if name not in ("to_snapshot_id", "gamemode", "scope", "key")
-]
+_STAT_HEAD, _STAT_TAIL = ("snapshot_id",), ("removed",)
+_PART_HEAD = ("to_snapshot_id", "gamemode", "scope", "key")
+_SESSION_HEAD = ("to_snapshot_id", "gamemode", "player_id", "from_snapshot_id", "started_at", "ended_at", "fetched_at")
+_SESSION_TAIL = ("heroes", "is_reset")
+_in_order(schema.stats, _STAT_HEAD, StatRow._fields, _STAT_TAIL)
+_in_order(schema.session_parts, _PART_HEAD, Line._fields, ())
+_in_order(schema.sessions, _SESSION_HEAD, Line._fields, _SESSION_TAIL)
+_COUNTS = ("games_played", "games_won", "games_lost", "time_played")
 
 
-def stat_values(snapshot_id: int, row: StatRow, *, removed: bool = False) -> dict[str, Any]:
+def stat_values(snapshot_id: int, row: StatRow, *, removed: bool = False) -> tuple[Any, ...]:
     """A ``stats`` row; a removed block (it vanished from OverFast's answer) has zeros and no numbers."""
-    values: dict[str, Any] = dict(zip(_STAT_FIELDS, _STAT_VALUES(row), strict=True))
-    if removed:
-        values.update(dict.fromkeys(_STAT_NUMBERS))
-        values.update(games_played=0, games_won=0, games_lost=0, time_played=0)
-    return {"snapshot_id": snapshot_id, **values, "removed": removed}
+    if not removed:
+        return (snapshot_id, *row, False)
+    numbers = [0 if name in _COUNTS else None for name in StatRow._fields[3:]]
+    return (snapshot_id, *row[:3], *numbers, True)
+
+
+_RANK_FIELDS = [f.name for f in dataclasses.fields(RankRow)]
+_RANK_VALUES = attrgetter(*_RANK_FIELDS)
 
 
 def rank_values(snapshot_id: int, rank: RankRow) -> dict[str, Any]:
-    return {"snapshot_id": snapshot_id, **dataclasses.asdict(rank)}
+    return {"snapshot_id": snapshot_id, **dict(zip(_RANK_FIELDS, _RANK_VALUES(rank), strict=True))}
 
 
 def rank_change_values(snapshot_id: int, player_id: str, change: RankChange, fetched_at: float) -> dict[str, Any]:
     return {"snapshot_id": snapshot_id, "player_id": player_id, **dataclasses.asdict(change), "fetched_at": fetched_at}
 
 
-def line_values(line: Line) -> dict[str, Any]:
-    return dict(zip(_LINE_NAMES, _LINE_VALUES(line), strict=True))
-
-
 def session_values(
     to_id: int, from_id: int, player_id: str, *, started: int | None, ended: int | None, at: float, session: Session
-) -> dict[str, Any]:
-    return {
-        "to_snapshot_id": to_id,
-        "gamemode": session.gamemode,
-        "player_id": player_id,
-        "from_snapshot_id": from_id,
-        "started_at": started,
-        "ended_at": ended,
-        "fetched_at": at,
-        **line_values(session.overall),
-        "heroes": ",".join(session.heroes),
-        "is_reset": session.is_reset,
-    }
+) -> tuple[Any, ...]:
+    """A ``sessions`` row, in column order."""
+    head = (to_id, session.gamemode, player_id, from_id, started, ended, at)
+    return (*head, *session.overall, ",".join(session.heroes), session.is_reset)
 
 
-def part_values(to_id: int, gamemode: str, part: SessionPart) -> dict[str, Any]:
-    return {"to_snapshot_id": to_id, "gamemode": gamemode, "scope": part.scope, "key": part.key} | line_values(
-        part.line
-    )
+def part_values(to_id: int, gamemode: str, part: SessionPart) -> tuple[Any, ...]:
+    """A ``session_parts`` row, in column order."""
+    return (to_id, gamemode, part.scope, part.key, *part.line)
 
 
 # --- writing -----------------------------------------------------------------------------------------------
 
 _SQL: dict[tuple[str, str], tuple[str, bool]] = {}
+_GETTERS: dict[str, itemgetter[Any]] = {}
 
 
 def insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """executemany straight through the driver; each row a mapping with a value for every column."""
     if not rows:
+        return
+    names = _names(table)
+    take = _GETTERS.get(table.name)
+    if take is None:
+        take = _GETTERS[table.name] = itemgetter(*names)  # one C call per row, the values in column order
+    try:
+        values = [take(row) for row in rows]
+    except KeyError as exc:
+        raise StoreError(f"a {table.name} row has no value for column {exc.args[0]}") from exc
+    insert_values(conn, table, values)
+
+
+def insert_values(conn: Connection, table: Table, values: Sequence[tuple[Any, ...]]) -> None:
+    """executemany straight through the driver; each row a tuple of every column's value, in column order."""
+    if not values:
         return
     names = _names(table)
     key = (conn.dialect.name, table.name)
@@ -110,27 +112,19 @@ def insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
             raise StoreError(f"the INSERT of {table.name} does not take its columns in order")
         _SQL[key] = (str(compiled), positional)
     sql, positional = _SQL[key]
-    try:
-        if positional:
-            conn.exec_driver_sql(sql, [tuple(row[name] for name in names) for row in rows])
-        else:
-            conn.exec_driver_sql(sql, [{name: row[name] for name in names} for row in rows])
-    except KeyError as exc:
-        raise StoreError(f"a {table.name} row has no value for column {exc.args[0]}") from exc
+    if any(len(row) != len(names) for row in values):
+        raise StoreError(f"a {table.name} row without exactly one value per column ({len(names)})")
+    if positional:
+        conn.exec_driver_sql(sql, list(values))
+    else:
+        conn.exec_driver_sql(sql, [dict(zip(names, row, strict=True)) for row in values])
 
 
 def insert_stats(conn: Connection, stats: Sequence[tuple[int, Sequence[StatRow], Sequence[StatRow]]]) -> None:
     """Stats rows of several snapshots: (snapshot id, rows that changed, rows whose block vanished)."""
-    insert(
-        conn,
-        schema.stats,
-        [
-            stat_values(snapshot_id, row, removed=removed)
-            for snapshot_id, changed, vanished in stats
-            for group, removed in ((changed, False), (vanished, True))
-            for row in group
-        ],
-    )
+    values = [(sid, *row, False) for sid, changed, _ in stats for row in changed]
+    values.extend(stat_values(sid, row, removed=True) for sid, _, vanished in stats for row in vanished)
+    insert_values(conn, schema.stats, values)
 
 
 def insert_snapshots(conn: Connection, snapshots: Sequence[tuple[SnapRef, Mapping[str, Any]]]) -> None:

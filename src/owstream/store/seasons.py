@@ -8,7 +8,6 @@ per gamemode, counted from zero where the gamemode's counters went down inside t
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,7 +157,7 @@ def season_report(conn: Connection, player_id: str, choice: str, gamemode: str |
     for mode, numbers in season_stats(conn, player_id, span, gamemode).items():
         block: dict[str, Any] = {"overall": None, "roles": {}, "heroes": {}}
         for (scope, key), row in numbers.rows.items():
-            shaped = stat_block(dataclasses.asdict(row))
+            shaped = stat_block(row._asdict())
             if scope == SCOPE_OVERALL:
                 block["overall"] = shaped
             else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from owstream.messages.models import CheckedResult
+    from owstream.messages.models import StoreResult
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class SourcedResult:
     store keeps OverFast's bytes exactly. Without it the result is encoded again.
     """
 
-    result: CheckedResult
+    result: StoreResult
     topic: str
     partition: int
     offset: int

@@ -6,7 +6,6 @@ it for every snapshot; a player missing from the cache is loaded from the store.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from owstream.domain.normalize import Key, ProfileRow, RankRow, StatRow
-from owstream.messages.bodies import StatBlock
+from owstream.messages.bodies import RawJson
 from owstream.store import schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, newest_stats_snapshots
 
@@ -38,7 +37,7 @@ class Baseline:
     ref: SnapRef
     last_updated_at: int | None
     rows: dict[Key, StatRow]
-    blocks: dict[Key, StatBlock] | None = None  # the blocks the rows were built from, if still known
+    blocks: dict[Key, RawJson] | None = None  # the blocks (JSON) the rows were built from, if still known
 
 
 @dataclass(slots=True)
@@ -169,7 +168,7 @@ def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
     return baselines
 
 
-_STAT_FIELDS = [f.name for f in dataclasses.fields(StatRow)]
+_STAT_FIELDS = list(StatRow._fields)
 
 
 def stat_row_from_db(row: Any) -> StatRow:

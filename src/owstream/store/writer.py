@@ -23,7 +23,7 @@ from owstream.domain.normalize import RankRow, Snapshot, StatRow, normalize_resu
 from owstream.domain.seasons import season_of
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.messages.models import CheckedResult, PlayerEvent
+from owstream.messages.models import PlayerEvent, StoreResult
 from owstream.store import rows, schema
 from owstream.store.rederive import rederived_events
 from owstream.store.sourced import SourcedResult
@@ -100,9 +100,7 @@ class BatchWriter:
     def _plan_one(self, conn: Connection, plan: _Plan, item: SourcedResult, snap: Snapshot | None) -> None:
         result = item.result
         state = self.cache.get(conn, result.player_id)
-        payload = item.raw if item.raw is not None else codec.encode(result)
-        if not payload.startswith(codec.ZSTD_MAGIC):  # old values on the topic are zstd frames already
-            payload = codec.compress(payload)
+        payload = item.raw if item.raw is not None else codec.encode(result)  # compressed in _write
         source = _source(item)
         plan.raw.append(
             {"result_id": result.result_id, "player_id": result.player_id, "fetched_at": result.fetched_at}
@@ -136,7 +134,7 @@ def _source(item: SourcedResult) -> dict[str, Any]:
     return {"source_topic": item.topic, "source_partition": item.partition, "source_offset": item.offset}
 
 
-def _normalize(result: CheckedResult) -> Snapshot | None:
+def _normalize(result: StoreResult) -> Snapshot | None:
     try:
         return normalize_result(result)
     except ProcessingError as exc:
@@ -223,6 +221,13 @@ def _plan_changed(
     return moves, sessions
 
 
+def _compress_payloads(raw: list[dict[str, Any]]) -> None:
+    """Each raw result's payload as a zstd frame, all at once (old values on the topic are frames already)."""
+    plain = [i for i, row in enumerate(raw) if not row["payload"].startswith(codec.ZSTD_MAGIC)]
+    for i, frame in zip(plain, codec.compress_many([raw[i]["payload"] for i in plain]), strict=True):
+        raw[i]["payload"] = frame
+
+
 def _write(conn: Connection, plan: _Plan) -> None:
     if plan.players:
         rows.upsert_players(conn, [s.players_row() for s in plan.players.values()])
@@ -230,6 +235,7 @@ def _write(conn: Connection, plan: _Plan) -> None:
             state.dirty = False
     if plan.snapshots:
         rows.insert_snapshots(conn, plan.snapshots)
+    _compress_payloads(plan.raw)
     rows.insert(conn, schema.raw_results, plan.raw)
     rows.insert(conn, schema.fetch_outcomes, plan.outcomes)
     rows.insert_stats(conn, [(ref.get(), changed, removed) for ref, changed, removed in plan.stats])
@@ -239,8 +245,8 @@ def _write(conn: Connection, plan: _Plan) -> None:
         schema.rank_changes,
         [rows.rank_change_values(ref.get(), pid, change, at) for ref, pid, change, at in plan.rank_changes],
     )
-    session_rows: list[dict[str, Any]] = []
-    part_rows: list[dict[str, Any]] = []
+    session_rows: list[tuple[Any, ...]] = []
+    part_rows: list[tuple[Any, ...]] = []
     for s in plan.sessions:
         to_id = s.ref.get()
         session_rows.append(
@@ -255,5 +261,5 @@ def _write(conn: Connection, plan: _Plan) -> None:
             )
         )
         part_rows.extend(rows.part_values(to_id, s.session.gamemode, part) for part in s.session.parts)
-    rows.insert(conn, schema.sessions, session_rows)
-    rows.insert(conn, schema.session_parts, part_rows)
+    rows.insert_values(conn, schema.sessions, session_rows)
+    rows.insert_values(conn, schema.session_parts, part_rows)
