@@ -1,6 +1,12 @@
 """The processor end to end on a real broker: n real-size FetchResults already on fetch-results, one
-Processor consuming them into a SQLite store (poll -> parse -> one transaction per batch -> events ->
-offsets). Prints snapshots/s. Issue 4's target: >= 2,500 snapshots/s in one process.
+Processor consuming them into a SQLite store (poll -> parse -> store transaction -> events, dead letters and
+offsets in one Kafka transaction, per batch). Prints snapshots/s, and in the same run its two limits
+(issue 12: the processor >= 0.8x the plain loop, side by side):
+
+* a bare consumer (confluent-kafka, read_committed, its own group) reading the same messages: what Kafka
+  delivers to one Python process, doing nothing with them;
+* issue 4's plain loop (``bench_store.reference_loop``) over the same messages: ``json.loads`` + every stats
+  row into SQLite, one transaction per 500, no sessions, events, dedup or Kafka.
 
     .venv/bin/python bench/bench_processor.py [--quick] [-n N] [--json PATH]
 """
@@ -17,7 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_store import build_messages
+import confluent_kafka as ck
+
+from bench_store import build_messages, reference_loop
 from owstream.bus import Producer, TransactionalProducer
 from owstream.config import Settings
 from owstream.localkafka import LocalBroker, free_port
@@ -75,15 +83,42 @@ def _measure(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
         consumer.close(commit=False)
         transactional.close()
         store.close()
+    bare = bare_consumer_rate(settings, names.fetch_results, len(messages))
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = reference_loop(messages, Path(tmp) / "plain.db")
+    rate = len(messages) / elapsed
     return {
         "snapshots": len(messages),
         "mean_message_bytes": round(sum(map(len, messages)) / len(messages)),
         "produce_per_s": round(len(messages) / produce_s),
         "seconds": round(elapsed, 2),
-        "snapshots_per_s": round(len(messages) / elapsed, 1),
+        "snapshots_per_s": round(rate, 1),
         "snapshots_per_cpu_s": round(len(messages) / cpu, 1),
         "dead_lettered": processor.dead,
+        "bare_consumer_per_s": round(bare, 1),
+        "plain_loop_per_s": round(plain, 1),
+        "vs_plain_loop": round(rate / plain, 2),
+        "vs_bare_consumer": round(rate / bare, 3),
     }
+
+
+def bare_consumer_rate(settings: Settings, topic: str, n: int) -> float:
+    """Messages/s of a bare read_committed consumer of ``topic`` (from the first message it gets)."""
+    consumer = ck.Consumer(
+        {"bootstrap.servers": settings.bootstrap_servers, "group.id": f"bench-bare-{time.time_ns()}",
+         "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed"}
+    )  # fmt: skip
+    consumer.subscribe([topic])
+    got, start = 0, 0.0
+    try:
+        while got < n:
+            batch = consumer.consume(500, 1.0)
+            if batch and not start:
+                start = time.perf_counter()
+            got += sum(1 for m in batch if m.error() is None)
+        return n / (time.perf_counter() - start)
+    finally:
+        consumer.close()
 
 
 def main() -> None:
@@ -96,7 +131,10 @@ def main() -> None:
     figures = run(args.n or (2_000 if args.quick else 20_000), changed=args.changed)
     print(json.dumps(figures))
     rate, per_cpu = figures["snapshots_per_s"], figures["snapshots_per_cpu_s"]
-    print(f"processor through Kafka: {rate} snapshots/s ({per_cpu} per CPU s)")
+    print(
+        f"processor through Kafka: {rate} snapshots/s ({per_cpu} per CPU s), {figures['vs_plain_loop']}x the plain"
+        f" loop, {figures['vs_bare_consumer']}x a bare consumer"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -24,11 +24,41 @@ BENCH_DIR = Path(__file__).resolve().parents[3] / "bench"
 Call = Callable[[Any], dict[str, Any]]
 Suite = dict[str, tuple[str, str, Call, Call]]
 SUITE: Suite = {
-    "ratelimit": (
-        "ratelimit",
-        "client rate limit vs a server that answers 429 above N=30 req/s",
-        lambda m: m.run(30, 30.0),
-        lambda m: m.run(30, 5.0),
+    "latency": (
+        "latency",
+        "request -> stored at 5 req/s, instant upstream, vs Kafka's own produce -> consume on the same broker",
+        lambda m: m.run(5.0, 60.0),
+        lambda m: m.run(5.0, 10.0),
+    ),
+    "commands": (
+        "commands",
+        "command start to finish (median), vs `python -c pass`",
+        lambda m: m.run(5),
+        lambda m: m.run(2),
+    ),
+    "pages": (
+        "pages",
+        "each dashboard page in chromium, navigation to content, vs a bare Streamlit page",
+        lambda m: m.run(3),
+        lambda m: m.run(1),
+    ),
+    "stack-memory": (
+        "stack_memory",
+        "PSS of the whole `up --demo` stack with every page opened and 5 req/s, one process vs one per service",
+        lambda m: m.both(90.0),
+        lambda m: m.run(30.0),
+    ),
+    "processor": (
+        "processor",
+        "processor through a real Kafka broker, every snapshot a new session, vs a bare consumer and the plain loop",
+        lambda m: m.run(20_000),
+        lambda m: m.run(2_000),
+    ),
+    "store-versus": (
+        "store_versus",
+        "the store's worst case before issue 10 (bb705bc) and now, alternating, medians",
+        lambda m: m.run(n=20_000, rounds=3),
+        lambda m: m.run(n=2_000, rounds=1),
     ),
     "store": (
         "store",
@@ -42,17 +72,17 @@ SUITE: Suite = {
         lambda m: m.run(20_000, changed=0.25),
         lambda m: m.run(2_000, changed=0.25),
     ),
-    "processor": (
-        "processor",
-        "processor through a real Kafka broker, every snapshot a new session",
-        lambda m: m.run(20_000),
-        lambda m: m.run(2_000),
-    ),
     "broker-memory": (
         "broker_memory",
         "the broker JVM's PSS idle and under 20,000 13 KB messages + transactions, before vs now (docs/broker.md)",
         lambda m: m.summary(m.run(20_000, ["before", "chosen"])),
         lambda m: m.summary(m.run(2_000, ["chosen"])),
+    ),
+    "ratelimit": (
+        "ratelimit",
+        "client rate limit vs a server that answers 429 above N=30 req/s",
+        lambda m: m.run(30, 30.0),
+        lambda m: m.run(30, 5.0),
     ),
     "dashboard": (
         "dashboard",
@@ -63,13 +93,18 @@ SUITE: Suite = {
 }
 
 
-def run_suite(*, quick: bool = False, console: Console | None = None) -> dict[str, Any]:
+def run_suite(*, quick: bool = False, only: list[str] | None = None, console: Console | None = None) -> dict[str, Any]:
     console = console or Console()
     if not BENCH_DIR.is_dir():
         raise OwstreamError(f"the benchmark suite runs from a source checkout ({BENCH_DIR} does not exist)")
+    unknown = sorted(set(only or ()) - set(SUITE))
+    if unknown:
+        raise OwstreamError(f"no benchmark {', '.join(unknown)} (there are: {', '.join(SUITE)})")
     sys.path.insert(0, str(BENCH_DIR))
     figures: dict[str, Any] = {}
     for name, (script, what, full, short) in SUITE.items():
+        if only and name not in only:
+            continue
         console.print(f"[bold]{name}[/bold]: {what}…")
         began = time.perf_counter()
         module = importlib.import_module(f"bench_{script}")

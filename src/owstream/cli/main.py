@@ -363,12 +363,15 @@ def simulate(
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(help="A short run of each benchmark.")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only this benchmark (repeatable): latency, commands, pages, …")
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
 ) -> None:
-    """The benchmark suite: prints figures."""
+    """The benchmark suite (docs/benchmarks.md): prints figures, each with its limit measured in the same run."""
     from owstream.cli.bench import run_suite
 
-    figures = run_suite(quick=quick)
+    figures = run_suite(quick=quick, only=only)
     if json_path is not None:
         json_path.write_text(json.dumps(figures, indent=2))
 

@@ -1,0 +1,168 @@
+"""Each dashboard page's load in Debian's chromium, from navigation to its content, against a bare Streamlit
+page served the same way in the same run (issue 12: every page's content in < 2 s).
+
+``owstream up --demo --no-browser`` is started and left to store every simulated player and the meta once;
+a one-line Streamlit app (``st.write``) is served beside it as the floor: what any Streamlit page costs
+(the browser loading Streamlit's frontend, the websocket session, one script run). Then each page is opened
+by its URL (a new session, as a user opening a link or pressing reload), timed from ``page.goto`` to the
+app reporting its script run finished (``data-test-script-state="notRunning"``: everything drawn): the first
+load of each page after start (``cold``: its imports and caches are empty), then the median of ``--runs``
+more (``warm``).
+
+    .venv/bin/python bench/bench_pages.py [--runs 3] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from owstream.localkafka import free_port
+from owstream.localkafka.jars import ensure_jars, jars_dir
+from owstream.simulator import Simulator
+
+JAR_CACHE = Path.home() / ".cache" / "owstream-test"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
+            return bool(resp.read() == b"ok")
+    except OSError:
+        return False
+
+
+@contextmanager
+def demo_stack(home: Path) -> Iterator[int]:
+    """``owstream up --demo`` with every simulated player and the meta stored; yields the dashboard's port."""
+    ensure_jars(JAR_CACHE)
+    (home / "kafka" / "jars").mkdir(parents=True)
+    jars_dir(home).symlink_to(jars_dir(JAR_CACHE), target_is_directory=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(OWSTREAM_HOME=str(home), OWSTREAM_DASHBOARD_PORT=str(port),
+               OWSTREAM_KAFKA_PORT=str(free_port()), OWSTREAM_KAFKA_CONTROLLER_PORT=str(free_port()))  # fmt: skip
+    log = (home / "up.log").open("w")
+    argv = [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser"]
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait(lambda: _healthy(port) or proc.poll() is not None, 240, "the dashboard")
+        if proc.poll() is not None:
+            raise RuntimeError(f"owstream up ended: see {log.name}")
+        players = len(Simulator(seed=0).player_ids())
+
+        def stored() -> bool:
+            try:
+                with closing(sqlite3.connect(home / "demo.db")) as db:
+                    seen = db.execute("SELECT count(DISTINCT player_id) FROM snapshots").fetchone()[0]
+                    meta = db.execute("SELECT count(*) FROM hero_stats").fetchone()[0]
+            except sqlite3.Error:
+                return False
+            return bool(seen >= players - 1 and meta)  # the private player has no stats, but a snapshot
+
+        _wait(stored, 240, "every demo player and the meta stored")
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def bare_streamlit(home: Path) -> Iterator[int]:
+    """A one-line Streamlit app, served as the dashboard is."""
+    app = home / "floor.py"
+    app.write_text('import streamlit as st\n\nst.write("hello")\n')
+    port = free_port()
+    argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait(lambda: _healthy(port), 60, "the bare Streamlit app")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _load(page: Any, url: str) -> float:
+    began = time.perf_counter()
+    page.goto(url, timeout=120_000)
+    page.wait_for_selector(DONE, timeout=120_000)
+    return time.perf_counter() - began
+
+
+def run(runs: int = 3) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    player = next(p for p in Simulator(seed=0).player_ids() if p not in Simulator(seed=0).private_player_ids())
+    pages = {"player": f"?player={player}", "history": f"history?player={player}", "squad": "squad",
+             "meta": "meta", "pipeline": "pipeline", "watchlist": "watchlist"}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        home = Path(tmp)
+        with demo_stack(home) as port, bare_streamlit(home) as floor_port, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            base = f"http://127.0.0.1:{port}"
+            cold = {name: _load(page, f"{base}/{path}") for name, path in pages.items()}
+            floor_cold = _load(page, f"http://127.0.0.1:{floor_port}/")
+            warm: dict[str, list[float]] = {name: [] for name in [*pages, "bare streamlit"]}
+            for _ in range(runs):  # interleaved: the floor and the pages see the same machine
+                warm["bare streamlit"].append(_load(page, f"http://127.0.0.1:{floor_port}/"))
+                for name, path in pages.items():
+                    warm[name].append(_load(page, f"{base}/{path}"))
+            browser.close()
+    medians = {name: statistics.median(times) for name, times in warm.items()}
+    floor = medians["bare streamlit"]
+    figures: dict[str, Any] = {"runs": runs, "bare streamlit warm s": round(floor, 2),
+                               "bare streamlit cold s": round(floor_cold, 2)}  # fmt: skip
+    for name in pages:
+        figures[f"{name} warm s"] = round(medians[name], 2)
+        figures[f"{name} cold s"] = round(cold[name], 2)
+        figures[f"{name} / bare"] = round(medians[name] / floor, 1)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    figures = run(args.runs)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
