@@ -6,8 +6,8 @@ started first and one fetch of each simulated player is stored; then each comman
 a new process (the console script, bytecode cached as after an install) and the median wall time is taken:
 
 * ``python -c pass``: the floor, what any Python command costs;
-* ``owstream --help``; ``owstream show PLAYER`` (a stored player, from the store); ``owstream status`` (the
-  broker, topics, groups and lag); ``owstream fetch PLAYER --force`` (request -> fetcher -> OverFast ->
+* ``owstream --help``; ``owstream show PLAYER`` (a stored player, from the store); ``owstream kafka status``
+  (the broker, topics, groups and lag); ``owstream fetch PLAYER --force`` (request -> fetcher -> OverFast ->
   processor -> stored -> shown, through Kafka).
 
     .venv/bin/python bench/bench_commands.py [--runs 5] [--json PATH]
@@ -86,7 +86,7 @@ def _measure(settings: Settings, simulator: Simulator, runs: int) -> dict[str, A
             "python -c pass": [sys.executable, "-c", "pass"],
             "owstream --help": [str(OWSTREAM), "--help"],
             "owstream show": [str(OWSTREAM), "show", player],
-            "owstream status": [str(OWSTREAM), "status"],
+            "owstream kafka status": [str(OWSTREAM), "kafka", "status"],
             "owstream fetch --force": [str(OWSTREAM), "fetch", player, "--force"],
         }
         for argv in commands.values():

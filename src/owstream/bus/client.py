@@ -124,17 +124,22 @@ def partitions_of(offsets: Offsets) -> list[Any]:
 
 class Producer:
     """An idempotent producer (acks=all). ``send`` never blocks for long; a message waits up to
-    DELIVERY_TIMEOUT_MS for a broker that is away; ``flush`` says how many are still waiting."""
+    DELIVERY_TIMEOUT_MS for a broker that is away; ``flush`` says how many are still waiting.
 
-    def __init__(self, settings: Settings, **overrides: Any) -> None:
+    ``idempotent=False`` is for a producer that sends one message and closes (a command's fetch request):
+    librdkafka's idempotent producer takes ~0.5 s to get its producer id before its first message goes out,
+    most of a command's time, to guard against duplicates of a retried send, which a request tolerates (its
+    id is stable; a duplicate is answered from the store's freshness or fetched once more)."""
+
+    def __init__(self, settings: Settings, *, idempotent: bool = True, **overrides: Any) -> None:
         self.settings = settings
-        self._producer = ck.Producer(self._config(settings) | overrides)
+        self._producer = ck.Producer(self._config(settings) | {"enable.idempotence": idempotent} | overrides)
         self._failures: list[str] = []
 
     @staticmethod
     def _config(settings: Settings) -> dict[str, Any]:
         return client_config(settings) | {
-            "enable.idempotence": True,
+            "acks": "all",
             "compression.type": "zstd",
             "linger.ms": 2,
             "message.max.bytes": 8 * 1024 * 1024 + 64 * 1024,  # the topics' 8 MiB plus room for headers

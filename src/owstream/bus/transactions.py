@@ -42,11 +42,12 @@ class TransactionalProducer(Producer):
 
     def __init__(self, settings: Settings, transactional_id: str, *, wait: Callable[[], bool] | None = None) -> None:
         self._txn_config = {
+            "enable.idempotence": True,
             "transactional.id": transactional_id,
             "transaction.timeout.ms": self.TRANSACTION_TIMEOUT_MS,
             "delivery.timeout.ms": self.TRANSACTION_TIMEOUT_MS,
         }
-        super().__init__(settings, **self._txn_config)
+        super().__init__(settings, **self._txn_config)  # type: ignore[arg-type]  # librdkafka settings
         self.transactional_id = transactional_id
         self._open = False
         self._renewed: list[float] = []

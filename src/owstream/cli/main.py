@@ -194,8 +194,7 @@ def run(
         Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
     ] = None,
 ) -> None:
-    """Run one service in the foreground (what `up` and Docker Compose start); `services` runs the five Python
-    services (all but the dashboard) in one process."""
+    """One service in the foreground (what `up` and Compose start); `services`: the five Python ones in one process."""
     _service_logging()
     settings = get_settings()
     if service is Service.dashboard:

@@ -44,7 +44,7 @@ class RequestTracker:
         request = FetchRequest(
             player_id=player_id, request_id=new_id(), force=force, requested_at=time.time(), source=source
         )
-        producer = Producer(settings)
+        producer = Producer(settings, idempotent=False)  # one message: no 0.5 s producer-id round trip
         try:
             producer.send(
                 names.fetch_requests, codec.encode(request), key=player_id, headers=codec.headers("FetchRequest")
