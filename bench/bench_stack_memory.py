@@ -52,6 +52,8 @@ def part_of(pid: int) -> str:
         return "gone"
     if argv and argv[0].endswith("java"):
         return "broker"
+    if "owstream.dashboard.serve" in argv:
+        return "dashboard"
     names = ("simulate", "services", "fetcher", "processor", "scheduler", "meta", "notifier", "dashboard", "streamlit")
     for name in names:
         if any(a == name or a.endswith(f"/{name}") for a in argv):

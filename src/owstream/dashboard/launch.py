@@ -1,4 +1,5 @@
-"""``owstream run dashboard``: ``streamlit run app.py`` in the foreground, signals forwarded."""
+"""``owstream run dashboard``: becomes ``streamlit run app.py`` (through :mod:`owstream.dashboard.serve`,
+which imports the pages first)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ THEME = {
 def streamlit_command(settings: Settings, port: int | None = None, address: str | None = None) -> list[str]:
     """The argv that serves the dashboard (the e2e test runs the same)."""
     argv = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "owstream.dashboard.serve", "run", str(APP),
         "--server.headless", "true",
         "--server.address", address or settings.dashboard_address,
         "--server.port", str(port or settings.dashboard_port),

@@ -1,0 +1,32 @@
+"""``python -m owstream.dashboard.serve run app.py …``: Streamlit's own command line, run once the modules
+every page needs are imported.
+
+Streamlit runs each page's script in a thread of its server process, so whatever the server imported first
+is already there for the first visitor: without this, the first page after a start waited ~2 s for pandas,
+altair and the dashboard's modules (bench/bench_pages.py measures it). The server is ready (its health check
+answers) only after these imports, which ``owstream up`` waits for.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def preload() -> None:
+    """Import the pages (and with them pandas, altair, the store and the Kafka client) outside any session."""
+    import altair  # noqa: F401
+    import pandas  # noqa: F401
+
+    from owstream.dashboard import charts, data, fetching, kafka_data, layout  # noqa: F401
+    from owstream.dashboard.views import history, meta, pipeline, player, squad, watchlist  # noqa: F401
+
+
+def main() -> None:
+    preload()
+    from streamlit.web import cli
+
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()
