@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
-	@if $(BIN)/python -m owstream.reachability; then \
+	@if $(BIN)/python -m owstream.runtime.reachability; then \
 		$(BIN)/owstream up; \
 	else \
 		echo "The public OverFast API cannot be reached from here: starting the offline demo (owstream up --demo)."; \
