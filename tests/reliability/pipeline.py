@@ -61,6 +61,7 @@ class Pipeline:
         ]
         self.producer = Producer(self.settings, **{"message.max.bytes": 16 * 1024 * 1024})
         self.sent = 0
+        self.first_sent: float | None = None  # when the load began (monotonic)
         self.notes: list[str] = []
         self.noisy = False
 
@@ -84,6 +85,8 @@ class Pipeline:
         """``n`` requests, round robin over the simulated players (each with its own request id)."""
         players = self.cluster.players
         headers = codec.headers("FetchRequest")
+        if self.first_sent is None:
+            self.first_sent = time.monotonic()
         for _ in range(n):
             player_id = players[self.sent % len(players)]
             request = FetchRequest(
@@ -135,6 +138,8 @@ class Pipeline:
             try:
                 if set(wanted) <= stored_requests(self.settings.resolved_store_url):
                     caught_up = True
+                    took = time.monotonic() - (self.first_sent or time.monotonic())
+                    self.notes.append(f"{len(wanted)} requests answered {took:.0f} s after the load began")
                     break
             except Exception as exc:
                 log.debug("store not readable yet: %s", exc)
@@ -145,13 +150,13 @@ class Pipeline:
             if counts.clean or time.monotonic() > end:
                 break
             time.sleep(2)
-        alive = all(s.alive for s in self.services)
+        alive = all(s.alive for s in self.services if not s.retired)
         notes = list(self.notes)
         notes.append(f"outcomes {dict(counts.outcomes)}, {counts.derived} session/rank_change events")
         if counts.progress_repeats:
             notes.append(f"{counts.progress_repeats} fetch_started sent again (progress, outside the transaction)")
         for service in self.services:
-            if not service.alive:
+            if not service.alive and not service.retired:
                 notes.append(f"{service.label} died: {service.tail()}")
         if not caught_up:
             notes.append(f"not caught up within {catch_up:.0f} s")
@@ -163,7 +168,7 @@ class Pipeline:
         problems = []
         for service in self.services:
             code = service.stop()
-            if code != 0:
+            if code != 0 and not service.retired:
                 problems.append(f"{service.label} did not stop cleanly on SIGTERM ({code})")
         self.producer.close(5)
         return problems

@@ -28,25 +28,58 @@ class Scenario:
     runs: int = 1
 
 
-def processor_kill(load: int, moments: tuple[float, ...]) -> Act:
-    """kill -9 of a processor once ``moment`` of the load is stored (run i takes moments[i])."""
+def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = True) -> Act:
+    """kill -9 of a processor once ``moment`` of the load is stored (run i takes moments[i]); not ``restart``:
+    left dead, the other processor of the group takes its partitions over (once the group has noticed, and
+    once the dead one's open transaction has timed out)."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
         at = moments[run % len(moments)]
         p.wait_stored(int(load * at))
         victim = p.service("processor", run % cluster.profile.processors)
-        time.sleep(random.uniform(0, 0.3))
+        time.sleep(random.uniform(0, 0.3))  # somewhere inside a batch, not on its edge
         victim.kill9()
         p.notes.append(f"{victim.label} killed at {p.stored()} stored")
+        if restart:
+            p.restart(victim)
+        else:
+            victim.retired = True
+
+    return act
+
+
+def processor_kill_after_commit(load: int, at: float) -> Act:
+    """kill -9 of a processor the moment the store's count of answered requests grows past ``at`` of the load:
+    a batch just committed to the store whose Kafka transaction (events, offsets) is most likely still open.
+    The batch is read again, stored as a no-op, and its events derived again from the store."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        url = p.settings.resolved_store_url
+        engine = create_engine(url)
+        victim = p.service("processor", run % cluster.profile.processors)
+        threshold = int(load * at) + 50 * run
+        deadline = time.monotonic() + 300
+        with engine.connect() as conn:
+            while time.monotonic() < deadline:
+                n = conn.execute(text("SELECT count(*) FROM fetch_outcomes")).scalar_one()
+                conn.rollback()  # a new snapshot of the database on the next query
+                if n >= threshold:
+                    victim.kill9()
+                    p.notes.append(f"{victim.label} killed {n} outcomes into the store")
+                    break
+                time.sleep(0.002)
+        engine.dispose()
         p.restart(victim)
 
     return act
 
 
-def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False) -> Act:
+def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, restart: bool = True) -> Act:
     """kill -9 of a fetcher once ``moment`` of the load is stored; ``slow``: while its fetches wait for a slow
-    OverFast (its transaction open, its results not yet sent)."""
+    OverFast (its transaction open, its results not yet sent); not ``restart``: left dead, the other fetcher
+    takes over."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
@@ -58,7 +91,10 @@ def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False) -> A
         victim = p.service("fetcher", run % cluster.profile.fetchers)
         victim.kill9()
         p.notes.append(f"{victim.label} killed at {p.stored()} stored")
-        p.restart(victim)
+        if restart:
+            p.restart(victim)
+        else:
+            victim.retired = True
 
     return act
 
@@ -185,6 +221,7 @@ def full(brokers: int) -> list[Scenario]:
     """The rows of ``make reliability`` for one profile."""
     rows = [
         Scenario("processor kill -9", processor_kill(800, (0.1, 0.4, 0.7)), runs=3),
+        Scenario("processor kill -9 after a store commit", processor_kill_after_commit(800, 0.3), runs=3),
         Scenario("fetcher kill -9", fetcher_kill(800, (0.1, 0.4, 0.7)), runs=3),
         Scenario("fetcher kill -9 mid-fetch", fetcher_kill(400, (0.3,), slow=True), runs=2),
         Scenario("fetcher+processor kill -9", both_kill(600), runs=1),
@@ -192,6 +229,11 @@ def full(brokers: int) -> list[Scenario]:
     ]
     if brokers == 1:
         rows.append(Scenario("broker away 60 s", broker_away(2000, 60.0), runs=1))
+    else:  # two of each in their groups: one killed for good, the other takes over
+        rows += [
+            Scenario("processor kill -9, not restarted", processor_kill(800, (0.3,), restart=False), runs=1),
+            Scenario("fetcher kill -9, not restarted", fetcher_kill(800, (0.3,), restart=False), runs=1),
+        ]
     rows += [
         Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
         Scenario("upstream faults", upstream_faults(600), runs=1),

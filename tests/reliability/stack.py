@@ -144,6 +144,7 @@ class Service:
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0  # SIGKILLs the harness sent (then it started the instance again, as a supervisor would)
         self.starts = 0
+        self.retired = False  # killed and left dead on purpose: the group's other members take over
 
     @property
     def label(self) -> str:
