@@ -224,7 +224,7 @@ def zstd_claiming(size: int) -> bytes:
         (zstd_claiming(64 << 30), r"a zstd frame claiming 68,719,476,736 bytes, more than the 16,777,216 allowed"),
         (b'{"shard": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", r"JSON nested too deeply"),
         (b" " * (codec.MAX_VALUE + 1), r"the value has 8,388,609 bytes, more than the 8,388,608"),
-        (b'{"player_id": "\xff\xfe-1234"}', r"^not a FetchResult \(not UTF-8: invalid start byte at byte 0\)$"),
+        (b'{"player_id": "\xff\xfe-1234"}', r"^not a FetchResult \(a string that is not UTF-8: invalid start byte\)$"),
     ],
     ids=["text", "empty", "missing-fields", "corrupt-zstd", "zstd-bomb", "deep-nesting", "oversize", "not-utf8"],
 )
@@ -287,5 +287,5 @@ def test_a_copy_of_a_result_is_equal_only_when_its_blocks_are() -> None:
 def test_a_request_whose_string_is_not_utf8_is_refused_not_raised() -> None:
     # msgspec raises UnicodeDecodeError (not a DecodeError) for bytes that are not UTF-8 inside a string: a
     # fetcher that let it through died on one such request
-    with pytest.raises(ProcessingError, match=r"^not a FetchRequest \(not UTF-8: "):
+    with pytest.raises(ProcessingError, match=r"^not a FetchRequest \(a string that is not UTF-8: "):
         codec.decode_request(b'{"player_id": "\xff\xfe-1234"}')

@@ -166,7 +166,7 @@ def _decode(decoder: msgspec.json.Decoder[Any], value: bytes, name: str) -> Any:
     except msgspec.DecodeError as exc:
         raise ProcessingError(f"not a {name} (not JSON: {exc})") from exc
     except UnicodeDecodeError as exc:  # msgspec raises it for a string that is not UTF-8
-        raise ProcessingError(f"not a {name} (not UTF-8: {exc.reason} at byte {exc.start})") from exc
+        raise ProcessingError(f"not a {name} (a string that is not UTF-8: {exc.reason})") from exc
     except RecursionError:
         raise ProcessingError(f"not a {name} (JSON nested too deeply)") from None
 
