@@ -50,36 +50,44 @@ def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = Tru
     return act
 
 
-def processor_kill_after_commit(load: int, at: float) -> Act:
-    """kill -9 of a processor the moment the store's count of answered requests grows past ``at`` of the load:
-    a batch just committed to the store whose Kafka transaction (events, offsets) is most likely still open.
-    The batch is read again, stored as a no-op, and its events derived again from the store."""
+def processor_kill_between_commits(load: int, at: float) -> Act:
+    """kill -9 of a processor between its store commit and its Kafka commit. Once ``at`` of the load is
+    stored the processor is frozen (SIGSTOP) for 3 s, so that results wait for it; thawed, it takes them in
+    batches from what its consumer fetches at once; the moment its first batch is in the store, the broker
+    is frozen (SIGSTOP): the next batches are stored from what the consumer already holds, and their Kafka
+    transaction waits; the moment the store grows again the processor is killed, then the broker thawed.
+    The batch is read again, stored as a no-op, and its events derived again from the store (rederive)."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
-        url = p.settings.resolved_store_url
-        engine = create_engine(url)
+        p.wait_stored(int(load * at) + 50 * run)
         victim = p.service("processor", run % cluster.profile.processors)
-        threshold = int(load * at) + 50 * run
-        deadline = time.monotonic() + 300
-        n = 0
-        with engine.connect() as conn:
-            while time.monotonic() < deadline:
-                n = conn.execute(text("SELECT count(*) FROM fetch_outcomes")).scalar_one()
-                conn.rollback()  # a new snapshot of the database on the next query
-                if n >= threshold:
-                    victim.kill9()
-                    break
-                time.sleep(0.002)
-        engine.dispose()
-        # what the kill caught: requests in the store whose fetch_stored is not visible (yet)
-        events = read_topic(p.settings, p.names.player_events)
+        victim.freeze()
+        time.sleep(3.0)  # a backlog of results for it (well within its 10 s session timeout)
+        before = p.stored()
+        victim.freeze(False)
+        _grows(p, before, 10.0)
+        grown = p.stored()
+        cluster.freeze_broker()
+        try:
+            _grows(p, grown, 10.0)
+            victim.kill9()
+        finally:
+            cluster.freeze_broker(False)
+        url = p.settings.resolved_store_url
+        events = read_topic(p.settings, p.names.player_events)  # what the kill caught: stored, not announced
         told = {m.payload.get("request_id") for m in events if isinstance(m.payload, dict)}
         unannounced = len(stored_requests(url) - told)
-        p.notes.append(f"{victim.label} killed with {n} outcomes stored, {unannounced} of them not yet announced")
+        p.notes.append(f"{victim.label} killed between its commits: {unannounced} stored request(s) not announced")
         p.restart(victim)
 
     return act
+
+
+def _grows(p: Pipeline, than: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while p.stored() <= than and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, restart: bool = True) -> Act:
@@ -227,7 +235,7 @@ def full(brokers: int) -> list[Scenario]:
     """The rows of ``make reliability`` for one profile."""
     rows = [
         Scenario("processor kill -9", processor_kill(800, (0.1, 0.4, 0.7)), runs=3),
-        Scenario("processor kill -9 after a store commit", processor_kill_after_commit(800, 0.3), runs=3),
+        Scenario("processor kill -9 between store and Kafka commits", processor_kill_between_commits(800, 0.3), runs=3),
         Scenario("fetcher kill -9", fetcher_kill(800, (0.1, 0.4, 0.7)), runs=3),
         Scenario("fetcher kill -9 mid-fetch", fetcher_kill(400, (0.3,), slow=True), runs=2),
         Scenario("fetcher+processor kill -9", both_kill(600), runs=1),

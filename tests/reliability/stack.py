@@ -114,6 +114,11 @@ class Cluster:
         os.kill(victim.pid, signal.SIGKILL)
         _wait(lambda: not victim.running, 15, "the killed broker to die")
 
+    def freeze_broker(self, frozen: bool = True) -> None:
+        """SIGSTOP (or SIGCONT) every node: Kafka stops answering, connections stay open."""
+        for pid in self.broker_pids():
+            os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
     def stop_broker(self) -> None:
         LocalBroker(self.base).stop()
 
@@ -185,6 +190,11 @@ class Service:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(30)
         self.kills += 1
+
+    def freeze(self, frozen: bool = True) -> None:
+        """SIGSTOP (or SIGCONT) the process: it does nothing, its connections stay open."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; its exit status (None: it had to be killed)."""
