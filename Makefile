@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test test-fast lint format bench install system-deps java clean
+.PHONY: run demo test test-fast reliability lint format bench install system-deps java clean
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
@@ -27,6 +27,11 @@ test: install system-deps
 
 test-fast: install
 	$(BIN)/pytest -m "not browser"
+
+## reliability: kill -9, broker and store outages, upstream faults and poison on real processes and brokers
+## (1 node + SQLite, 3 nodes + PostgreSQL with 2 fetchers and 2 processors); prints the table (docs/reliability.md)
+reliability: install system-deps
+	cd tests && ../$(BIN)/python -m reliability $(RELIABILITY_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

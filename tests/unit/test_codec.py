@@ -225,8 +225,9 @@ def zstd_claiming(size: int) -> bytes:
         (zstd_claiming(64 << 30), r"a zstd frame claiming 68,719,476,736 bytes, more than the 16,777,216 allowed"),
         (b'{"shard": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", r"JSON nested too deeply"),
         (b" " * (codec.MAX_VALUE + 1), r"the value has 8,388,609 bytes, more than the 8,388,608"),
+        (b'{"player_id": "\xff\xfe-1234"}', r"^not a FetchResult \(a string that is not UTF-8: invalid start byte\)$"),
     ],
-    ids=["text", "empty", "missing-fields", "corrupt-zstd", "zstd-bomb", "deep-nesting", "oversize"],
+    ids=["text", "empty", "missing-fields", "corrupt-zstd", "zstd-bomb", "deep-nesting", "oversize", "not-utf8"],
 )
 def test_undecodable_values(value: bytes, message_re: str) -> None:
     with pytest.raises(ProcessingError, match=message_re):
@@ -313,6 +314,21 @@ def test_the_processor_refuses_a_bad_block_as_a_reader_would(
     assert str(lazy.value) == str(full.value)
 
 
+def test_a_block_whose_string_is_not_utf8_is_refused_lazily_as_fully() -> None:
+    """A block is kept as bytes by the processor's first decode and checked when it is used; a string that is
+    not UTF-8 where a number belongs is a ProcessingError both ways (the full decode's search for the
+    hero's name, which reads the JSON again, once let its UnicodeDecodeError through)."""
+    value = message(lambda m: _hero(m)["total"].update(damage="NOT_UTF8"))
+    value = value.replace(b'"NOT_UTF8"', b'"\xff\xfe"')
+    with pytest.raises(ProcessingError, match=r"total\.damage: expected `float \| null`, got `str`"):
+        codec.decode_result(value)
+    snapshot = normalize_result(codec.decode_stored(value))
+    assert snapshot is not None
+    with pytest.raises(ProcessingError, match=r"heroes\.ana\.total\.damage: expected `float \| null`, got `str`"):
+        for mode in snapshot.modes.values():
+            mode.rows()
+
+
 def test_stored_results_read_the_same_json_as_checked_ones() -> None:
     """StatsBlocks is StatsSummary with its blocks as bytes: the same fields, the same key rule."""
     assert StatsBlocks.__struct_fields__ == StatsSummary.__struct_fields__
@@ -320,3 +336,10 @@ def test_stored_results_read_the_same_json_as_checked_ones() -> None:
     for decode in (codec.decode_result, codec.decode_stored):
         with pytest.raises(ProcessingError, match=r"stats\.quickplay: key 'Ana <b>' is not a lowercase slug"):
             decode(bad_key)
+
+
+def test_a_request_whose_string_is_not_utf8_is_refused_not_raised() -> None:
+    # msgspec raises UnicodeDecodeError (not a DecodeError) for bytes that are not UTF-8 inside a string: a
+    # fetcher that let it through died on one such request
+    with pytest.raises(ProcessingError, match=r"^not a FetchRequest \(a string that is not UTF-8: "):
+        codec.decode_request(b'{"player_id": "\xff\xfe-1234"}')

@@ -302,6 +302,32 @@ def test_simulator_faults_through_the_client(sleeps: list[float]) -> None:
         assert caught.value.retry_after == 600
 
 
+def test_a_trickled_answer_is_cut_off_at_the_deadline(sleeps: list[float]) -> None:
+    simulator = Simulator(seed=4)
+    player_id = simulator.player_ids()[0]
+    with SimulatorServer(simulator) as server, make_client(server.url, sleeps, timeout=0.5, max_attempts=2) as client:
+        simulator.handle("POST", "/_sim/faults", b'{"trickle": 2, "interval": 0.02}')
+        with pytest.raises(UpstreamUnavailable) as caught:
+            client.summary(player_id)
+        assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+        assert len(sleeps) == 1  # retried once, trickled again
+        assert client.summary(player_id).checked.username == player_id.rsplit("-", 1)[0]
+
+
+def test_huge_and_deeply_nested_bodies_are_refused_without_a_retry(sleeps: list[float]) -> None:
+    simulator = Simulator(seed=4)
+    player_id = simulator.player_ids()[0]
+    with SimulatorServer(simulator) as server, make_client(server.url, sleeps) as client:
+        simulator.handle("POST", "/_sim/faults", b'{"huge": 1, "size": 3000000}')
+        with pytest.raises(MalformedResponse, match=r"more than 1,048,576 bytes"):
+            client.summary(player_id)
+        simulator.handle("POST", "/_sim/faults", b'{"deep": 1, "depth": 200000}')
+        with pytest.raises(MalformedResponse, match=r"nested too deeply|not JSON|expected `object`, got `array`"):
+            client.summary(player_id)
+        assert sleeps == []
+        assert client.summary(player_id).checked.username == player_id.rsplit("-", 1)[0]
+
+
 def test_from_settings_reads_the_settings() -> None:
     from owstream.config import Settings
 

@@ -212,6 +212,15 @@ def test_admin_endpoints_over_http() -> None:
         status, body = call("GET", f"/players/{quote(pid)}/summary")
         assert status == 503 and "Blizzard" in body["error"]
         assert call("GET", f"/players/{quote(pid)}/summary")[0] == 200
+        assert call("POST", "/_sim/faults", {"huge": 1, "size": 5000})[0] == 200
+        with urllib.request.urlopen(server.url + f"/players/{quote(pid)}/summary") as response:
+            assert len(response.read()) == 5000
+        assert call("POST", "/_sim/faults", {"deep": 1, "depth": 1000})[0] == 200
+        with urllib.request.urlopen(server.url + "/heroes") as response:
+            assert response.read() == b"[" * 1000 + b"]" * 1000
+        assert call("POST", "/_sim/faults", {"trickle": 1, "interval": 0.001})[0] == 200
+        with urllib.request.urlopen(server.url + f"/players/{quote(pid)}/summary") as response:
+            assert json.loads(response.read())["username"] == pid.rsplit("-", 1)[0]  # whole, if slow
         assert call("POST", "/_sim/faults", {"status": 418})[0] == 400
         assert call("POST", "/_sim/advance?player=Nobody-1", {})[0] == 404
 

@@ -3,8 +3,8 @@
 Every decode bounds what it accepts, so that no value on a topic can stop a service: the size of a value
 (:data:`MAX_VALUE`), the decompressed size of an old zstd-framed value (:data:`MAX_INFLATED`: a 25-byte frame
 claiming 64 GiB is refused before anything is allocated), the nesting depth (msgspec's recursion limit,
-reported instead of raised), and every number and string the models bound. What fails raises
-:class:`~owstream.errors.ProcessingError` whose message says why in one line; callers dead-letter it.
+reported instead of raised), strings that are not UTF-8, and every number and string the models bound. What
+fails raises :class:`~owstream.errors.ProcessingError` whose message says why in one line; callers dead-letter it.
 
 Decoding is lax about representation only: a whole float is a count (``12.0`` games is 12), a number in a
 string is a number. Booleans are never counts, fractions never games.
@@ -127,6 +127,8 @@ def decode_block(raw: msgspec.Raw | bytes, where: str) -> StatBlock:
         raise ProcessingError(f"not a FetchResult ({_reason(exc, _BLOCK, bytes(raw), within=where)})") from exc
     except msgspec.DecodeError as exc:  # not reached for a block of a decoded result
         raise ProcessingError(f"not a FetchResult ({where}: not JSON: {exc})") from exc
+    except UnicodeDecodeError as exc:  # a block holds no strings, but its bytes were skipped unread before
+        raise ProcessingError(f"not a FetchResult (a string that is not UTF-8: {exc.reason})") from exc
     if block is None:  # absent blocks are left out before: not reached
         raise ProcessingError(f"not a FetchResult ({where}: a null block)")
     return block
@@ -191,6 +193,8 @@ def _decode(decoder: msgspec.json.Decoder[Any], value: bytes, name: str) -> Any:
         raise ProcessingError(f"not a {name} ({_reason(exc, decoder, data)})") from exc
     except msgspec.DecodeError as exc:
         raise ProcessingError(f"not a {name} (not JSON: {exc})") from exc
+    except UnicodeDecodeError as exc:  # msgspec raises it for a string that is not UTF-8
+        raise ProcessingError(f"not a {name} (a string that is not UTF-8: {exc.reason})") from exc
     except RecursionError:
         raise ProcessingError(f"not a {name} (JSON nested too deeply)") from None
 
@@ -219,7 +223,7 @@ def _with_keys(decoder: msgspec.json.Decoder[Any], data: bytes, path: str, error
     gives the same error; None if that cannot be told."""
     try:
         root = _ANY.decode(data)
-    except (msgspec.MsgspecError, RecursionError):
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
         return None
     node: Any = root
     names: list[str] = []

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from owstream.bus import Consumer, Producer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
+from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
 from owstream.domain.battletag import player_id_problem
 from owstream.domain.freshness import LastFetches, known_answer
@@ -66,6 +67,8 @@ class _Job:
 
 
 class Fetcher:
+    REDO = 3  # an aborted transaction is redone this many times with the same results, then the batch read again
+
     def __init__(
         self,
         settings: Settings,
@@ -86,6 +89,7 @@ class Fetcher:
         self._consumer: Consumer | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
         self._stop = threading.Event()
+        self._said = 0.0  # when an aborted transaction was last logged
         self.fetched = 0
 
     @property
@@ -144,9 +148,11 @@ class Fetcher:
         done: list[tuple[_Job, WireResult]],
         letters: list[tuple[Record, str]],
     ) -> None:
-        """Results, dead letters and offsets in one transaction; an aborted one is redone with the same
-        results (no second fetch), for the partitions this fetcher still holds."""
-        while True:
+        """Results, dead letters and offsets in one transaction. An aborted one is redone with the same results
+        (no second fetch), for the partitions this fetcher still holds, up to REDO times; then the batch is
+        read again (its requests fetched again): what makes the transaction fail may be mended only by polling
+        the consumer, e.g. a group that forgot this member while the broker was away (UNKNOWN_MEMBER_ID)."""
+        for attempt in range(1, self.REDO + 1):
             try:
                 producer.begin()
                 for record, why in letters:
@@ -162,9 +168,20 @@ class Fetcher:
                 records = [r for r in records if (r.topic, r.partition) in held]
                 done = [(job, result) for job, result in done if job.requests[0].partition in held]
                 letters = [(r, why) for r, why in letters if (r.topic, r.partition) in held]
-                log.warning("fetcher: %s; sending its %d result(s) again", exc, len(done))
-                if not records or self._stop.wait(0.2):  # stopping: the requests are read again, by whoever
+                self._aborted(f"fetcher: {exc}; sending its {len(done)} result(s) again (attempt {attempt})")
+                if not records or self._stop.wait(0.2 * attempt):  # stopping: the requests are read again
                     return
+        self._aborted(f"fetcher: {len(records)} request(s) read again after {self.REDO} aborted transactions")
+        consumer.rewind(records)
+
+    def _aborted(self, text: str) -> None:
+        """A warning once every OUTAGE_LOG_EVERY seconds (the rest at DEBUG): not one per attempt."""
+        now = time.monotonic()
+        if now - self._said >= OUTAGE_LOG_EVERY:
+            log.warning(text)
+            self._said = now
+        else:
+            log.debug(text)
 
     # --- one batch --------------------------------------------------------------------------------
     def _jobs(self, records: list[Record], progress: Producer) -> tuple[list[_Job], list[tuple[Record, str]]]:

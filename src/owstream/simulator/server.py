@@ -58,9 +58,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
-            self.wfile.write(answer.body)
+            if answer.trickle:
+                self._trickle(answer.body, answer.trickle)
+            else:
+                self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
             log.debug("client went away before the answer to %s %s", method, self.path)
+
+    def _trickle(self, body: bytes, interval: float) -> None:
+        """The body a byte at a time, ``interval`` seconds apart (a server that never quite answers)."""
+        for index in range(len(body)):
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            if self.server.stopping.wait(interval):
+                return
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)

@@ -6,7 +6,9 @@ Endpoints: ``/players/{id}/summary``, ``/players/{id}/stats/summary?gamemode=&pl
 each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
 ``POST /_sim/advance[?player=ID]``, ``GET /_sim/history/{id}``, ``GET /_sim/players``,
 ``POST /_sim/faults`` (``{"status": 429|503|504|500, "count": n}``, ``{"garbage": n}``,
-``{"delay": seconds, "count": n}``), ``POST /_sim/ratelimit`` (``{"rps": N}``, 0 or null: off),
+``{"delay": seconds, "count": n}``, ``{"trickle": n, "interval": seconds}``: a byte at a time,
+``{"huge": n, "size": bytes}``: a JSON body that big, ``{"deep": n, "depth": d}``: ``d`` nested arrays),
+``POST /_sim/ratelimit`` (``{"rps": N}``, 0 or null: off),
 ``GET /_sim/media/<kind>/<name>.svg`` (the pictures the bodies point at: :mod:`owstream.simulator.media`).
 
 Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 404 with the nested
@@ -66,6 +68,7 @@ class SimResponse:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds the server waits before answering
+    trickle: float = 0.0  # seconds between two bytes of the body (0: the body at once)
 
 
 @dataclass
@@ -77,6 +80,9 @@ class Fault:
     garbage: bool = False
     delay: float = 0.0
     retry_after: int = 1
+    trickle: float = 0.0  # the answer's body sent a byte at a time, this many seconds apart
+    huge: int = 0  # a 200 whose JSON body has this many bytes
+    deep: int = 0  # a 200 whose body is this many nested arrays ([[[...]]])
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> SimResponse:
@@ -282,18 +288,23 @@ class Simulator:
         if self._over_rate():
             return _json(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
         fault = self._take_fault()
-        if fault is not None and (fault.status or fault.garbage):
+        if fault is not None and (fault.status or fault.garbage or fault.huge or fault.deep):
             return self._fault_response(fault)
         with self._lock:
             self._tick()
             response = self._api(segments, query)
-        if fault is not None and fault.delay:
-            return SimResponse(response.status, response.body, response.headers, fault.delay)
+        if fault is not None and (fault.delay or fault.trickle):
+            return SimResponse(response.status, response.body, response.headers, fault.delay, fault.trickle)
         return response
 
     def _fault_response(self, fault: Fault) -> SimResponse:
         if fault.garbage:
             return SimResponse(200, b"<html>not json", {"Content-Type": "text/html"}, fault.delay)
+        if fault.huge:
+            padding = b"x" * max(0, fault.huge - len(b'{"padding":""}'))
+            return SimResponse(200, b'{"padding":"' + padding + b'"}')
+        if fault.deep:
+            return SimResponse(200, b"[" * fault.deep + b"]" * fault.deep)
         status = fault.status or 500
         if status == 429:
             return _json(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
@@ -374,11 +385,20 @@ class Simulator:
             fault = Fault(count=int(payload["garbage"]), garbage=True)
         elif "delay" in payload:
             fault = Fault(count=int(payload.get("count", 1)), delay=float(payload["delay"]))
+        elif "trickle" in payload:
+            fault = Fault(count=int(payload["trickle"]), trickle=float(payload.get("interval", 0.05)))
+        elif "huge" in payload:
+            fault = Fault(count=int(payload["huge"]), huge=int(payload.get("size", 4 * 1024 * 1024)))
+        elif "deep" in payload:
+            fault = Fault(count=int(payload["deep"]), deep=int(payload.get("depth", 200_000)))
         elif payload.get("status") in (429, 500, 503, 504):
             fault = Fault(count=int(payload.get("count", 1)), status=int(payload["status"]))
             fault.retry_after = int(payload.get("retry_after", 1))
         else:
-            expected = "expected {status: 429|503|504|500, count}, {garbage: n} or {delay, count}"
+            expected = (
+                "expected {status: 429|503|504|500, count}, {garbage: n}, {delay, count}, {trickle: n, interval}, "
+                "{huge: n, size} or {deep: n, depth}"
+            )
             return _json(400, {"error": expected})
         self.add_fault(fault)
         return _json(200, {"queued": fault.__dict__})

@@ -1,0 +1,267 @@
+"""The faults. Each scenario starts the load, does its harm while the services work, and leaves the rest to
+:meth:`Pipeline.finish` (wait, count, check every service). A killed service is started again once, at once, by
+the harness, as a supervisor would (same instance id: it fences what its predecessor left open)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+
+from reliability.count import read_topic, stored_requests
+from reliability.pipeline import Pipeline
+from reliability.stack import Cluster
+
+log = logging.getLogger("reliability")
+
+Act = Callable[[Cluster, Pipeline, int], None]  # cluster, pipeline, run number (0, 1, ...)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    act: Act
+    runs: int = 1
+
+
+def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = True) -> Act:
+    """kill -9 of a processor once ``moment`` of the load is stored (run i takes moments[i]); not ``restart``:
+    left dead, the other processor of the group takes its partitions over (once the group has noticed, and
+    once the dead one's open transaction has timed out)."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        at = moments[run % len(moments)]
+        p.wait_stored(int(load * at))
+        victim = p.service("processor", run % cluster.profile.processors)
+        time.sleep(random.uniform(0, 0.3))  # somewhere inside a batch, not on its edge
+        victim.kill9()
+        p.notes.append(f"{victim.label} killed at {p.stored()} stored")
+        if restart:
+            p.restart(victim)
+        else:
+            victim.retired = True
+
+    return act
+
+
+def processor_kill_between_commits(load: int, at: float) -> Act:
+    """kill -9 of a processor between its store commit and its Kafka commit. Once ``at`` of the load is
+    stored the processor is frozen (SIGSTOP) for 3 s, so that results wait for it; thawed, it takes them in
+    batches from what its consumer fetches at once; the moment its first batch is in the store, the broker
+    is frozen (SIGSTOP): the next batches are stored from what the consumer already holds, and their Kafka
+    transaction waits; the moment the store grows again the processor is killed, then the broker thawed.
+    The batch is read again, stored as a no-op, and its events derived again from the store (rederive)."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(int(load * at) + 50 * run)
+        victim = p.service("processor", run % cluster.profile.processors)
+        victim.freeze()
+        time.sleep(3.0)  # a backlog of results for it (well within its 10 s session timeout)
+        before = p.stored()
+        victim.freeze(False)
+        _grows(p, before, 10.0)
+        grown = p.stored()
+        cluster.freeze_broker()
+        try:
+            _grows(p, grown, 10.0)
+            victim.kill9()
+        finally:
+            cluster.freeze_broker(False)
+        url = p.settings.resolved_store_url
+        events = read_topic(p.settings, p.names.player_events)  # what the kill caught: stored, not announced
+        told = {m.payload.get("request_id") for m in events if isinstance(m.payload, dict)}
+        unannounced = len(stored_requests(url) - told)
+        p.notes.append(f"{victim.label} killed between its commits: {unannounced} stored request(s) not announced")
+        p.restart(victim)
+
+    return act
+
+
+def _grows(p: Pipeline, than: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while p.stored() <= than and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, restart: bool = True) -> Act:
+    """kill -9 of a fetcher once ``moment`` of the load is stored; ``slow``: while its fetches wait for a slow
+    OverFast (its transaction open, its results not yet sent); not ``restart``: left dead, the other fetcher
+    takes over."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        at = moments[run % len(moments)]
+        p.wait_stored(int(load * at))
+        if slow:
+            cluster.fault(delay=1.5, count=40)
+            time.sleep(1.0)
+        victim = p.service("fetcher", run % cluster.profile.fetchers)
+        victim.kill9()
+        p.notes.append(f"{victim.label} killed at {p.stored()} stored")
+        if restart:
+            p.restart(victim)
+        else:
+            victim.retired = True
+
+    return act
+
+
+def both_kill(load: int) -> Act:
+    """kill -9 of every fetcher and processor at the same moment."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 3)
+        victims = [s for s in p.services if s.name in ("fetcher", "processor")]
+        for victim in victims:
+            victim.kill9()
+        for victim in victims:
+            victim.spawn()
+        for victim in victims:
+            victim.wait_ready()
+
+    return act
+
+
+def broker_kill(load: int, down: float = 5.0) -> Act:
+    """kill -9 of a broker node (the only one, or node 1 of the cluster) once a third of the load is stored;
+    started again ``down`` seconds later on the same data."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 3, timeout=600)
+        cluster.kill_broker(0)
+        p.notes.append(f"broker node killed at {p.stored()} stored")
+        time.sleep(down)
+        cluster.start_broker()
+
+    return act
+
+
+def broker_away(load: int, seconds: float) -> Act:
+    """The broker stopped (every node) for ``seconds`` under load, more requests sent meanwhile, started
+    again on the same data; the services' log lines during the outage are counted (once a few seconds, not
+    per message)."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 4, timeout=600)
+        cluster.stop_broker()
+        began = time.time()
+        p.send(200, flush=False)  # queued in the producer while Kafka is away
+        time.sleep(seconds)
+        cluster.start_broker()
+        ended = time.time()
+        lines = {s.label: s.log_lines(began, ended) for s in p.services}
+        worst = max(lines.values()) / max(1.0, ended - began)
+        p.notes.append(f"warnings while away ({ended - began:.0f} s): {lines}")
+        if worst > 1.0:  # more than a line a second: logging per message
+            p.notes.append("a service logged more than once a second while Kafka was away")
+            p.noisy = True
+
+    return act
+
+
+def store_locked(load: int, seconds: float) -> Act:
+    """The store locked by another session for ``seconds`` under load: SQLite BEGIN EXCLUSIVE, PostgreSQL
+    LOCK TABLE ... ACCESS EXCLUSIVE on the tables the processor writes."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 4)
+        url = p.settings.resolved_store_url
+        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+        locked = threading.Event()
+
+        def hold() -> None:
+            with engine.connect() as conn:
+                if url.startswith("sqlite"):
+                    conn.exec_driver_sql("BEGIN EXCLUSIVE")
+                else:
+                    conn.execute(text("BEGIN"))
+                    conn.execute(text("LOCK TABLE raw_results, snapshots, fetch_outcomes IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                time.sleep(seconds)
+                conn.exec_driver_sql("ROLLBACK")
+
+        holder = threading.Thread(target=hold, name="store-lock")
+        holder.start()
+        locked.wait(30)
+        before = p.stored()
+        p.send(300, flush=True)
+        holder.join()
+        engine.dispose()
+        p.notes.append(f"store locked {seconds:.0f} s with {before} stored")
+
+    return act
+
+
+def upstream_faults(load: int) -> Act:
+    """OverFast misbehaving under load: 429 and 503 with Retry-After, 504, 500, answers slower than the
+    timeout, a byte at a time, garbage, a 3 MB body, a 200,000-deep body."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        faults = [
+            {"status": 429, "count": 30}, {"status": 503, "count": 20, "retry_after": 1}, {"status": 504, "count": 20},
+            {"status": 500, "count": 10}, {"delay": 3.0, "count": 10}, {"trickle": 6, "interval": 0.05},
+            {"garbage": 10}, {"huge": 5, "size": 3_000_000}, {"deep": 5, "depth": 200_000},
+        ]  # fmt: skip
+        for fault in faults:
+            cluster.fault(**fault)
+        p.send(load)
+
+    return act
+
+
+def poison_set(load: int) -> Act:
+    """Every kind of poison on both topics, between good requests."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load // 2)
+        p.send_poison()
+        p.send(load - load // 2)
+
+    return act
+
+
+def full(brokers: int) -> list[Scenario]:
+    """The rows of ``make reliability`` for one profile."""
+    rows = [
+        Scenario("processor kill -9", processor_kill(800, (0.1, 0.4, 0.7)), runs=3),
+        Scenario("processor kill -9 between store and Kafka commits", processor_kill_between_commits(800, 0.3), runs=3),
+        Scenario("fetcher kill -9", fetcher_kill(800, (0.1, 0.4, 0.7)), runs=3),
+        Scenario("fetcher kill -9 mid-fetch", fetcher_kill(400, (0.3,), slow=True), runs=2),
+        Scenario("fetcher+processor kill -9", both_kill(600), runs=1),
+        Scenario("broker kill -9 under 5,000", broker_kill(5000), runs=1),
+    ]
+    if brokers == 1:
+        rows.append(Scenario("broker away 60 s", broker_away(2000, 60.0), runs=1))
+        rows.append(Scenario("broker away 3 min", broker_away(1000, 180.0), runs=1))  # past every txn timeout
+    else:  # two of each in their groups: one killed for good, the other takes over
+        rows += [
+            Scenario("processor kill -9, not restarted", processor_kill(800, (0.3,), restart=False), runs=1),
+            Scenario("fetcher kill -9, not restarted", fetcher_kill(800, (0.3,), restart=False), runs=1),
+        ]
+    rows += [
+        Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
+        Scenario("upstream faults", upstream_faults(600), runs=1),
+        Scenario("poison messages", poison_set(200), runs=1),
+    ]
+    return rows
+
+
+def fast() -> list[Scenario]:
+    """The part that runs in ``make test``."""
+    return [
+        Scenario("processor kill -9", processor_kill(300, (0.3,)), runs=1),
+        Scenario("fetcher kill -9", fetcher_kill(300, (0.3,)), runs=1),
+        Scenario("poison messages", poison_set(60), runs=1),
+        Scenario("broker away 15 s", broker_away(300, 15.0), runs=1),
+    ]
