@@ -52,33 +52,42 @@ def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = Tru
 
 def processor_kill_between_commits(load: int, at: float) -> Act:
     """kill -9 of a processor between its store commit and its Kafka commit. Once ``at`` of the load is
-    stored the processor is frozen (SIGSTOP) for 3 s, so that results wait for it; thawed, it takes them in
-    batches from what its consumer fetches at once; the moment its first batch is in the store, the broker
-    is frozen (SIGSTOP): the next batches are stored from what the consumer already holds, and their Kafka
-    transaction waits; the moment the store grows again the processor is killed, then the broker thawed.
-    The batch is read again, stored as a no-op, and its events derived again from the store (rederive)."""
+    stored the processor is frozen (SIGSTOP) for 2.5 s, so that results wait for it; thawed, its consumer
+    fetches them at once and it stores the first batch; a few tens of milliseconds later (while that batch is
+    being stored) the broker is frozen: if the store grows within 3 s, the batch was stored while its Kafka
+    transaction (events, offsets) cannot be committed, and the processor is killed before the broker is
+    thawed; if not, the broker is thawed and it is tried again, up to 8 times. The caught batch is read
+    again, stored as a no-op, and its events derived again from the store (store/rederive.py)."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
         p.wait_stored(int(load * at) + 50 * run)
         victim = p.service("processor", run % cluster.profile.processors)
-        victim.freeze()
-        time.sleep(3.0)  # a backlog of results for it (well within its 10 s session timeout)
-        before = p.stored()
-        victim.freeze(False)
-        _grows(p, before, 10.0)
-        grown = p.stored()
-        cluster.freeze_broker()
-        try:
-            _grows(p, grown, 10.0)
-            victim.kill9()
-        finally:
-            cluster.freeze_broker(False)
-        url = p.settings.resolved_store_url
+        tries = 0
+        while victim.alive:
+            tries += 1
+            victim.freeze()
+            time.sleep(2.5)  # a backlog of results for it (within its 10 s session timeout)
+            stored = p.stored()
+            victim.freeze(False)
+            time.sleep(random.uniform(0.02, 0.08))
+            cluster.freeze_broker()
+            try:
+                _grows(p, stored, 3.0)
+                if p.stored() > stored or tries == 8:
+                    victim.kill9()
+            finally:
+                cluster.freeze_broker(False)
         events = read_topic(p.settings, p.names.player_events)  # what the kill caught: stored, not announced
-        told = {m.payload.get("request_id") for m in events if isinstance(m.payload, dict)}
-        unannounced = len(stored_requests(url) - told)
-        p.notes.append(f"{victim.label} killed between its commits: {unannounced} stored request(s) not announced")
+        told = {
+            m.payload.get("request_id")
+            for m in events
+            if isinstance(m.payload, dict) and m.payload.get("type") == "fetch_stored"
+        }
+        unannounced = len(stored_requests(p.settings.resolved_store_url) - told)
+        p.notes.append(
+            f"{victim.label} killed between its commits (try {tries}): {unannounced} stored request(s) not announced"
+        )
         p.restart(victim)
 
     return act
