@@ -109,7 +109,7 @@ def fill(path: Path, players: int, snapshots: int) -> dict[str, int]:
         ((_pid(p), f"Player{p:04d}", None, None, "Title", 3, T0, last + p, False, "ok", int(last))
          for p in range(players)),
     )  # fmt: skip
-    counts["watchlist"] = _insert(db, schema.watchlist, ((_pid(p), T0) for p in range(players)))
+    counts["watchlist"] = _insert(db, schema.watchlist, ((_pid(p), T0, None, None, None) for p in range(players)))
     counts["snapshots"] = _insert(
         db, schema.snapshots,
         ((p * snapshots + k + 1, _pid(p), f"r{p}-{k}", T0 + 3600 * k + p, int(T0 + 3600 * k), True, "ok",
