@@ -293,30 +293,34 @@ def decompress(frame: bytes, limit: int) -> bytes:
 _LOCAL = threading.local()  # a compressor per thread: zstandard's are not thread-safe
 
 
-def compress(data: bytes) -> bytes:
-    """``data`` as a zstd frame (the store's payload column; topics leave compression to the producer)."""
-    compressor = getattr(_LOCAL, "compressor", None)
+def _compressor() -> zstandard.ZstdCompressor:
+    compressor: zstandard.ZstdCompressor | None = getattr(_LOCAL, "compressor", None)
     if compressor is None:
         # level 1: a third of level 3's CPU for a few percent more bytes
         compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
-    data = compressor.compress(data)
-    return bytes(data)
+    return compressor
+
+
+def compress(data: bytes) -> bytes:
+    """``data`` as a zstd frame (the store's payload column; topics leave compression to the producer)."""
+    return bytes(_compressor().compress(data))
 
 
 def compress_many(values: list[bytes]) -> list[bytes]:
     """Each of ``values`` as a zstd frame (as :func:`compress`; a value that is a frame already, an old
     value from a topic, stays as it is), compressed on every core at once: zstd's threads run without
     the GIL, so on n cores a batch's payloads take about 1/n of the time."""
-    if any(v.startswith(ZSTD_MAGIC) for v in values):
-        return [v if v.startswith(ZSTD_MAGIC) else compress(v) for v in values]
-    if len(values) < 8:
-        return [compress(v) for v in values]
-    compressor = getattr(_LOCAL, "compressor", None)
-    if compressor is None:
-        compressor = _LOCAL.compressor = zstandard.ZstdCompressor(level=1)
-    data: list[bytes | bytearray | memoryview] = list(values)
-    frames = compressor.multi_compress_to_buffer(data, threads=-1)
-    return [frames[i].tobytes() for i in range(len(values))]
+    plain = [i for i, v in enumerate(values) if not v.startswith(ZSTD_MAGIC)]
+    frames = list(values)
+    if len(plain) < 8:
+        for i in plain:
+            frames[i] = compress(values[i])
+        return frames
+    data: list[bytes | bytearray | memoryview] = [values[i] for i in plain]
+    buffer = _compressor().multi_compress_to_buffer(data, threads=-1)
+    for k, i in enumerate(plain):
+        frames[i] = buffer[k].tobytes()
+    return frames
 
 
 def with_player_id(result: WireResult, player_id: str) -> WireResult:

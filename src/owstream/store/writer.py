@@ -76,7 +76,7 @@ class _Plan:
 
 
 # Compresses a batch's raw payloads while the batch is planned: zstd runs without the GIL, so on two cores
-# the ~60 us per 13 KB result it costs is hidden behind the planning (bench_store's worst case, ~10 %).
+# most of the ~60 us per 13 KB result it costs (~10 % of bench_store's worst case) overlaps the planning.
 _COMPRESSION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="owstream-zstd")
 
 
