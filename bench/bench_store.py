@@ -30,7 +30,7 @@ from owstream.messages.models import FetchResult
 from owstream.store import SourcedResult, Store
 from owstream.store.writer import paused_gc
 
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "overfast" / "responses2"
+RECORDED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "overfast" / "responses2"
 PLAYERS = ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190")
 BATCH = 500
 

@@ -31,7 +31,10 @@ def _unpack(ref: str, into: Path) -> Path:
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    (into / "shared").symlink_to(ROOT.parent / "shared", target_is_directory=True)  # its recorded responses
+    # the old tree read the recorded responses from ../shared/overfast; they are in tests/fixtures now
+    old_place = Path(into, "shared", "overfast")
+    old_place.parent.mkdir()
+    old_place.symlink_to(ROOT / "tests" / "fixtures" / "overfast", target_is_directory=True)
     venv = into / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]

@@ -13,8 +13,7 @@ import pytest
 
 from owstream.config import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-OVERFAST = SHARED / "overfast"
+OVERFAST = Path(__file__).resolve().parent / "fixtures" / "overfast"  # recorded real answers
 _counter = itertools.count()
 
 

@@ -1,4 +1,4 @@
-"""A test server that replays the real OverFast responses recorded under ../shared/overfast.
+"""A test server that replays the real OverFast responses recorded under tests/fixtures/overfast.
 
 Each request path of ``responses/INDEX.tsv`` (and ``responses2/INDEX.tsv`` for paths not already
 there) answers its recorded status, body and headers; a path recorded several times (the 404 and 503
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from owstream.simulator import SimResponse, SimulatorServer
 
-OVERFAST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
+OVERFAST_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "overfast"
 RESPONSES = OVERFAST_DIR / "responses"
 RESPONSES2 = OVERFAST_DIR / "responses2"
 _HOP_HEADERS = {"content-length", "date", "server", "connection", "transfer-encoding"}

@@ -1,4 +1,4 @@
-"""Fetch results for tests, built from the recorded OverFast responses under ../shared/overfast.
+"""Fetch results for tests, built from the recorded OverFast responses under tests/fixtures/overfast.
 
 A test result holds plain dicts as bodies (``FetchResult[dict, dict]``), so a test can edit them; ``src``
 turns results into what the processor hands the store (checked, with the Kafka value they travel as).
@@ -18,7 +18,7 @@ from owstream.messages.models import CheckedResult, FetchResult, PlayerEvent, St
 from owstream.store import SourcedResult
 from owstream.store.queries import number
 
-OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
+OVERFAST = Path(__file__).resolve().parents[1] / "fixtures" / "overfast"
 PLAYERS = ("TeKrop-2217", "KIRIKO-12460", "JohnV1-1190")
 MODES = ("quickplay", "competitive")
 TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")

@@ -18,7 +18,7 @@ from owstream.domain.normalize import ModeStats, RankRow, mode_blocks
 from owstream.messages import codec
 from owstream.messages.bodies import StatsBlocks
 
-OVERFAST = Path(__file__).resolve().parents[2].parent / "shared" / "overfast"
+OVERFAST = Path(__file__).resolve().parents[1] / "fixtures" / "overfast"
 TOTALS = ("eliminations", "assists", "deaths", "damage", "healing")
 
 

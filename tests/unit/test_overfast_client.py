@@ -1,5 +1,5 @@
 """The real OverFast client against the replay server (recorded real responses) and the simulator:
-every outcome row of ../shared/overfast/README.md."""
+every outcome row of tests/fixtures/overfast/README.md."""
 
 from __future__ import annotations
 

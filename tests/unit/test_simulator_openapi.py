@@ -1,5 +1,5 @@
 """Everything the simulator serves validates against the OverFast OpenAPI spec (3.1 = JSON Schema
-2020-12), read from ../shared/overfast/openapi.json with its components resolved."""
+2020-12), read from tests/fixtures/overfast/openapi.json with its components resolved."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from owstream.simulator import UNKNOWN_PLAYER_ID, Simulator
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "overfast" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "overfast" / "openapi.json"
 
 
 @cache
