@@ -290,6 +290,32 @@ def decompress(frame: bytes, limit: int) -> bytes:
     return bytes(data)
 
 
+# The largest zstd window a stream may ask for: RFC 9659 has HTTP decoders accept 8 MiB and no more, and the
+# frames owstream makes (level 1) use far less. A frame asking for more is refused, not given the memory.
+MAX_WINDOW = 8 * 1024 * 1024
+
+
+def zstd_reader(source: Any) -> ZstdStream:
+    """The zstd stream read from ``source`` (any object with ``read(n)``) decompressed, frame after frame:
+    ``read(n)`` never returns more than ``n`` bytes, so the caller bounds the output by how much it asks for.
+    A window larger than :data:`MAX_WINDOW` or a stream that does not decompress raises ProcessingError."""
+    reader = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(source, read_across_frames=True)
+    return ZstdStream(reader)
+
+
+class ZstdStream:
+    """``zstandard``'s stream reader with its errors as ProcessingError (callers need not import zstandard)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def read(self, size: int) -> bytes:
+        try:
+            return bytes(self._reader.read(size))
+        except zstandard.ZstdError as exc:
+            raise ProcessingError(f"a zstd stream that does not decompress: {exc}") from exc
+
+
 _LOCAL = threading.local()  # a compressor per thread: zstandard's are not thread-safe
 
 

@@ -41,6 +41,7 @@ from owstream.errors import (
 )
 from owstream.messages import codec
 from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
+from owstream.overfast import decoding
 from owstream.overfast.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -143,7 +144,11 @@ class OverFastClient:
             base_url=self.base_url,
             timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
             transport=transport,
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            headers={
+                "User-Agent": _USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": decoding.ACCEPT_ENCODING,
+            },
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
         )
 
@@ -294,20 +299,21 @@ class OverFastClient:
 
     def _read(self, path: str, params: dict[str, str]) -> _Reply:
         """One GET, its whole body read within ``timeout`` seconds in all (each read has its own shorter
-        timeout: a server that trickles a byte at a time is cut off at the deadline) and at most
-        ``max_body`` bytes (after decompression)."""
+        timeout: a server that trickles a byte at a time is cut off at the deadline), at most ``max_body``
+        bytes once decoded, whatever the Content-Encoding (:mod:`owstream.overfast.decoding`)."""
         deadline = time.monotonic() + self.timeout
         with self._http.stream("GET", path, params=params or None) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.max_body:
-                    raise MalformedResponse(
-                        f"OverFast answered {path} with more than {self.max_body:,} bytes", status=response.status_code
-                    )
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout(f"the whole answer took more than {self.timeout:.0f} s")
-            return _Reply(response.status_code, response.headers, bytes(body))
+            try:
+                body = decoding.read_body(
+                    response.iter_raw(),
+                    response.headers.get("content-encoding"),
+                    max_body=self.max_body,
+                    max_raw=self.max_body + decoding.PIECE,
+                    deadline=deadline,
+                )
+            except decoding.BodyRefused as exc:
+                raise MalformedResponse(f"OverFast answered {path} with {exc}", status=response.status_code) from exc
+            return _Reply(response.status_code, response.headers, body)
 
     def _outcome(self, path: str, response: _Reply) -> _Answer:
         status = response.status_code
