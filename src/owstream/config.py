@@ -137,6 +137,10 @@ class Settings:
     notify_max_attempts: int = 8
     # Upper bound in seconds on one wait between attempts: the backoff and a webhook's Retry-After alike.
     notify_max_wait: float = 300.0
+    # Webhook receivers inside that alerts may reach anyway (comma-separated host names, addresses or CIDR
+    # networks: "hooks.lan,10.0.0.5,192.168.1.0/24"). Empty: webhooks reach public addresses only; loopback,
+    # private, link-local (169.254.169.254), multicast, reserved and unspecified ones are refused.
+    notify_allow: str = ""
 
     # --- construction ------------------------------------------------------------------------------
     @classmethod

@@ -18,7 +18,9 @@ from owstream.messages.models import (
     SessionFound,
     StoredData,
 )
-from owstream.services.notifier import _scrub, backoff, retry_after_of
+from owstream.services.notifier import backoff
+from owstream.services.webhooks import retry_after_of
+from owstream.services.webhooks import scrub as _scrub
 
 AT = 1_767_225_600.0
 

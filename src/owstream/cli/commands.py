@@ -61,12 +61,14 @@ def fetch_player(
     return state
 
 
-def checked_webhook(url: str) -> str:
-    """``url`` stripped, if it can be a webhook; else an error saying why (without the URL: a secret)."""
-    from owstream.domain.alerts import webhook_problem
+def checked_webhook(url: str, settings: Settings | None = None) -> str:
+    """``url`` stripped, if it can be a webhook (its shape, and its host's addresses: public ones, or those
+    OWSTREAM_NOTIFY_ALLOW names); else an error saying why (without the URL: a secret)."""
+    from owstream.config import get_settings
+    from owstream.services.webhooks import allowed_of, webhook_problem
 
     url = url.strip()
-    problem = webhook_problem(url)
+    problem = webhook_problem(url, allowed_of(settings or get_settings()))
     if problem is not None:
         raise OwstreamError(f"not a webhook URL: {problem}")
     return url
@@ -78,7 +80,7 @@ def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | N
 
     from owstream.domain.alerts import mask_url
 
-    checked = checked_webhook(url) if url is not None else None
+    checked = checked_webhook(url, settings) if url is not None else None
     with Store.open(settings.resolved_store_url) as store:
         player_id = store.aliases.history_of(player_id)
         if not store.notifications.set_target(player_id, checked, fmt, time.time()):

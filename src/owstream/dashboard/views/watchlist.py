@@ -10,6 +10,7 @@ from owstream.dashboard.layout import ago, duration, plain, player_link
 from owstream.domain import alerts
 from owstream.domain.battletag import parse_player
 from owstream.errors import InvalidBattleTag
+from owstream.services import webhooks
 
 NOTICE_KEY = "watch_notice"
 FORMAT_NAMES = {"auto": "Discord (Slack for hooks.slack.com)", "discord": "Discord", "slack": "Slack", "json": "JSON"}
@@ -86,7 +87,7 @@ def notify_form(player_ids: list[str]) -> None:
 def set_notify(player_id: str, url: str | None, fmt: str | None) -> None:
     if url is not None:
         url = url.strip()
-        problem = alerts.webhook_problem(url)
+        problem = webhooks.webhook_problem(url, webhooks.allowed_of(data.settings()))  # resolved: nothing inside
         if problem is not None:
             st.session_state[NOTICE_KEY] = ("error", f"Not a webhook URL: {plain(problem)}.")
             st.rerun()
