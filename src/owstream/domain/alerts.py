@@ -189,19 +189,28 @@ def discord_body(alert: Alert) -> dict[str, Any]:
 
 
 def slack_body(alert: Alert) -> dict[str, Any]:
-    """A Slack incoming-webhook message: ``text`` and one attachment with the fields."""
+    """A Slack incoming-webhook message: ``text`` and one attachment with the fields, every text escaped as
+    Slack asks (``&``, ``<``, ``>``): no ``<!channel>`` or ``<url|link>`` from a player id or hero key."""
     return {
-        "text": alert.text,
+        "text": slack_text(alert.text),
         "attachments": [
             {
                 "color": f"#{alert.color:06x}",
-                "title": alert.title,
-                "fields": [{"title": name, "value": value, "short": True} for name, value in alert.fields],
+                "title": slack_text(alert.title),
+                "fields": [
+                    {"title": slack_text(name), "value": slack_text(value), "short": True}
+                    for name, value in alert.fields
+                ],
                 "ts": int(alert.at),
                 "footer": "owstream",
             }
         ],
     }
+
+
+def slack_text(text: str) -> str:
+    """``text`` with Slack's control characters escaped (api.slack.com, "Escaping text")."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def json_body(alert: Alert, event: Mapping[str, Any] | None = None) -> dict[str, Any]:

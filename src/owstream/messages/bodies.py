@@ -21,7 +21,9 @@ Count = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 # A total or an average: a non-negative, finite amount (ints are read as floats).
 Amount = Annotated[float, Meta(ge=0.0, le=1e15)]
 Percent = Annotated[float, Meta(ge=0.0, le=100.0)]
-Url = Annotated[str, Meta(max_length=2048)]
+# A picture's address: http(s) only. Pages show them (st.image reads a path that is not a URL from the disk).
+Url = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+LATEST = 4_102_444_800  # 2100-01-01T00:00:00Z: no time OverFast or a message gives is later
 # Hero and role keys: OverFast's lowercase slugs ("soldier-76"); new heroes appear every season. The pattern
 # is in the JSON Schema; decoding checks it in ``__post_init__`` against the keys already seen (msgspec's own
 # pattern check runs a regex for each of a result's ~50 keys, half the cost of decoding it).
@@ -142,7 +144,7 @@ class PlayerSummary(Struct, frozen=True):
     title: Annotated[str, Meta(max_length=128)] | None = None
     endorsement: Endorsement | None = None
     competitive: Competitive | None = None
-    last_updated_at: Annotated[int, Meta(ge=0, le=2**53)] | None = None  # unix seconds
+    last_updated_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # unix seconds
 
     @property
     def private(self) -> bool:

@@ -13,6 +13,7 @@ string is a number. Booleans are never counts, fractions never games.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -24,9 +25,11 @@ import zstandard
 from owstream.errors import ProcessingError
 from owstream.messages.bodies import HeroStat, HeroStats, StatBlock
 from owstream.messages.models import (
+    MAX_REQUEST_IDS,
     SCHEMAS,
     CheckedResult,
     FetchRequest,
+    FetchResult,
     PlayerEvent,
     StoreResult,
     WireHeroStats,
@@ -37,9 +40,12 @@ from owstream.messages.models import (
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of a zstd frame (never of JSON)
 MAX_VALUE = 8 * 1024 * 1024  # the topics' max.message.bytes
 MAX_INFLATED = 16 * 1024 * 1024  # an old zstd-framed value may hold this much JSON, no more
+MAX_EVENT = 64 * 1024  # a player event's value, at most (a session with every hero is ~2 KB)
+MAX_AHEAD = 300.0  # seconds a result's fetched_at may be ahead of its reader's clock
 CONTENT_TYPE = ("content-type", b"application/json")
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 _ENCODER = msgspec.json.Encoder()
 _REQUEST = msgspec.json.Decoder(FetchRequest, strict=False)
 _RESULT = msgspec.json.Decoder(CheckedResult, strict=False)
@@ -62,6 +68,13 @@ def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | No
     """A result as the fetcher writes it: OverFast's bodies as the bytes they came in (checked by the client),
     so that fields this version does not know stay in the history."""
     fields.setdefault("result_id", new_id())
+    asked = list(dict.fromkeys(fields.get("request_ids", ())))  # a repeated id is one request
+    if len(asked) > MAX_REQUEST_IDS:  # the first ones are answered; the others' followers time out, told so in the log
+        log.warning(
+            "a fetch of %s answers %d requests: the first %d kept", fields.get("player_id"), len(asked), MAX_REQUEST_IDS
+        )
+        asked = asked[:MAX_REQUEST_IDS]
+    fields["request_ids"] = asked
     return WireResult(
         summary=None if summary is None else msgspec.Raw(summary),
         stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
@@ -135,8 +148,25 @@ def decode_block(raw: msgspec.Raw | bytes, where: str) -> StatBlock:
 
 
 def decode_event(value: bytes) -> PlayerEvent:
+    """A player event (at most :data:`MAX_EVENT` bytes: an event says little; a forged 5 MB one is refused
+    before it is parsed, so it never reaches a webhook or a page)."""
+    if len(value) > MAX_EVENT:
+        raise ProcessingError(
+            f"not a PlayerEvent (it has {len(value):,} bytes, more than the {MAX_EVENT:,} an event may have)"
+        )
     event: PlayerEvent = _decode(_EVENT, value, "PlayerEvent")
     return event
+
+
+def check_fetched_at(result: FetchResult[Any, Any], now: float) -> None:
+    """ProcessingError for a result fetched later than ``now`` (the reader's clock) plus :data:`MAX_AHEAD`
+    seconds: stored, a fetch time in the future would make its player look fresh until then (never fetched
+    again). Clocks apart by less than MAX_AHEAD are told apart from a forgery."""
+    if result.fetched_at > now + MAX_AHEAD:
+        raise ProcessingError(
+            f"not a FetchResult (fetched_at: {result.fetched_at:.0f} is {result.fetched_at - now:,.0f} s ahead of "
+            f"this reader's clock; at most {MAX_AHEAD:.0f} s are allowed)"
+        )
 
 
 def decode_hero_rows(body: bytes) -> list[HeroStat]:

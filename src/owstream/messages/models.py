@@ -24,7 +24,7 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 from msgspec import Meta, Raw, Struct, field
 
 from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
-from owstream.messages.bodies import HeroStats, PlayerSummary, StatsBlocks, StatsSummary
+from owstream.messages.bodies import LATEST, HeroStats, PlayerSummary, StatsBlocks, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
 # The full rules are in owstream.domain.battletag; this pattern is what any other producer can check.
@@ -40,7 +40,17 @@ PlayerId = Annotated[
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
 Text = Annotated[str, Meta(max_length=2000)]  # an upstream message, as the store keeps it
 Seconds = Annotated[float, Meta(ge=0.0, le=1e7)]
-Timestamp = Annotated[float, Meta(ge=0.0, le=1e11, description="unix time, seconds")]
+# No message is from after 2100: a forged year 5138 would make a player "fetched" for ever (never fetched again).
+# Readers also refuse a fetch time ahead of their clock (codec.check_fetched_at).
+Timestamp = Annotated[float, Meta(ge=0.0, le=float(LATEST), description="unix time, seconds (before 2100)")]
+# One fetch answers the requests for its player that arrived together (a fetcher's batch: 50 at most); more is
+# a forgery asking for that many rows and events (the fetcher keeps the first ones: codec.wire_result).
+MAX_REQUEST_IDS = 100
+# What an event may say: OverFast's keys and vocabulary, short; a forged 5 MB event is refused whole.
+Word = Annotated[str, Meta(max_length=32)]
+HeroKey = Annotated[str, Meta(min_length=1, max_length=64)]
+GameCount = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Amount = Annotated[float, Meta(ge=0.0, le=1e15)]
 
 
 def new_id() -> str:
@@ -72,7 +82,7 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     """
 
     result_id: Id  # unique per fetch: the idempotency key of the store
-    request_ids: Annotated[list[Id], Meta(max_length=1000)]  # every request this fetch answered
+    request_ids: Annotated[list[Id], Meta(max_length=MAX_REQUEST_IDS)]  # every request this fetch answered
     player_id: PlayerId
     fetched_at: Timestamp
     outcome: Outcome
@@ -133,20 +143,20 @@ class SessionData(Struct, frozen=True, kw_only=True):
 
     gamemode: Gamemode
     is_reset: bool  # counters went down (a season reset, a Blizzard correction): not real games
-    games: int
-    wins: int
-    losses: int
-    winrate: float  # percent of the session's games won
-    kda: float
-    time_played: int  # seconds
-    eliminations: float
-    assists: float
-    deaths: float
-    damage: float
-    healing: float
-    heroes: list[str]  # most time played first
-    started_at: int | None = None  # Blizzard's update time of the snapshot before
-    ended_at: int | None = None  # Blizzard's update time of this snapshot
+    games: GameCount
+    wins: GameCount
+    losses: GameCount
+    winrate: Annotated[float, Meta(ge=0.0, le=100.0)]  # percent of the session's games won
+    kda: Amount
+    time_played: GameCount  # seconds
+    eliminations: Amount
+    assists: Amount
+    deaths: Amount
+    damage: Amount
+    healing: Amount
+    heroes: Annotated[list[HeroKey], Meta(max_length=200)]  # most time played first
+    started_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # Blizzard's update time of the snapshot before
+    ended_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # Blizzard's update time of this snapshot
 
 
 class SessionFound(_Event, frozen=True, tag="session"):
@@ -156,13 +166,13 @@ class SessionFound(_Event, frozen=True, tag="session"):
 
 
 class RankChangeData(Struct, frozen=True, kw_only=True):
-    platform: str
-    role: str
-    season: int | None = None
-    from_division: str | None = None  # None: was unranked
-    from_tier: int | None = None
-    to_division: str | None = None  # None: no longer ranked
-    to_tier: int | None = None
+    platform: Word
+    role: Word
+    season: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    from_division: Word | None = None  # None: was unranked
+    from_tier: Annotated[int, Meta(ge=1, le=5)] | None = None
+    to_division: Word | None = None  # None: no longer ranked
+    to_tier: Annotated[int, Meta(ge=1, le=5)] | None = None
 
 
 class RankChanged(_Event, frozen=True, tag="rank_change"):

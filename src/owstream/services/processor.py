@@ -45,6 +45,7 @@ def parse_result(record: Record) -> SourcedResult:
     """A consumed message as a result with its origin; ProcessingError if it is not a FetchResult."""
     codec.check_schema("FetchResult", record.headers.get("schema"))
     result = codec.decode_stored(record.value)
+    codec.check_fetched_at(result, time.time())  # a fetch time ahead would make the player look fresh for ever
     return SourcedResult(result, record.topic, record.partition, record.offset, raw=record.value)
 
 

@@ -7,15 +7,19 @@ as it was *before* the request was sent, so no event of this request can be miss
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from owstream.bus import Producer, TailReader, TopicNames
 from owstream.config import Settings
-from owstream.errors import ProcessingError
+from owstream.errors import OwstreamError, ProcessingError
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, PlayerEvent, StoredData, new_id
+from owstream.store import Store
+
+log = logging.getLogger(__name__)
 
 QUEUED, FETCHING, STORED = "queued", "fetching", "stored"
 
@@ -58,6 +62,9 @@ class RequestTracker:
         assert request.request_id is not None
         self.status = RequestState(request.request_id, player_id)
         self._seen: set[str] = set()
+        self._settings = settings
+        self._players = {player_id}  # ids an event answering this request may carry
+        self._looked_up = False
 
     def poll(self, timeout: float = 0.5) -> RequestState:
         for record in self._reader.poll(timeout):
@@ -67,6 +74,10 @@ class RequestTracker:
                 continue
             if event.request_id != self.status.request_id or event.event_id in self._seen:
                 continue  # another request's, or one seen already (events can be published again, same id)
+            if not self._about_this_player(event.player_id):
+                log.warning("ignoring %s for request %s: it is about %s, not %s", event.type,
+                            self.status.request_id, event.player_id, self.status.player_id)  # fmt: skip
+                continue  # a forged result answering this request for another player
             self._seen.add(event.event_id)
             self.status.events.append(event)
             if event.type == "fetch_started" and self.status.state == QUEUED:
@@ -74,6 +85,19 @@ class RequestTracker:
             elif event.type == "fetch_stored" and isinstance(event.data, StoredData):
                 self._stored(event.data)
         return self.status
+
+    def _about_this_player(self, player_id: str) -> bool:
+        """Whether an event about ``player_id`` can answer this request: the player asked for, or the history
+        the store keeps it under (a BattleTag renamed, a Blizzard id; asked of the store only then)."""
+        if player_id in self._players or self._looked_up:
+            return player_id in self._players
+        self._looked_up = True  # once: forged events cannot make a reader open the store again and again
+        try:
+            with Store.open(self._settings.resolved_store_url) as store:
+                self._players.add(store.aliases.history_of(self.status.player_id))
+        except OwstreamError as exc:
+            log.warning("cannot tell whether %s is %s (%s)", player_id, self.status.player_id, exc)
+        return player_id in self._players
 
     def _stored(self, data: StoredData) -> None:
         self.status.state = STORED
