@@ -86,6 +86,32 @@ class Settings:
     kafka_sasl_password: Secret = field(default_factory=Secret)
     # CA certificate file (PEM) to verify the brokers' TLS certificates; empty: the system store.
     kafka_ssl_ca_location: str = ""
+    # Per-service SASL users (least privilege: each service its own principal, with the ACLs of
+    # docs/topics.md). Empty: the service uses kafka_sasl_username/kafka_sasl_password like the CLI does.
+    # SASL user of the fetcher (empty: the shared one).
+    kafka_sasl_fetcher_username: str = ""
+    # SASL password of the fetcher.
+    kafka_sasl_fetcher_password: Secret = field(default_factory=Secret)
+    # SASL user of the processor (empty: the shared one).
+    kafka_sasl_processor_username: str = ""
+    # SASL password of the processor.
+    kafka_sasl_processor_password: Secret = field(default_factory=Secret)
+    # SASL user of the scheduler (empty: the shared one).
+    kafka_sasl_scheduler_username: str = ""
+    # SASL password of the scheduler.
+    kafka_sasl_scheduler_password: Secret = field(default_factory=Secret)
+    # SASL user of the meta (empty: the shared one).
+    kafka_sasl_meta_username: str = ""
+    # SASL password of the meta.
+    kafka_sasl_meta_password: Secret = field(default_factory=Secret)
+    # SASL user of the notifier (empty: the shared one).
+    kafka_sasl_notifier_username: str = ""
+    # SASL password of the notifier.
+    kafka_sasl_notifier_password: Secret = field(default_factory=Secret)
+    # SASL user of the dashboard (empty: the shared one).
+    kafka_sasl_dashboard_username: str = ""
+    # SASL password of the dashboard.
+    kafka_sasl_dashboard_password: Secret = field(default_factory=Secret)
     # The name of this service instance, unique among the instances of one service: the stable part of the
     # fetcher's and processor's Kafka transactional.id (a restarted instance fences its dead predecessor).
     # Empty: the host name.
@@ -174,6 +200,16 @@ class Settings:
     def resolved_store_url(self) -> str:
         """The store URL with the SQLite default filled in."""
         return self.store_url or f"sqlite:///{self.home / 'owstream.db'}"
+
+    def for_service(self, service: str) -> Self:
+        """These settings as ``service`` connects to Kafka: its own SASL user and password
+        (``kafka_sasl_<service>_username``/``_password``) when it has one, else the shared ones."""
+        user = getattr(self, f"kafka_sasl_{service}_username", "")
+        if not user:
+            return self
+        return self.replace(
+            kafka_sasl_username=user, kafka_sasl_password=getattr(self, f"kafka_sasl_{service}_password")
+        )
 
     @property
     def uses_local_broker(self) -> bool:

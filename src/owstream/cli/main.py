@@ -204,7 +204,7 @@ def run(
     from owstream.runtime.kafka import ensure_kafka
     from owstream.services.runner import SERVICES, make_service, run_foreground, run_together
 
-    ensure_kafka(settings, start_local=False)
+    ensure_kafka(settings if service is Service.services else settings.for_service(service.value), start_local=False)
     if service is Service.services:
         services = {name: make_service(name, settings) for name in SERVICES}
         raise typer.Exit(run_together(services, ready_file=ready_file))

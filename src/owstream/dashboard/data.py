@@ -265,7 +265,7 @@ def versus_meta(heroes: pd.DataFrame, ranks: pd.DataFrame, meta: PlayerMeta, pla
 
 
 def settings() -> Settings:
-    return get_settings()
+    return get_settings().for_service("dashboard")  # its own Kafka principal, when it has one
 
 
 @st.cache_resource(show_spinner=False)

@@ -26,6 +26,8 @@ class Runnable(Protocol):
 
 
 def make_service(name: str, settings: Settings) -> Runnable:
+    """The service ``name``, connecting to Kafka as its own principal when it has one (Settings.for_service)."""
+    settings = settings.for_service(name)
     if name == "fetcher":
         from owstream.services.fetcher import Fetcher
 
