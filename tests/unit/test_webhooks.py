@@ -5,7 +5,9 @@ they never receive. Host names other than localhost are answered by a resolver t
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from owstream.config import Settings
 from owstream.domain.addresses import NOTHING, address_problem, parse_allowed, refusal
 from owstream.errors import ConfigError, OwstreamError
 from owstream.services.webhooks import WebhookSender, resolve, webhook_problem
+from support.secure_broker import make_certificates
 from support.webhooks import Answer, WebhookReceiver
 
 BODY = {"content": "TeKrop-2217 played 3 games"}
@@ -183,3 +186,25 @@ def test_a_name_that_does_not_resolve_now_is_accepted_and_checked_again_at_send(
 def test_resolve_answers_addresses_without_a_network() -> None:
     assert "127.0.0.1" in resolve("localhost", 80)
     assert resolve("[::1]", 80) == ["::1"]
+
+
+def test_an_https_webhook_is_verified_for_the_urls_host_though_dialled_at_the_address_checked(
+    tmp_path: Path,
+) -> None:
+    ca, keystore = make_certificates(tmp_path)  # a certificate for 127.0.0.1 and localhost, signed by a test CA
+    serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    serving.load_cert_chain(keystore)
+    trusting = ssl.create_default_context(cafile=str(ca))
+    with WebhookReceiver() as receiver:
+        receiver._server.socket = serving.wrap_socket(receiver._server.socket, server_side=True)
+        port = receiver.url().split(":")[2].split("/")[0]
+        good = WebhookSender(parse_allowed("localhost"), tls=trusting)(
+            f"https://localhost:{port}/hook/tls-token", BODY, 5.0
+        )
+        assert good.ok, good.error
+        dns = Rebinding(["127.0.0.1"])  # another name pointed at the same address: its certificate does not match
+        other = WebhookSender(parse_allowed("127.0.0.1"), dns, tls=trusting)(
+            f"https://hooks.example.com:{port}/hook/tls-token", BODY, 5.0
+        )
+        assert not other.ok and other.error is not None and "certificate" in other.error.lower()
+        assert len(receiver.delivered()) == 1

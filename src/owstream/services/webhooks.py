@@ -120,10 +120,12 @@ class WebhookSender:
     """POSTs JSON to webhooks, reaching only the addresses :mod:`owstream.domain.addresses` accepts (what
     ``allowed`` names aside); the notifier's ``send``."""
 
-    def __init__(self, allowed: Allowed = NOTHING, resolver: Resolve = resolve) -> None:
+    def __init__(
+        self, allowed: Allowed = NOTHING, resolver: Resolve = resolve, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.allowed = allowed
         self.resolver = resolver
-        self._tls = ssl.create_default_context()
+        self._tls = tls or ssl.create_default_context()  # certificates checked against the URL's host
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookSender:
