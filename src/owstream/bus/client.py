@@ -27,13 +27,13 @@ import confluent_kafka as ck
 
 from owstream.config import Settings
 from owstream.errors import BusError, KafkaUnavailable
+from owstream.retry import OUTAGE_LOG_EVERY
 
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, str | bytes | None]]
 Delivered = Callable[[str | None], None]  # a message's fate: None once acknowledged, else why it was not
 Offsets = dict[tuple[str, int], int]  # (topic, partition) -> the next offset to read
-OUTAGE_LOG_EVERY = 10.0  # seconds between two log lines about the same unreachable broker
 DELIVERY_TIMEOUT_MS = 15 * 60 * 1000  # a message waits this long for a broker that is away
 
 
@@ -289,11 +289,18 @@ class Consumer:
                 log.info("cannot rewind %s[%d] to %d: %s", topic, partition, offset, exc.args[0])
 
     def pause(self) -> None:
-        """Stop fetching (the group membership stays alive while ``poll_batch`` is still called)."""
-        self._consumer.pause(self._consumer.assignment())
+        """Stop fetching every assigned partition (the group membership stays alive while ``poll_batch`` is
+        still called): backpressure while a sink is away."""
+        try:
+            self._consumer.pause(self._consumer.assignment())
+        except ck.KafkaException as exc:
+            log.info("cannot pause: %s", exc.args[0])
 
     def resume(self) -> None:
-        self._consumer.resume(self._consumer.assignment())
+        try:
+            self._consumer.resume(self._consumer.assignment())
+        except ck.KafkaException as exc:
+            log.info("cannot resume: %s", exc.args[0])
 
     def group_metadata(self) -> Any:
         return self._consumer.consumer_group_metadata()
