@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 import urllib.error
@@ -32,15 +31,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from owstream.bus import Consumer, Record, TopicNames
+from owstream import retry
+from owstream.bus import Consumer, Ready, Record, Topics
 from owstream.config import Settings
 from owstream.domain import alerts
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.services.runner import Ready
+from owstream.retry import Backoff
 from owstream.store import Store
 from owstream.store.notifications import DROPPED, FINISHED, GIVEN_UP, PENDING, SENT, Delivery
 
@@ -91,14 +90,9 @@ def post_json(url: str, body: dict[str, Any], timeout: float) -> Sent:
 def retry_after_of(header: str | None, body: str = "") -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else from a JSON body's
     ``retry_after`` (Discord's 429 says it there too); None if neither says."""
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
+    said = retry.retry_after_of(header)
+    if said is not None:
+        return said
     try:
         value = json.loads(body).get("retry_after") if body.strip().startswith("{") else None
     except ValueError:
@@ -116,9 +110,7 @@ def _scrub(text: str, url: str) -> str:
 def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
     """Seconds before attempt ``attempts + 1``: the webhook's Retry-After if it gave one, else ``base``
     doubled per attempt with jitter; never more than ``cap``."""
-    if retry_after is not None:
-        return min(cap, retry_after)
-    return float(min(cap, base * 2 ** max(0, attempts - 1) * random.uniform(0.8, 1.2)))  # noqa: S311 - jitter
+    return Backoff(base=base, cap=cap).delay(attempts, retry_after)
 
 
 @dataclass
@@ -141,7 +133,7 @@ class Notifier:
         workers: int = 4,
     ) -> None:
         self.settings = settings
-        self.names = TopicNames(settings.topic_prefix)
+        self.topics = Topics(settings.topic_prefix)
         self._owns_store = store is None
         self.store = store or Store.open(settings.resolved_store_url)
         self.notes = self.store.notifications
@@ -158,8 +150,8 @@ class Notifier:
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.player_events])
-        log.info("notifier: consuming %s", self.names.player_events)
+        consumer = Consumer(self.settings, self.topics.group(SERVICE), [self.topics.player_events.name])
+        log.info("notifier: consuming %s", self.topics.player_events.name)
         if ready is not None:
             ready()
         try:
@@ -217,8 +209,7 @@ class Notifier:
     def _alerting_event(self, record: Record) -> Any:
         """The event of ``record`` if it is one that alerts, else None."""
         try:
-            codec.check_schema("PlayerEvent", record.headers.get("schema"))
-            event = codec.decode_event(record.value)
+            event = self.topics.player_events.read(record)
         except ProcessingError as exc:
             log.warning("notifier: skipping %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
             return None
