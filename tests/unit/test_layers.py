@@ -89,7 +89,7 @@ SIDEWAYS = {("localkafka", "bus"), ("cli", "dashboard"), ("dashboard", "cli")}
 def _layer_of(relative: str) -> str:
     if relative == "domain/vocabulary.py":
         return "words"
-    return relative.split("/")[0] if "/" in relative else "root"
+    return relative.split("/", maxsplit=1)[0] if "/" in relative else "root"
 
 
 def _target(module: str) -> str | None:

@@ -66,7 +66,7 @@ SINK_BACKOFF = Backoff(base=0.2, cap=5.0)  # between two tries of a batch whose 
 
 class Stream:
     REDO = 3  # an aborted transaction is redone this many times with the same output, then the batch rewound
-    CLOSE_LIMIT = 15.0  # seconds closing the consumer may take (leaving the group of a broker that is away)
+    CLOSE_LIMIT = 5.0  # seconds closing the consumer may take (leaving the group of a broker that is away)
 
     def __init__(
         self,
