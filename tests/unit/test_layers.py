@@ -149,3 +149,15 @@ def test_at_most_six_modules_at_the_package_root() -> None:
 def test_modules_stay_small() -> None:
     long = {str(p.relative_to(PACKAGE)): n for p in _modules() if (n := len(p.read_text().splitlines())) > 450}
     assert long == {}, f"modules over 450 lines: {long}"
+
+
+def test_the_cli_choices_are_the_vocabulary_words() -> None:
+    """typer needs Enum classes for its choices: each one is the vocabulary's list, nothing added or missing."""
+    from owstream.cli import main as cli
+    from owstream.domain import vocabulary as words
+
+    assert [m.value for m in cli.Gamemode] == list(words.GAMEMODES)
+    assert [m.value for m in cli.Platform] == list(words.PLATFORMS)
+    assert [m.value for m in cli.Region] == list(words.REGIONS)
+    assert [m.value for m in cli.Division] == ["all", *words.META_DIVISIONS]
+    assert [m.value for m in cli.Service] == [*words.SERVICES, "dashboard", "services"]
