@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import logging
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from owstream.bus import Producer
+from owstream.messages import contracts
+from owstream.messages.models import FetchRequest
 from reliability.count import read_topic, stored_requests
 from reliability.pipeline import Pipeline
 from reliability.stack import Cluster
+from support.env import owstream_env
 
 log = logging.getLogger("reliability")
 
@@ -212,6 +219,50 @@ def store_locked(load: int, seconds: float) -> Act:
     return act
 
 
+def store_deleted(load: int) -> Act:
+    """The SQLite store's file removed under load: the processor must stop (StoreLost) before announcing what
+    no file keeps, saying to run ``owstream replay``; the operator's fix (replay, then the processor started
+    again) must leave every request stored and announced once."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        url = p.settings.resolved_store_url
+        if not url.startswith("sqlite:///"):
+            p.notes.append("PostgreSQL: no file to remove (the identity row is checked by the unit tests)")
+            p.send(load)
+            return
+        p.send(load)
+        p.wait_stored(load // 3)
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        removed_at = p.stored()
+        processors = [s for s in p.services if s.name == "processor"]
+        _until(lambda: not any(s.alive for s in processors), 120, "every processor to stop on the removed store")
+        said = " ".join(s.tail(30) for s in processors)
+        if "owstream replay" not in said:
+            raise AssertionError(f"the processor stopped without naming owstream replay: {said[-300:]}")
+        p.notes.append(f"store file removed at {removed_at} stored; the processors stopped naming owstream replay")
+        replay = subprocess.run(
+            [sys.executable, "-m", "owstream.cli", "replay"], env=owstream_env(p.settings), capture_output=True,
+            text=True, timeout=600, check=False,
+        )  # fmt: skip
+        if replay.returncode != 0:
+            raise AssertionError(f"owstream replay failed: {replay.stderr[-500:]}")
+        p.notes.append(f"replayed: {replay.stdout.strip()}")
+        for processor in processors:
+            p.restart(processor)
+
+    return act
+
+
+def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.5)
+
+
 def upstream_faults(load: int) -> Act:
     """OverFast misbehaving under load: 429 and 503 with Retry-After, 504, 500, answers slower than the
     timeout, a byte at a time, garbage, a 3 MB body, a 200,000-deep body."""
@@ -260,6 +311,7 @@ def full(brokers: int) -> list[Scenario]:
         ]
     rows += [
         Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
+        Scenario("store file deleted", store_deleted(600), runs=1),
         Scenario("upstream faults", upstream_faults(600), runs=1),
         Scenario("poison messages", poison_set(200), runs=1),
     ]
