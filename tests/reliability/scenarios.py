@@ -255,6 +255,37 @@ def store_deleted(load: int) -> Act:
     return act
 
 
+def expired_requests(load: int, old: int) -> Act:
+    """``old`` requests made an hour ago (past the fetchers' 10 minutes) among ``load`` fresh ones: each old
+    one is answered ``expired``, stored and announced, never dropped in silence."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load // 2)
+        producer = Producer(p.settings)
+        topic = contracts.FETCH_REQUEST
+        ids = [f"{p.prefix}-expired-{i}" for i in range(old)]
+        for i, request_id in enumerate(ids):
+            player_id = cluster.players[i % len(cluster.players)]
+            request = FetchRequest(
+                player_id=player_id, request_id=request_id, source="reliability", requested_at=time.time() - 3600
+            )
+            producer.send(p.names.fetch_requests, topic.encode(request), key=player_id, headers=topic.headers)
+        producer.flush_or_raise(60)
+        producer.close()
+        p.send(load - load // 2)
+
+        def answered() -> bool:
+            with create_engine(p.settings.resolved_store_url).connect() as conn:
+                rows = conn.execute(text("SELECT request_id, outcome FROM fetch_outcomes")).all()
+            outcomes = {r[0]: r[1] for r in rows if r[0] in set(ids)}
+            return len(outcomes) == old and set(outcomes.values()) == {"expired"}
+
+        _until(answered, 300, f"the {old} old requests to be answered expired")
+        p.notes.append(f"{old} requests an hour old answered expired")
+
+    return act
+
+
 def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -312,6 +343,7 @@ def full(brokers: int) -> list[Scenario]:
     rows += [
         Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
         Scenario("store file deleted", store_deleted(600), runs=1),
+        Scenario("expired requests", expired_requests(400, 50), runs=1),
         Scenario("upstream faults", upstream_faults(600), runs=1),
         Scenario("poison messages", poison_set(200), runs=1),
     ]
