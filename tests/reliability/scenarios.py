@@ -286,6 +286,27 @@ def expired_requests(load: int, old: int) -> Act:
     return act
 
 
+def stuck_transactions(load: int, frozen: float) -> Act:
+    """The broker frozen (SIGSTOP: connections open, nothing answers) for ``frozen`` seconds under load, longer
+    than a transactional operation may stay stuck (60 s), then continued: the fetchers' and processors'
+    producers are renewed instead of waiting for ever (an abort once answered _TIMED_OUT for 10 minutes)."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 4, timeout=600)
+        began = time.time()
+        cluster.freeze_broker(True)
+        try:
+            p.send(100, flush=False)  # queued in the producer while Kafka does not answer
+            time.sleep(frozen)
+        finally:
+            cluster.freeze_broker(False)
+        renewed = {s.label: s.log_text(began).count("renewing the transactional producer") for s in p.services}
+        p.notes.append(f"broker frozen {frozen:.0f} s; producers renewed: {renewed}")
+
+    return act
+
+
 def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -344,6 +365,7 @@ def full(brokers: int) -> list[Scenario]:
         Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
         Scenario("store file deleted", store_deleted(600), runs=1),
         Scenario("expired requests", expired_requests(400, 50), runs=1),
+        Scenario("broker frozen 75 s mid-transaction", stuck_transactions(1000, 75.0), runs=1),
         Scenario("upstream faults", upstream_faults(600), runs=1),
         Scenario("poison messages", poison_set(200), runs=1),
     ]
