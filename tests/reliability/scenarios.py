@@ -233,9 +233,9 @@ def store_deleted(load: int) -> Act:
         p.send(load)
         p.wait_stored(load // 3)
         path = Path(url.removeprefix("sqlite:///"))
+        removed_at = p.stored()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        removed_at = p.stored()
         processors = [s for s in p.services if s.name == "processor"]
         _until(lambda: not any(s.alive for s in processors), 120, "every processor to stop on the removed store")
         said = " ".join(s.tail(30) for s in processors)
