@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from owstream.bus import Producer, TopicNames, Topics, read_all
 from owstream.config import Settings
@@ -131,4 +132,50 @@ def test_the_scheduler_asks_again_for_a_request_answered_expired(kafka: Settings
         wait_for(lambda: any(e.data.outcome == "expired" for e in _stored_events(settings)), timeout=60)
         assert scheduler.step(producer) == [player]  # asked again, not 10 minutes later
     producer.close()
+    store.close()
+
+
+def test_a_locked_store_pauses_the_processor_partitions_and_keeps_it_in_its_group(kafka: Settings) -> None:
+    """The store locked longer than the group's max.poll.interval.ms: the kernel pauses the partitions and
+    keeps polling between tries, so the member is never dropped from its group; once the lock goes, every
+    result is stored and announced once."""
+    settings = kafka
+    store = Store.open(settings.resolved_store_url)
+    processor = Processor(settings, store)
+    stop = threading.Event()
+    stream = processor.make_stream(stop)
+    stream.consumer_config = {"max.poll.interval.ms": 35_000}  # above SQLite's 30 s busy timeout, below the lock
+    runner = threading.Thread(target=stream.run, daemon=True)
+    runner.start()
+    held: list[frozenset[tuple[str, int]]] = []
+    watching = threading.Event()
+
+    def watch() -> None:
+        while not watching.wait(0.2):
+            held.append(processor.assigned)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        _results(settings, 0, 3)
+        wait_for(lambda: store.request_status("q2"), timeout=60)
+        full = processor.assigned
+        watcher.start()
+        locker = create_engine(settings.resolved_store_url)
+        with locker.connect() as conn:
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            _results(settings, 3, 9)
+            wait_for(lambda: stream.paused, timeout=60)  # the processor met the lock: partitions paused
+            time.sleep(70)  # the lock held past max.poll.interval.ms: what is tested is the group over this time
+            conn.exec_driver_sql("ROLLBACK")
+        locker.dispose()
+        every = [f"q{i}" for i in range(9)]
+        wait_for(lambda: sorted(str(e.request_id) for e in _stored_events(settings)) == every, timeout=120)
+        assert not stream.paused
+    finally:
+        watching.set()
+        stop.set()
+        runner.join(30)
+    assert full and all(now == full for now in held), "the member lost its partitions while the store was locked"
+    announced = sorted(str(e.request_id) for e in _stored_events(settings))
+    assert announced == [f"q{i}" for i in range(9)]
     store.close()

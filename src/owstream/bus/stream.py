@@ -96,6 +96,9 @@ class Stream:
         self.producer: TransactionalProducer | None = None
         self.paused = False  # partitions paused while the sink is away
         self.batches = 0
+        # records fetched while partitions were being paused: kept for the next batch, never sought back to
+        # (a seek on a paused partition can be refused, and what it skipped would be lost)
+        self._carry: list[Record] = []
         self._sink = OutageWarning(log, f"{service}: its sink is unavailable; partitions paused, polling on")
         self._aborts = OutageWarning(log, f"{service}: transactions aborted")
 
@@ -145,7 +148,10 @@ class Stream:
         """One batch of what has arrived: handled, then produced and committed in one transaction. Returns
         the records committed (0 when nothing arrived, or the batch is to be read again)."""
         assert self.consumer is not None, "open() first"
-        records = self.consumer.poll_batch(max_messages=self.batch_size, timeout=timeout)
+        carried = self._carried()
+        records = carried + self.consumer.poll_batch(
+            max_messages=max(1, self.batch_size - len(carried)), timeout=0 if carried else timeout
+        )
         if not records:
             return 0
         handled = self._handled(records)
@@ -167,7 +173,7 @@ class Stream:
                 if not self._wait_paused(self.backoff.delay(attempt)):
                     return None
                 held = self.assigned
-                records = [r for r in records if (r.topic, r.partition) in held]
+                records = [r for r in records if (r.topic, r.partition) in held] + self._carried()
                 if not records:
                     self._resume()
                     return None
@@ -186,11 +192,16 @@ class Stream:
             if self.stop.is_set():
                 return False
             step = min(0.5, seconds - waited)
-            extra = self.consumer.poll_batch(max_messages=self.batch_size, timeout=step)
-            if extra:  # fetched before its partition was paused: read it later, after the batch
-                self.consumer.rewind(extra)
+            # what was fetched before its partition was paused comes after the batch: kept for it
+            self._carry += self.consumer.poll_batch(max_messages=self.batch_size, timeout=step)
             waited += step
         return not self.stop.is_set()
+
+    def _carried(self) -> list[Record]:
+        """The records kept while partitions were paused, of the partitions still held."""
+        held = self.assigned
+        carried, self._carry = [r for r in self._carry if (r.topic, r.partition) in held], []
+        return carried
 
     def _pause(self) -> None:
         assert self.consumer is not None
@@ -230,10 +241,9 @@ class Stream:
             if output.committed is not None:
                 output.committed()
             return True
-        held = self.assigned
-        kept = [r for r in records if (r.topic, r.partition) in held]
+        kept = [r for r in records if (r.topic, r.partition) in self.assigned]
         log.warning("%s: %d record(s) read again after aborted transactions", self.service, len(kept))
-        self.consumer.rewind(kept)
+        self.consumer.rewind(kept + self._carried())  # the carried ones come after: read again too
         return False
 
 
