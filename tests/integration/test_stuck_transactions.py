@@ -101,8 +101,9 @@ def _outputs(settings: Settings) -> list[bytes]:
 
 
 def test_a_commit_stuck_on_a_frozen_broker_renews_the_producer_and_every_output_is_visible_once(
-    frozen_broker: Frozen, quick_bounds: None, busy_machine: list[int]
+    frozen_broker: Frozen, quick_bounds: None, busy_machine: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(TransactionalProducer, "CALL_LIMIT", 12.0)  # a hung call outlasts the session timeout
     settings = frozen_broker.settings
     ensure_kafka(settings, start_local=False)
     stream, stop, _batches = _echo(settings, freeze_on=2, broker=frozen_broker)
@@ -113,7 +114,9 @@ def test_a_commit_stuck_on_a_frozen_broker_renews_the_producer_and_every_output_
         wait_for(lambda: stream.batches >= 1, timeout=60)
         _send(settings, 10, start=5)  # the next batch is the one frozen mid-transaction
         wait_for(lambda: frozen_broker.frozen, timeout=60)
-        # stuck past its bound: renewed, not looping for ever (the broker stays frozen until then)
+        # stuck past its bound: renewed, not looping for ever (the broker stays frozen until then); the call
+        # hung past the group's session timeout (10 s) too: the member lost its partitions while it paused them
+        # between two tries, and must get them back unpaused
         wait_for(lambda: stream.producer is not None and stream.producer.renewals >= 1, timeout=60)
         frozen_broker.thaw()
         expected = sorted(f"v{i}".encode() for i in range(15))

@@ -235,11 +235,20 @@ class Consumer:
         # The partitions this member holds, kept by the rebalance callbacks (which run inside poll), so that
         # other threads can read it without calling into the client while it polls.
         self.assigned: frozenset[tuple[str, int]] = frozenset()
+        # Pausing: librdkafka keeps a partition's pause across a lost assignment, so a partition paused before
+        # the group dropped this member would come back paused (and silent) when assigned again: every
+        # partition assigned is paused or resumed as this member is now (see _on_assign).
+        self.pausing = False
         self._consumer.subscribe(
             list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
         )
 
-    def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        consumer.incremental_assign(partitions)  # then paused or resumed: never a pause left from before
+        try:
+            (consumer.pause if self.pausing else consumer.resume)(partitions)
+        except ck.KafkaException as exc:
+            log.info("cannot %s newly assigned partitions: %s", "pause" if self.pausing else "resume", exc.args[0])
         self.assigned = self.assigned | {(tp.topic, tp.partition) for tp in partitions}
         log.debug("assigned %s", sorted(self.assigned))
 
@@ -289,14 +298,16 @@ class Consumer:
                 log.info("cannot rewind %s[%d] to %d: %s", topic, partition, offset, exc.args[0])
 
     def pause(self) -> None:
-        """Stop fetching every assigned partition (the group membership stays alive while ``poll_batch`` is
-        still called): backpressure while a sink is away."""
+        """Stop fetching every assigned partition, and those assigned later until :meth:`resume` (the group
+        membership stays alive while ``poll_batch`` is still called): backpressure while a sink is away."""
+        self.pausing = True
         try:
             self._consumer.pause(self._consumer.assignment())
         except ck.KafkaException as exc:
             log.info("cannot pause: %s", exc.args[0])
 
     def resume(self) -> None:
+        self.pausing = False
         try:
             self._consumer.resume(self._consumer.assignment())
         except ck.KafkaException as exc:
