@@ -44,7 +44,7 @@ from owstream.config import Settings
 from owstream.errors import ProcessingError
 from owstream.localkafka import LocalBroker, free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest, new_id
 from owstream.runtime.kafka import ensure_kafka
 from owstream.simulator import Simulator, SimulatorServer
@@ -128,7 +128,7 @@ class Pipeline:
         request = FetchRequest(player_id=player_id, request_id=new_id(), force=True, requested_at=time.time())
         assert request.request_id is not None
         self.sent[request.request_id] = time.perf_counter()
-        value, headers = codec.encode(request), codec.headers("FetchRequest")
+        value, headers = codec.encode(request), contracts.FETCH_REQUEST.headers
         self.producer.send(self.names.fetch_requests, value, key=player_id, headers=headers)
         self.producer.poll(0)
 

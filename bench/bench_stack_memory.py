@@ -32,7 +32,7 @@ from owstream.bus import Producer, TopicNames
 from owstream.config import Settings
 from owstream.localkafka import free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest, new_id
 from owstream.processes import descendants, pss_of
 from owstream.runtime.up import DEMO_PREFIX
@@ -79,7 +79,7 @@ def load(settings: Settings, rate: float, seconds: float, stop: threading.Event)
         while not stop.is_set() and time.monotonic() - began < seconds:
             player = players[sent % len(players)]
             request = FetchRequest(player_id=player, request_id=new_id(), force=True, requested_at=time.time())
-            value, headers = codec.encode(request), codec.headers("FetchRequest")
+            value, headers = codec.encode(request), contracts.FETCH_REQUEST.headers
             producer.send(names.fetch_requests, value, key=player, headers=headers)
             sent += 1
             stop.wait(max(0.0, began + sent / rate - time.monotonic()))

@@ -2,7 +2,10 @@
 ``.env`` file in the working directory; the environment wins); the comment above each field says what it does.
 
 A frozen dataclass read by a few lines of code, not pydantic-settings: every command reads the settings,
-and importing pydantic-settings alone took 0.17 s of a command's start.
+and importing pydantic-settings alone took 0.17 s of a command's start. Closed settings are Literals (the
+game's words from :mod:`owstream.domain.vocabulary`) and every value is checked when a Settings is made: a
+wrong one is a ConfigError naming the variable and what it may be, at start-up, not when a service first
+uses it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
+from owstream.domain.vocabulary import REGIONS, Region
 from owstream.errors import ConfigError
 
 PUBLIC_OVERFAST_URL = "https://overfast-api.tekrop.fr"
@@ -43,6 +47,26 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+LogLevel = Literal["", "DEBUG", "INFO", "WARNING", "ERROR"]
+CLOSED: dict[str, tuple[str, ...]] = {
+    "kafka_security_protocol": get_args(SecurityProtocol),
+    "kafka_sasl_mechanism": get_args(SaslMechanism),
+    "log_level": get_args(LogLevel),
+    "meta_region": REGIONS,
+}
+# numbers that must be at least this (ports also at most 65535)
+AT_LEAST: dict[str, float] = {
+    "kafka_port": 1, "kafka_controller_port": 1, "kafka_brokers": 1, "kafka_partitions": 1,
+    "kafka_replication_factor": 0, "rate_limit": 0.01, "overfast_timeout": 0.1, "overfast_max_attempts": 1,
+    "overfast_max_backoff": 0, "overfast_cache_seconds": 0, "refresh_interval": 1, "meta_interval": 1,
+    "processor_batch_size": 1, "dashboard_port": 1, "notify_timeout": 0.1, "notify_max_attempts": 1,
+    "notify_max_wait": 0,
+}  # fmt: skip
+PORTS = ("kafka_port", "kafka_controller_port", "dashboard_port")
 
 
 def _default_home() -> Path:
@@ -77,9 +101,9 @@ class Settings:
     # Replication factor of new topics; 0: as many brokers as the cluster has, at most 3.
     kafka_replication_factor: int = 0
     # Security protocol for a remote cluster: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
-    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
     # SASL mechanism for a remote cluster: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (empty: none).
-    kafka_sasl_mechanism: str = ""
+    kafka_sasl_mechanism: SaslMechanism = ""
     # SASL user name.
     kafka_sasl_username: str = ""
     # SASL password.
@@ -146,7 +170,7 @@ class Settings:
     # real API it only returns the same answer again.
     meta_interval: int = 3600
     # The region `owstream meta` and the dashboard show by default: americas, europe or asia.
-    meta_region: str = "europe"
+    meta_region: Region = "europe"
     # Messages the processor takes from Kafka per store transaction, at most (it takes what has arrived).
     processor_batch_size: int = 500
     # Address the dashboard binds to; 0.0.0.0 only behind a reverse proxy.
@@ -154,7 +178,7 @@ class Settings:
     # Port of the Streamlit dashboard.
     dashboard_port: int = 8501
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
-    log_level: str = ""
+    log_level: LogLevel = ""
 
     # --- Alerts (the notifier) -----------------------------------------------------------------------
     # Seconds one webhook request may take (connecting, sending, reading the answer).
@@ -169,6 +193,21 @@ class Settings:
     notify_allow: str = ""
 
     # --- construction ------------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        """Every closed setting one of its values, every number in its range: one clear ConfigError."""
+        for name, allowed in CLOSED.items():
+            value = getattr(self, name)
+            if name in ("log_level", "kafka_security_protocol", "kafka_sasl_mechanism") and isinstance(value, str):
+                object.__setattr__(self, name, value := value.strip().upper())
+            if value not in allowed:
+                shown = ", ".join(a or repr(a) for a in allowed)
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is not one of: {shown}")
+        for name, least in AT_LEAST.items():
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < least or (name in PORTS and value > 65535):
+                bound = f"{least:g} to 65535" if name in PORTS else f"at least {least:g}"
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is out of range ({bound})")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Self:
         """The settings of ``OWSTREAM_*`` variables in ``environ`` (default: the process's) and ``env_file``."""

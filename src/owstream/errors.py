@@ -22,8 +22,9 @@
     │   ├── MalformedResponse       a body that is not the JSON the API documents
     │   └── ClientBug               422: the request itself was wrong
     ├── StoreError                  owstream.store
-    │   ├── StoreUnavailable        the database cannot be reached or is locked: retry later, nothing lost
-    │   └── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │   ├── StoreUnavailable        the database cannot be reached, is locked, read-only or full: retry later
+    │   ├── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │   └── StoreLost               the store's file was removed, replaced or emptied: stop, `owstream replay`
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
     └── RequestTimeout              a fetch request was not answered in time
@@ -120,6 +121,11 @@ class StoreUnavailable(StoreError):  # noqa: N818
 
 class StoreRejected(StoreError):  # noqa: N818
     """The database refuses this data (a constraint, a value out of range): retrying will not help."""
+
+
+class StoreLost(StoreError):  # noqa: N818
+    """The store is not the one that was opened (its file removed, replaced or emptied, its identity row gone):
+    what was written since is not kept. The processor stops; ``owstream replay`` rebuilds the store."""
 
 
 class UnknownSeason(OwstreamError):  # noqa: N818

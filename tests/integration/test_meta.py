@@ -15,7 +15,7 @@ import pytest
 from owstream.bus import Producer, TopicNames, read_all
 from owstream.config import Settings
 from owstream.domain.meta import combinations
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.overfast.client import OverFastClient
 from owstream.services.meta import FIRST_BACKOFF, MetaService
 from owstream.services.processor import Processor
@@ -184,7 +184,7 @@ def test_the_processor_dead_letters_what_it_cannot_decode_and_stores_the_rest(se
     over = codec.encode(good).replace(b"12.5", b"120.5")  # a pick rate above 100 %
     producer = Producer(settings)
     for value in (b"{not json", over, codec.encode(good)):  # the bad ones without schema header: not ours
-        headers = codec.headers("HeroStats") if value == codec.encode(good) else None
+        headers = contracts.HERO_STATS.headers if value == codec.encode(good) else None
         producer.send(names.hero_stats, value, key="competitive.pc.europe.gold.all", headers=headers)
     producer.flush()
     producer.close()

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from owstream.bus import Producer, TopicNames, read_all
 from owstream.config import Settings, get_settings
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import RankChanged, RankChangeData
 from owstream.services.fetcher import Fetcher
 from owstream.services.notifier import Notifier
@@ -167,7 +167,7 @@ def publish_rank_change(settings: Settings, player_id: str, event_id: str) -> No
         TopicNames(settings.topic_prefix).player_events,
         codec.encode(event),
         key=player_id,
-        headers=codec.headers("PlayerEvent"),
+        headers=contracts.PLAYER_EVENT.headers,
     )
     producer.flush()
     producer.close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import count as counter
 
 from owstream.bus import Producer
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest
 from owstream.runtime.kafka import ensure_kafka
 from owstream.store import Store
@@ -84,7 +84,7 @@ class Pipeline:
     def send(self, n: int, *, flush: bool = True) -> None:
         """``n`` requests, round robin over the simulated players (each with its own request id)."""
         players = self.cluster.players
-        headers = codec.headers("FetchRequest")
+        headers = contracts.FETCH_REQUEST.headers
         if self.first_sent is None:
             self.first_sent = time.monotonic()
         for _ in range(n):

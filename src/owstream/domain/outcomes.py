@@ -61,6 +61,18 @@ def outcome_wording(
             f"Private profile: {player}'s career profile is private, so only the name, title and ranks are shown. "
             f"To see stats, {PRIVATE_HELP}, then play a match and fetch again.",
         )
+    return _not_served(player, outcome, error=error, retry_after=retry_after)
+
+
+def _not_served(player: str, outcome: str | None, *, error: str | None, retry_after: float | None) -> Wording:
+    """The words for a request that got no data: upstream trouble, or too long a wait in the queue."""
+    if outcome == "expired":
+        return Wording(
+            "warning",
+            f"Not fetched: the request for {player} waited in the queue longer than the fetchers serve a request "
+            f"({error or 'the pipeline was busy or away'}). Ask again; the scheduler asks again by itself for "
+            "tracked players.",
+        )
     if outcome == "upstream_error":
         retry = f"Retry in {duration(retry_after)}." if retry_after else "Try again in a minute."
         return Wording("error", f"OverFast is busy: it could not deliver {player} ({error or 'unavailable'}). {retry}")

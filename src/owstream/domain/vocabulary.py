@@ -1,6 +1,9 @@
-"""The words of the game and of the pipeline, said once: gamemodes, platforms, roles, divisions, outcomes.
+"""The words of the game and of the pipeline, said once: gamemodes, platforms, roles, divisions, regions,
+outcomes, services.
 
-Every other module takes these from here (the message models, the simulator, the dashboard, the CLI).
+Every other module takes these from here (the message models, the settings, the simulator, the dashboard, the
+CLI). It imports nothing of owstream: it sits below every layer, the message models included
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ GAMEMODE_NAMES: dict[str, str] = {"quickplay": "Quickplay", "competitive": "Comp
 
 Platform = Literal["pc", "console"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+PLATFORM_NAMES: dict[str, str] = {"pc": "PC", "console": "Console"}
 
 # Roles of the stats (heroes belong to one); a competitive rank also exists for "open" queue.
 Role = Literal["tank", "damage", "support"]
@@ -38,8 +42,15 @@ Outcome = Literal[
     "not_found",  # OverFast does not know the player (retry_after says when to ask again)
     "upstream_error",  # OverFast/Blizzard busy or down after retries (retry_after if known)
     "skipped",  # fetched less than the OverFast cache time ago and not forced: nothing new to fetch
+    "expired",  # the request waited longer than the fetcher serves (request_ttl): not fetched, ask again
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# Outcomes that say nothing about the player: the player's last outcome stays what it was.
+NO_NEWS: frozenset[str] = frozenset({"skipped", "expired"})
+
+# The services of the pipeline (``owstream run NAME``); ``services`` runs them all in one process.
+Service = Literal["fetcher", "processor", "scheduler", "meta", "notifier"]
+SERVICES: tuple[str, ...] = get_args(Service)
 
 # The scopes of a stats row within one gamemode: the overall line ("all"), one role, one hero.
 Scope = Literal["overall", "role", "hero"]

@@ -26,7 +26,6 @@ from owstream.errors import ProcessingError
 from owstream.messages.bodies import HeroStat, HeroStats, StatBlock
 from owstream.messages.models import (
     MAX_REQUEST_IDS,
-    SCHEMAS,
     CheckedResult,
     FetchRequest,
     FetchResult,
@@ -42,7 +41,6 @@ MAX_VALUE = 8 * 1024 * 1024  # the topics' max.message.bytes
 MAX_INFLATED = 16 * 1024 * 1024  # an old zstd-framed value may hold this much JSON, no more
 MAX_EVENT = 64 * 1024  # a player event's value, at most (a session with every hero is ~2 KB)
 MAX_AHEAD = 300.0  # seconds a result's fetched_at may be ahead of its reader's clock
-CONTENT_TYPE = ("content-type", b"application/json")
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -86,29 +84,6 @@ def wire_hero_stats(heroes: bytes, **fields: Any) -> WireHeroStats:
     """An answer of ``/heroes/stats`` as the meta service writes it: OverFast's array as the bytes it came in."""
     fields.setdefault("answer_id", new_id())
     return WireHeroStats(heroes=msgspec.Raw(heroes), **fields)
-
-
-def headers(model: str) -> list[tuple[str, bytes]]:
-    """The headers of a message of ``model`` (a key of :data:`~owstream.messages.models.SCHEMAS`)."""
-    return [CONTENT_TYPE, ("schema", schema_id(model).encode())]
-
-
-def schema_id(model: str) -> str:
-    """``fetch-result/1``: the ``schema`` header of a model's messages."""
-    name, version = SCHEMAS[model]
-    return f"{name}/{version}"
-
-
-def check_schema(model: str, header: bytes | None) -> None:
-    """ProcessingError if a message's ``schema`` header names a schema this version does not read
-    (absent is fine: a producer may not set headers)."""
-    if header is None:
-        return
-    name, version = SCHEMAS[model]
-    text = header.decode("utf-8", "replace")
-    got_name, _, got_version = text.partition("/")
-    if got_name != name or not got_version.isdigit() or int(got_version) > version:
-        raise ProcessingError(f"schema {text!r} is not one this version reads ({name}/{version} or older)")
 
 
 def decode_request(value: bytes) -> FetchRequest:

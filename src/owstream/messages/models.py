@@ -11,7 +11,8 @@ topic                  model           key
 =====================  ==============  =========================================================
 
 Every value is plain UTF-8 JSON (the producer compresses batches); every message carries the headers
-``content-type: application/json`` and ``schema: <name>/<version>`` (:data:`SCHEMAS`). Fields are added
+``content-type: application/json`` and ``schema: <name>/<version>`` (each model's contract:
+:mod:`owstream.messages.contracts`). Fields are added
 with defaults, so a reader of version N reads N+1; a change that is not backward compatible gets a new
 version.
 """
@@ -265,13 +266,3 @@ class HeroStatsAnswer(Struct, Generic[H], frozen=True, kw_only=True):
 
 CheckedHeroStats = HeroStatsAnswer[HeroStats]
 WireHeroStats = HeroStatsAnswer[Raw]
-
-
-# The schema name and version of each message, as the ``schema`` header and the file schemas/<name>.schema.json.
-SCHEMAS: dict[str, tuple[str, int]] = {
-    "FetchRequest": ("fetch-request", 1),
-    "FetchResult": ("fetch-result", 1),
-    "PlayerEvent": ("player-event", 1),
-    "DeadLetter": ("dead-letter", 1),
-    "HeroStats": ("hero-stats", 1),
-}

@@ -13,48 +13,17 @@ from typing import Any
 
 import msgspec
 
-from owstream.messages.models import (
-    SCHEMAS,
-    CheckedHeroStats,
-    CheckedResult,
-    DeadLetter,
-    FetchRequest,
-    PlayerEvent,
-)
+from owstream.messages.contracts import CONTRACTS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"  # in a source checkout
 
-_MODELS: dict[str, Any] = {
-    "FetchRequest": FetchRequest,
-    "FetchResult": CheckedResult,
-    "PlayerEvent": PlayerEvent,
-    "DeadLetter": DeadLetter,
-    "HeroStats": CheckedHeroStats,
-}
-_DESCRIPTIONS = {
-    "FetchRequest": "A request to fetch one player from OverFast (topic <prefix>.fetch-requests, key: player id).",
-    "FetchResult": (
-        "What one fetch of a player gave: OverFast's summary and stats summary per gamemode as OverFast sent "
-        "them, or an outcome without them (topic <prefix>.fetch-results, key: player id, kept forever)."
-    ),
-    "PlayerEvent": (
-        "Something the pipeline found out about a player; one shape per type "
-        "(topic <prefix>.player-events, key: player id)."
-    ),
-    "DeadLetter": "A message a service could not take, and why (topic <prefix>.dead-letter).",
-    "HeroStats": (
-        "One answer of OverFast's GET /heroes/stats: pick rate and winrate per hero (percent) of one platform, "
-        "gamemode, region and division, as OverFast sent them (topic <prefix>.hero-stats, key: the "
-        "combination, kept forever)."
-    ),
-}
-
 
 def schema(model: str) -> dict[str, Any]:
-    """The JSON Schema document of one model (a key of SCHEMAS)."""
-    name, version = SCHEMAS[model]
-    (top,), defs = msgspec.json.schema_components([_MODELS[model]], ref_template="#/$defs/{name}")
+    """The JSON Schema document of one model (a key of CONTRACTS)."""
+    contract = CONTRACTS[model]
+    name, version = contract.schema, contract.version
+    (top,), defs = msgspec.json.schema_components([contract.json_model], ref_template="#/$defs/{name}")
     generated = {"FetchResult_PlayerSummary__StatsSummary_": "FetchResult"}
     generated |= {key: "HeroStatsAnswer" for key in defs if key.startswith("HeroStatsAnswer_")}  # its long name
     text = json.dumps({"top": top, "defs": defs})
@@ -69,7 +38,7 @@ def schema(model: str) -> dict[str, Any]:
         "$schema": DRAFT,
         "$id": f"https://github.com/owstream/owstream/schemas/{name}.schema.json",
         "title": f"{name}/{version}",
-        "description": _DESCRIPTIONS[model],
+        "description": contract.description,
         **renamed["top"],
         "$defs": dict(sorted(defs.items())),
     }
@@ -81,13 +50,13 @@ def rendered(model: str) -> str:
 
 
 def path_of(model: str, directory: Path = SCHEMA_DIR) -> Path:
-    return directory / f"{SCHEMAS[model][0]}.schema.json"
+    return directory / f"{CONTRACTS[model].schema}.schema.json"
 
 
 def stale(directory: Path = SCHEMA_DIR) -> list[str]:
     """The schema files that are missing or differ from their model."""
     out = []
-    for model in SCHEMAS:
+    for model in CONTRACTS:
         file = path_of(model, directory)
         if not file.exists() or file.read_text(encoding="utf-8") != rendered(model):
             out.append(str(file))
@@ -97,7 +66,7 @@ def stale(directory: Path = SCHEMA_DIR) -> list[str]:
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for model in SCHEMAS:
+    for model in CONTRACTS:
         path = path_of(model, directory)
         path.write_text(rendered(model), encoding="utf-8")
         paths.append(path)

@@ -17,6 +17,7 @@ connection errors
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -43,6 +44,7 @@ from owstream.messages import codec
 from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
 from owstream.overfast import decoding
 from owstream.overfast.ratelimit import RateLimiter
+from owstream.retry import Backoff, retry_after_of
 
 if TYPE_CHECKING:
     from owstream.config import Settings
@@ -121,7 +123,6 @@ class OverFastClient:
         timeout: float,
         max_attempts: int,
         max_backoff: float,
-        transport: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         backoff_base: float = 0.5,
@@ -136,14 +137,14 @@ class OverFastClient:
         self.backoff_base = backoff_base
         self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
         self._sleep = sleep
-        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        policy = Backoff(base=backoff_base, cap=max_backoff, jitter="full")  # the clients of one server spread out
+        self._backoff_policy = policy if rng is None else dataclasses.replace(policy, rng=rng)
         self.timeout = timeout
         self.max_body = max_body
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="overfast")
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
-            transport=transport,
             headers={
                 "User-Agent": _USER_AGENT,
                 "Accept": "application/json",
@@ -280,8 +281,7 @@ class OverFastClient:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
-        ceiling = min(self.max_backoff, self.backoff_base * 2 ** (attempt - 1))
-        return self._rng.uniform(0.0, ceiling)
+        return self._backoff_policy.delay(attempt)
 
     def _attempt(self, path: str, params: dict[str, str]) -> _Answer:
         self._limiter.acquire()
@@ -351,14 +351,7 @@ def _cache_headers(response: _Reply) -> dict[str, str]:
 
 
 def _retry_after_header(response: _Reply) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: not used by OverFast
-    return max(0.0, seconds)
+    return retry_after_of(response.headers.get("retry-after"))
 
 
 def _error_text(response: _Reply) -> str:

@@ -3,18 +3,18 @@
 Kept apart from the processor's fetch-results loop, which calls :func:`split` on each batch and
 :func:`store_answers` with the hero-stats records; a record that cannot be decoded goes to the dead-letter
 topic (through the ``dead`` callback, so its offset moves with the batch's), the others are stored in one
-transaction, idempotent by answer id.
+transaction, idempotent by answer id. A store that is unavailable raises StoreUnavailable: the stream kernel
+pauses the partitions and hands the batch back later.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 
 from owstream.bus import Record
-from owstream.errors import ProcessingError, StoreRejected, StoreUnavailable
-from owstream.messages import codec
+from owstream.errors import ProcessingError, StoreRejected
+from owstream.messages import contracts
 from owstream.store import SourcedAnswer, Store
 
 log = logging.getLogger(__name__)
@@ -30,39 +30,27 @@ def split(records: Sequence[Record], topic: str) -> tuple[list[Record], list[Rec
 
 def parse_answer(record: Record) -> SourcedAnswer:
     """A consumed hero-stats message with its origin; ProcessingError if it is not one."""
-    codec.check_schema("HeroStats", record.headers.get("schema"))
-    answer, rows = codec.decode_hero_stats(record.value)
+    answer, rows = contracts.HERO_STATS.read(record.value, record.headers.get("schema"))
     return SourcedAnswer(answer, rows, record.topic, record.partition, record.offset)
 
 
-def store_answers(
-    store: Store,
-    records: Sequence[Record],
-    dead: Callable[[Record, str], None],
-    *,
-    sleep: Callable[[float], object] = time.sleep,
-) -> int:
-    """Decode and store ``records``; returns how many answers were new. A store that is unavailable is waited
-    out (``sleep`` returns True to stop waiting); answers the store refuses are dead-lettered."""
+def store_answers(store: Store, records: Sequence[Record], dead: Callable[[Record, str], None]) -> int:
+    """Decode and store ``records``; returns how many answers were new. What does not decode, and a batch
+    the store refuses, is dead-lettered (each record once); StoreUnavailable passes through (nothing written)."""
     items: list[SourcedAnswer] = []
+    decoded: list[Record] = []
     for record in records:
         try:
             items.append(parse_answer(record))
+            decoded.append(record)
         except ProcessingError as exc:
             dead(record, str(exc))
     if not items:
         return 0
-    attempt = 0
-    while True:
-        try:
-            return store.apply_hero_stats(items)
-        except StoreRejected as exc:  # the data, not the database: no retry makes it pass
-            for record in records:
-                dead(record, str(exc))
-            return 0
-        except StoreUnavailable as exc:  # rolled back, nothing lost
-            attempt += 1
-            wait = min(5.0, 0.1 * 2**attempt)
-            log.warning("storing hero stats failed (%s); retrying in %.1f s", exc, wait)
-            if sleep(wait):
-                raise
+    try:
+        return store.apply_hero_stats(items)
+    except StoreRejected as exc:  # the data, not the database: no retry makes it pass
+        log.warning("hero stats refused by the store: %s", exc)
+        for record in decoded:
+            dead(record, str(exc))
+        return 0

@@ -17,18 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 
-from owstream.bus import Producer, TopicNames, read_tail
+from owstream.bus import Producer, Ready, Topics, read_tail
 from owstream.config import Settings
-from owstream.domain.meta import Combination, as_region, combinations
-from owstream.errors import BusError, ConfigError, OverFastError, ProcessingError, UpstreamBusy, UpstreamUnavailable
+from owstream.domain.meta import Combination, combinations
+from owstream.errors import BusError, OverFastError, ProcessingError, UpstreamBusy, UpstreamUnavailable
 from owstream.messages import codec
 from owstream.overfast.client import OverFastClient
-from owstream.services.runner import Ready
+from owstream.retry import Backoff
 from owstream.store import Store
 
 log = logging.getLogger(__name__)
 
-_HEADERS = codec.headers("HeroStats")
 FIRST_BACKOFF = 30.0  # seconds after the first failed pass; doubles up to the interval
 
 
@@ -42,15 +41,12 @@ class MetaService:
         clock: Callable[[], float] = time.time,
         tick: float = 5.0,
     ) -> None:
-        try:
-            region = as_region(settings.meta_region)
-        except ValueError as exc:
-            raise ConfigError(f"OWSTREAM_META_REGION: {exc}") from None
-        self.settings = settings
-        self.names = TopicNames(settings.topic_prefix)
+        self.settings = settings  # meta_region is checked when the settings are made
+        self.topics = Topics(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
         self.interval = float(settings.meta_interval)
-        self.combinations = combinations(role_region=region)
+        self.combinations = combinations(role_region=settings.meta_region)
+        self.backoff = Backoff(base=FIRST_BACKOFF, cap=self.interval, jitter="none")
         self.tick = tick
         self.published = 0
         self._client = client
@@ -66,7 +62,7 @@ class MetaService:
         self.remember(self.published_lately())
         log.info(
             "meta: %d combinations of /heroes/stats every %d s onto %s",
-            len(self.combinations), self.interval, self.names.hero_stats,
+            len(self.combinations), self.interval, self.topics.hero_stats.name,
         )  # fmt: skip
         if ready is not None:
             ready()
@@ -118,8 +114,8 @@ class MetaService:
         try:
             response = client.hero_stats(combo.platform, combo.gamemode, combo.region, combo.division, combo.role)
         except (UpstreamBusy, UpstreamUnavailable) as exc:
-            wait = exc.retry_after or min(self.interval, FIRST_BACKOFF * 2**self._failures)
             self._failures += 1
+            wait = self.backoff.delay(self._failures, exc.retry_after or None)
             self._paused_until = self._clock() + wait
             log.warning("meta: %s (%s); pausing for %.0f s", combo.describe(), exc, wait)
             return False
@@ -139,7 +135,8 @@ class MetaService:
             status=response.status,
             cache_headers=response.cache_headers,
         )
-        producer.send(self.names.hero_stats, codec.encode(answer), key=combo.key, headers=_HEADERS)
+        message = self.topics.hero_stats.message(answer, key=combo.key)
+        producer.send(message.topic, message.value, key=message.key, headers=message.headers)
         producer.flush()  # on the topic before it counts as fetched: a restart right after does not refetch
         self._last[combo.key] = fetched_at
         self._failures = 0
@@ -150,14 +147,16 @@ class MetaService:
     def published_lately(self) -> dict[str, float]:
         """When each combination was last published, from the topic's last messages (at least one pass)."""
         try:
-            records = read_tail(self.settings, self.names.hero_stats, count=2 * len(self.combinations))
+            records = read_tail(self.settings, self.topics.hero_stats.name, count=2 * len(self.combinations))
         except BusError as exc:
-            log.warning("meta: cannot read %s (%s): the store alone says what was fetched", self.names.hero_stats, exc)
+            log.warning(
+                "meta: cannot read %s (%s): the store alone says what was fetched", self.topics.hero_stats.name, exc
+            )
             return {}
         fetched: dict[str, float] = {}
         for record in records:
             try:
-                answer, _rows = codec.decode_hero_stats(record.value)
+                answer, _rows = self.topics.hero_stats.read(record)
             except ProcessingError:
                 continue  # the processor dead-letters it
             key = Combination(answer.gamemode, answer.platform, answer.region, answer.division, answer.role).key

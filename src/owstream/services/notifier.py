@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -36,12 +35,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from owstream.bus import Consumer, Record, TopicNames
+from owstream.bus import Consumer, Ready, Record, Topics
 from owstream.config import Settings
 from owstream.domain import alerts
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.services.runner import Ready
+from owstream.retry import Backoff
 from owstream.services.webhooks import Sent, WebhookSender
 from owstream.store import Store
 from owstream.store.notifications import DROPPED, FINISHED, GIVEN_UP, PENDING, SENT, Delivery
@@ -57,9 +56,7 @@ Send = Callable[[str, dict[str, Any], float], Sent]
 def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
     """Seconds before attempt ``attempts + 1``: the webhook's Retry-After if it gave one, else ``base``
     doubled per attempt with jitter; never more than ``cap``."""
-    if retry_after is not None:
-        return min(cap, retry_after)
-    return float(min(cap, base * 2 ** max(0, attempts - 1) * random.uniform(0.8, 1.2)))  # noqa: S311 - jitter
+    return Backoff(base=base, cap=cap).delay(attempts, retry_after)
 
 
 @dataclass
@@ -82,7 +79,7 @@ class Notifier:
         workers: int = 4,
     ) -> None:
         self.settings = settings
-        self.names = TopicNames(settings.topic_prefix)
+        self.topics = Topics(settings.topic_prefix)
         self._owns_store = store is None
         self.store = store or Store.open(settings.resolved_store_url)
         self.notes = self.store.notifications
@@ -99,8 +96,8 @@ class Notifier:
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.player_events])
-        log.info("notifier: consuming %s", self.names.player_events)
+        consumer = Consumer(self.settings, self.topics.group(SERVICE), [self.topics.player_events.name])
+        log.info("notifier: consuming %s", self.topics.player_events.name)
         if ready is not None:
             ready()
         try:
@@ -158,8 +155,7 @@ class Notifier:
     def _alerting_event(self, record: Record) -> Any:
         """The event of ``record`` if it is one that alerts, else None."""
         try:
-            codec.check_schema("PlayerEvent", record.headers.get("schema"))
-            event = codec.decode_event(record.value)
+            event = self.topics.player_events.read(record)
         except ProcessingError as exc:
             log.warning("notifier: skipping %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
             return None

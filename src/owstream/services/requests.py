@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from owstream.bus import Producer, TailReader, TopicNames
+from owstream.bus import Producer, TailReader, Topics
 from owstream.config import Settings
 from owstream.errors import OwstreamError, ProcessingError
-from owstream.messages import codec
 from owstream.messages.models import FetchRequest, PlayerEvent, StoredData, new_id
 from owstream.store import Store
 
@@ -29,7 +28,7 @@ class RequestState:
     request_id: str
     player_id: str
     state: str = QUEUED  # queued, fetching, stored
-    outcome: str | None = None  # once stored: ok, private, not_found, upstream_error, skipped
+    outcome: str | None = None  # once stored: one of owstream.domain.vocabulary.OUTCOMES
     error: str | None = None
     retry_after: float | None = None
     events: list[PlayerEvent] = field(default_factory=list)
@@ -43,16 +42,15 @@ class RequestTracker:
     """One request in flight. ``poll()`` advances its state; ``close()`` when done."""
 
     def __init__(self, settings: Settings, player_id: str, *, force: bool = False, source: str = "cli") -> None:
-        names = TopicNames(settings.topic_prefix)
-        self._reader = TailReader(settings, names.player_events)
+        self._topics = topics = Topics(settings.topic_prefix)
+        self._reader = TailReader(settings, topics.player_events.name)
         request = FetchRequest(
             player_id=player_id, request_id=new_id(), force=force, requested_at=time.time(), source=source
         )
         producer = Producer(settings, idempotent=False)  # one message: no 0.5 s producer-id round trip
         try:
-            producer.send(
-                names.fetch_requests, codec.encode(request), key=player_id, headers=codec.headers("FetchRequest")
-            )
+            message = topics.fetch_requests.message(request, key=player_id)
+            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
             producer.flush_or_raise(timeout=15)
         except BaseException:
             self._reader.close()
@@ -69,7 +67,7 @@ class RequestTracker:
     def poll(self, timeout: float = 0.5) -> RequestState:
         for record in self._reader.poll(timeout):
             try:
-                event = codec.decode_event(record.value)
+                event = self._topics.player_events.read(record)
             except ProcessingError:
                 continue
             if event.request_id != self.status.request_id or event.event_id in self._seen:

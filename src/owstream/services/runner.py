@@ -1,5 +1,6 @@
 """Running the services: one in the foreground (``owstream run X``) or several in threads of one process
-(``owstream fetch`` when no fetcher/processor is running)."""
+(``owstream fetch`` when no fetcher/processor is running). The services import nothing from here: this module
+sits above them (it makes them), they sit on the stream kernel (:mod:`owstream.bus.stream`)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
 
+from owstream.bus import Ready, Runnable
 from owstream.config import Settings
+from owstream.domain.vocabulary import SERVICES
+
+__all__ = ["SERVICES", "Ready", "Runnable", "in_background", "make_service", "run_foreground", "run_together"]
 
 log = logging.getLogger(__name__)
-
-Ready = Callable[[], None]
-
-
-class Runnable(Protocol):
-    def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        """Serve until ``stop`` is set; call ``ready`` once its Kafka clients are up."""
 
 
 def make_service(name: str, settings: Settings) -> Runnable:
@@ -48,10 +45,7 @@ def make_service(name: str, settings: Settings) -> Runnable:
         from owstream.services.notifier import Notifier
 
         return Notifier(settings)
-    raise ValueError(f"unknown service {name!r}")
-
-
-SERVICES = ("fetcher", "processor", "scheduler", "meta", "notifier")
+    raise ValueError(f"unknown service {name!r}: one of {', '.join(SERVICES)}")
 
 
 def ready_file_writer(path: Path | None) -> Ready | None:

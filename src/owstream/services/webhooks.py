@@ -21,15 +21,14 @@ import http.client
 import json
 import socket
 import ssl
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from owstream import retry
 from owstream.config import Settings
 from owstream.domain import alerts
 from owstream.domain.addresses import NOTHING, Allowed, parse_allowed, refusal
@@ -181,14 +180,9 @@ def _sent(status: int, reason: str, retry_header: str | None, text: str) -> Sent
 def retry_after_of(header: str | None, body: str = "") -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else from a JSON body's
     ``retry_after`` (Discord's 429 says it there too); None if neither says."""
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
+    said = retry.retry_after_of(header)
+    if said is not None:
+        return said
     try:
         value = json.loads(body).get("retry_after") if body.strip().startswith("{") else None
     except ValueError:

@@ -15,10 +15,11 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import (
     DataError,
     DisconnectionError,
@@ -32,6 +33,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable
 from owstream.store import queries, schema
 from owstream.store.engine import WRITE, make_engine, upsert
+from owstream.store.identity import Identity, diagnosis, read_id
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.sourced import SourcedResult
@@ -66,11 +68,12 @@ __all__ = ["Notifications", "RequestStatus", "SourcedAnswer", "SourcedResult", "
 log = logging.getLogger(__name__)
 
 
-def translated(exc: BaseException) -> BaseException:
-    """A database error as the store's own: StoreUnavailable (retry later), StoreRejected (the data), or
-    StoreError; anything else as it is."""
+def translated(exc: BaseException, path: Path | None = None) -> BaseException:
+    """A database error as the store's own: StoreUnavailable (retry later; a read-only store or a full disk
+    said so), StoreRejected (the data), or StoreError; anything else as it is."""
     if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
-        return StoreUnavailable(f"the store cannot be written now: {_first_line(exc)}")
+        named = diagnosis(path, _first_line(exc))
+        return StoreUnavailable(named or f"the store cannot be written now: {_first_line(exc)}")
     if isinstance(exc, IntegrityError | DataError | OverflowError):
         return StoreRejected(f"the store refuses the data: {_first_line(exc)}")
     if isinstance(exc, SQLAlchemyError):
@@ -89,6 +92,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._batches: BatchWriter | None = None
+        with engine.connect() as conn:
+            self.identity = Identity(engine, read_id(conn))
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -96,14 +101,25 @@ class Store:
         engine = make_engine(url)
         try:
             migrate(engine)
+            return cls(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(f"cannot open the store at {engine.url!r}: {exc}") from exc
-        return cls(engine)
+            path = Identity(engine, None).path
+            why = diagnosis(path, _first_line(exc)) or str(exc)
+            raise StoreError(f"cannot open the store at {engine.url!r}: {why}") from exc
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def describe(self) -> str:
+        """Where the store is (the URL without its password)."""
+        return self.identity.where
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no fetch result (a new store, or one whose file was lost)."""
+        with self._read() as conn:
+            return conn.execute(select(schema.raw_results.c.result_id).limit(1)).first() is None
 
     @property
     def aliases(self) -> Aliases:
@@ -155,11 +171,15 @@ class Store:
         if not items:
             return []
         try:
+            self.identity.check_file()
             with self._write() as conn, conn.begin():
-                return self._writer.apply(conn, items)
+                self.identity.check_row(conn)
+                events = self._writer.apply(conn, items)
+            self.identity.check_file()  # removed while it wrote: the commit went to a file no one will read
+            return events
         except BaseException as exc:
             self._writer.cache.clear()  # the cache may hold state of the rolled-back batch
-            ours = translated(exc)
+            ours = translated(exc, self.identity.path)
             if ours is exc:
                 raise
             raise ours from exc
@@ -170,12 +190,16 @@ class Store:
         if not items:
             return 0
         try:
+            self.identity.check_file()
             with self._write() as conn, conn.begin():
                 from owstream.store import herostats
 
-                return herostats.write(conn, items)
+                self.identity.check_row(conn)
+                new = herostats.write(conn, items)
+            self.identity.check_file()
+            return new
         except SQLAlchemyError as exc:
-            raise translated(exc) from exc
+            raise translated(exc, self.identity.path) from exc
 
     def reset_derived(self) -> None:
         """Empty everything derived from fetch results (all but the watchlist and schema_migrations)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, func, inspect, select, update
@@ -89,6 +90,14 @@ def _notifications(conn: Connection) -> None:
     schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
 
 
+def _store_identity(conn: Connection) -> None:
+    """Who this store is: one row with a random id, which a running store checks is still there (a file
+    removed, replaced or emptied under it). A store created now got the table from 0001 already."""
+    schema.store_identity.create(conn, checkfirst=True)
+    if conn.execute(select(func.count()).select_from(schema.store_identity)).scalar_one() == 0:
+        conn.execute(schema.store_identity.insert().values(store_id=uuid.uuid4().hex, created_at=time.time()))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -97,6 +106,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0005_snapshot_seasons", _snapshot_seasons),
     ("0006_hero_stats", _hero_stats),
     ("0007_notifications", _notifications),
+    ("0008_store_identity", _store_identity),
 ]
 
 

@@ -65,8 +65,10 @@ def last_fetches(conn: Connection, player_id: str) -> LastFetches:
 
 
 def watchlist(conn: Connection) -> list[WatchEntry]:
-    w, r = schema.watchlist.c, schema.raw_results.c
-    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
+    w, r, f = schema.watchlist.c, schema.raw_results.c, schema.fetch_outcomes.c
+    expired = select(f.result_id).where(f.result_id == r.result_id, f.outcome == "expired").exists()
+    # the newest fetch: an expired request was not fetched (the scheduler asks again)
+    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id, ~expired).scalar_subquery()
     query = select(w.player_id, w.added_at, last, w.notify_url, w.notify_format).order_by(w.added_at, w.player_id)
     return [WatchEntry(*row) for row in conn.execute(query).all()]
 

@@ -33,6 +33,15 @@ schema_migrations = Table(
     Column("applied_at", Float, nullable=False),
 )
 
+# One row: who this store is (migration 0008). A running store checks it is still there and still the same
+# (a file removed, replaced or emptied under it): :mod:`owstream.store.identity`. Replay leaves it.
+store_identity = Table(
+    "store_identity",
+    metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
 players = Table(
     "players",
     metadata,

@@ -22,6 +22,7 @@ from owstream.domain.deltas import RankChange, Session, rank_changes, session_be
 from owstream.domain.events import Findings, events_of, privacy_change
 from owstream.domain.normalize import RankRow, Snapshot, StatRow, normalize_result
 from owstream.domain.seasons import season_of
+from owstream.domain.vocabulary import NO_NEWS
 from owstream.errors import ProcessingError
 from owstream.messages import codec
 from owstream.messages.models import PlayerEvent, StoreResult
@@ -117,7 +118,7 @@ class BatchWriter:
         findings = Findings()
         if snap is not None:
             findings = _plan_snapshot(plan, item, snap, state)
-        elif state.exists and result.outcome != "skipped":
+        elif state.exists and result.outcome not in NO_NEWS:
             state.last_outcome = result.outcome
             state.dirty = True
         if state.dirty:
