@@ -63,7 +63,10 @@ def outcome_wording(
         )
     if outcome == "upstream_error":
         retry = f"Retry in {duration(retry_after)}." if retry_after else "Try again in a minute."
-        return Wording("error", f"OverFast is busy: it could not deliver {player} ({error or 'unavailable'}). {retry}")
+        # the error names the cause: busy (429/503), a name that does not resolve, a refused connection, ...
+        return Wording(
+            "error", f"{player} could not be fetched: {(error or 'OverFast did not deliver it').rstrip('. ')}. {retry}"
+        )
     return Wording("error", f"Unexpected outcome {outcome!r} for {player}.")
 
 
