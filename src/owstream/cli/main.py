@@ -347,6 +347,10 @@ def simulate(
         float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
     ] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic players.")] = 0,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Keep the players in this file across restarts (read at start, written after each refresh)."),
+    ] = None,
 ) -> None:
     """Run the OverFast simulator: synthetic players whose stats advance over time."""
     from owstream import simulator
@@ -356,7 +360,7 @@ def simulate(
         for pid in simulator.player_ids(seed):
             print(pid)
         return
-    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None)
+    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None, state_path=state)
 
 
 @app.command()

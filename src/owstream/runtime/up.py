@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "owstream-demo"
 DEMO_REFRESH = 60  # seconds: the simulator moves its players on and the scheduler asks every minute
+DEMO_SIMULATOR_STATE = "demo-simulator.json"  # in the home: the demo's players across restarts
 
 
 def demo_settings(settings: Settings, simulator_port: int) -> Settings:
@@ -60,12 +61,21 @@ def parts(settings: Settings, *, simulator_port: int | None, together: bool = Tr
     policy = RestartPolicy(max_restarts=5, window=300.0)
     specs: list[PartSpec] = []
     if simulator_port is not None:
-        sim_log = logs / "simulator.log"
+        state = settings.home / DEMO_SIMULATOR_STATE
+        simulate = [
+            "simulate",
+            "--port",
+            str(simulator_port),
+            "--advance-every",
+            str(DEMO_REFRESH),
+            "--state",
+            str(state),
+        ]
         specs.append(
             PartSpec(
                 "simulator",
-                [*owstream, "simulate", "--port", str(simulator_port), "--advance-every", str(DEMO_REFRESH)],
-                sim_log,
+                [*owstream, *simulate],
+                logs / "simulator.log",
                 env=env,
                 ready=http_ready(f"http://127.0.0.1:{simulator_port}/gamemodes"),
                 restart=policy,
