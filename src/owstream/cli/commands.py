@@ -13,6 +13,7 @@ from owstream.errors import OwstreamError, RequestTimeout
 from owstream.store import Store, StoredAnswer
 
 if TYPE_CHECKING:  # the Kafka client is loaded by the commands that use Kafka, not by `show`
+    from owstream.localkafka.jars import Progress
     from owstream.services.requests import RequestState
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,16 @@ def fetch_player(
     force: bool = False,
     timeout: float = 180.0,
     on_change: Callable[[RequestState], None] | None = None,
+    progress: Progress | None = None,
 ) -> RequestState:
-    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored."""
+    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored
+    (``progress``: hears the download of the Kafka jars when this starts the local broker the first time)."""
     from owstream.bus import Admin
     from owstream.runtime.kafka import ensure_kafka
     from owstream.services.requests import RequestTracker
     from owstream.services.runner import in_background, make_service
 
-    names = ensure_kafka(settings)
+    names = ensure_kafka(settings, progress=progress)
     with Admin(settings) as admin:
         missing = [svc for svc in ("fetcher", "processor") if admin.group_members(names.group(svc)) == 0]
     if missing:

@@ -104,7 +104,7 @@ def kafka_start(
     """Start the local broker (or cluster) in the background (jars fetched once, then cached) and create
     the topics."""
     from owstream.localkafka import LocalBroker
-    from owstream.runtime.kafka import ensure_kafka
+    from owstream.runtime.kafka import JarReporter, ensure_kafka
 
     settings = get_settings()
     _require_local(settings)
@@ -115,7 +115,7 @@ def kafka_start(
         settings = settings.replace(kafka_brokers=brokers)
     broker = LocalBroker(settings)
     began = time.monotonic()
-    state = broker.start()
+    state = broker.start(progress=JarReporter(err))
     ensure_kafka(settings, start_local=False)
     restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
     if already is not None and not restarted:
