@@ -4,6 +4,7 @@ checked against jars.lock. The repository here is the local Maven cache served o
 from __future__ import annotations
 
 import functools
+import itertools
 import shutil
 import threading
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ def test_download_fallback_fetches_and_verifies_every_pinned_jar(
     # the download is told as it goes: from nothing, never backwards, to every jar and its bytes, then done
     total = sum(p.stat().st_size for p in target.glob("*.jar"))
     assert (heard[0].files, heard[0].size, heard[0].total_files) == (0, 0, len(read_lock()))
-    assert all(a.size <= b.size and a.files <= b.files for a, b in zip(heard, heard[1:], strict=False))
+    assert all(a.size <= b.size and a.files <= b.files for a, b in itertools.pairwise(heard))
     assert len({p.files for p in heard}) == len(read_lock()) + 1
     assert heard[-1] == JarProgress(len(read_lock()), total, len(read_lock()), url, done=True)
     assert [p.done for p in heard].count(True) == 1

@@ -5,11 +5,14 @@ from __future__ import annotations
 from owstream.localkafka.jars import KAFKA_VERSION, JarProgress, downloaded_size
 
 # lines of `mvn -B dependency:copy-dependencies` on an empty local repository (Maven 3.8.7)
+CENTRAL = "https://repo.maven.apache.org/maven2"
 MAVEN_LINES = [
-    "[INFO] Downloading from central: https://repo.maven.apache.org/maven2/org/apache/maven/plugins/maven-plugins/22/maven-plugins-22.pom",
-    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/apache/maven/plugins/maven-clean-plugin/2.5/maven-clean-plugin-2.5.pom (3.9 kB at 9.9 kB/s)",
-    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/apache/kafka/kafka_2.13/4.1.2/kafka_2.13-4.1.2.jar (6.7 MB at 3.2 MB/s)",
-    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/x/y/1/y-1.pom (512 B at 20 kB/s)",
+    f"[INFO] Downloading from central: {CENTRAL}/org/apache/maven/plugins/maven-plugins/22/maven-plugins-22.pom",
+    f"[INFO] Downloaded from central: {CENTRAL}/org/apache/maven/plugins/maven-clean-plugin/2.5/"
+    "maven-clean-plugin-2.5.pom (3.9 kB at 9.9 kB/s)",
+    f"[INFO] Downloaded from central: {CENTRAL}/org/apache/kafka/kafka_2.13/4.1.2/kafka_2.13-4.1.2.jar "
+    "(6.7 MB at 3.2 MB/s)",
+    f"[INFO] Downloaded from central: {CENTRAL}/org/x/y/1/y-1.pom (512 B at 20 kB/s)",
     "[INFO] BUILD SUCCESS",
 ]
 
@@ -45,5 +48,6 @@ def test_off_a_terminal_the_download_is_said_when_it_begins_now_and_then_and_whe
     lines = stream.getvalue().splitlines()
     assert lines == [
         f"fetching the Kafka {KAFKA_VERSION} jars from http://127.0.0.1:1 (first start only): 0 of 5 files, 0.0 MB",
-        f"fetched the Kafka {KAFKA_VERSION} jars from http://127.0.0.1:1: 5 of 5 files, 5.0 MB (cached for the next starts)",
+        f"fetched the Kafka {KAFKA_VERSION} jars from http://127.0.0.1:1: 5 of 5 files, 5.0 MB "
+        "(cached for the next starts)",
     ]
