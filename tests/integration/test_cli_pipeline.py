@@ -83,26 +83,34 @@ def test_fetch_json_prints_the_recorded_numbers(env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tag", "needle"),
+    ("tag", "needle", "kind"),
     [
-        ("Unknown-1234", "not found"),
-        ("Player-137712", "private"),
-        ("bad tag!", "not a BattleTag"),
+        ("Unknown-1234", "not found", "not_found"),
+        ("Player-137712", "private", "private"),
+        ("bad tag!", "not a BattleTag", "invalid_battle_tag"),
     ],
 )
-def test_fetch_errors_are_one_line_and_non_zero(env: dict[str, str], tag: str, needle: str) -> None:
+def test_fetch_errors_are_one_line_one_json_object_and_non_zero(
+    env: dict[str, str], tag: str, needle: str, kind: str
+) -> None:
     proc = owstream(env, "fetch", tag, "--json")
     assert proc.returncode == 1
-    assert proc.stdout == ""
+    error = json.loads(proc.stdout)["error"]  # one JSON object on stdout, nothing else
+    assert error["type"] == kind and needle in error["message"]
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0]
+    if kind == "not_found":
+        assert error["player_id"] == tag and error["retry_after"] > 0
 
 
 def test_show_unknown_player_says_how_to_fetch(env: dict[str, str]) -> None:
     proc = owstream(env, "show", "Nobody-1234")
     assert proc.returncode == 1
-    assert "owstream fetch" in proc.stderr
+    assert "owstream fetch" in proc.stderr and proc.stdout == ""
+    as_json = owstream(env, "show", "Nobody-1234", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["type"] == "not_stored"
 
 
 def test_track_add_list_remove(env: dict[str, str]) -> None:
@@ -196,6 +204,6 @@ def test_show_season_gives_the_numbers_since_the_season_began(env: dict[str, str
     assert "counted in Season 23" in human.stdout
     for wrong, needle in (("5", "stored seasons: 22, 23"), ("soon", "--season takes current, last or")):
         proc = owstream(env, "show", "TeKrop-2217", "--season", wrong, "--json")
-        assert proc.returncode == 1 and proc.stdout == ""
+        assert proc.returncode == 1 and needle in json.loads(proc.stdout)["error"]["message"]
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and needle in lines[0], proc.stderr

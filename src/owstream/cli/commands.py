@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from owstream.config import Settings
 from owstream.domain.battletag import PlayerRef
-from owstream.errors import OwstreamError, RequestTimeout
+from owstream.errors import NotStored, OwstreamError, RequestTimeout
 from owstream.store import Store, StoredAnswer
 
 if TYPE_CHECKING:  # the Kafka client is loaded by the commands that use Kafka, not by `show`
@@ -93,7 +93,7 @@ def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> d
     with Store.open(settings.resolved_store_url) as store:
         data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 
@@ -102,7 +102,7 @@ def season_report(settings: Settings, tag: PlayerRef, season: str, gamemode: str
     with Store.open(settings.resolved_store_url) as store:
         data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 

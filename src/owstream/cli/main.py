@@ -6,6 +6,7 @@ Any :class:`~owstream.errors.OwstreamError` becomes one line on stderr and exit 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from enum import StrEnum
@@ -17,9 +18,10 @@ from rich.text import Text
 
 from owstream import logs
 from owstream.cli.consoles import err, out
+from owstream.cli.context import client_settings, json_errors, wants_json_errors
 from owstream.cli.track import track_app
 from owstream.config import Settings, get_settings
-from owstream.errors import OwstreamError
+from owstream.errors import FetchFailed, OwstreamError
 
 app = typer.Typer(
     name="owstream",
@@ -148,10 +150,15 @@ def kafka_stop() -> None:
 def kafka_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag."""
+    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag; and
+    the stack `owstream up` runs from this home, if one does."""
+    from owstream.cli.context import applied
     from owstream.runtime.status import kafka_status as collect
 
-    status = collect(get_settings())
+    json_errors(as_json)
+    status = collect(client_settings())
+    stack = applied().stack
+    status["stack"] = None if stack is None else json.loads(stack.to_json())
     if as_json:
         print(json.dumps(status))
         return
@@ -224,11 +231,16 @@ def fetch(
     from owstream.domain.battletag import parse_player
     from owstream.domain.outcomes import outcome_wording
 
+    json_errors(as_json)
     tag = parse_player(battletag)
-    settings = get_settings()
+    settings = client_settings()
     with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
         state = fetch_player(
-            settings, tag, force=force, on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}"))
+            settings,
+            tag,
+            force=force,
+            on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}")),
+            progress=lambda jars: spinner.update(Text(f"{tag}: {jars.describe()}")),
         )
     wording = outcome_wording(
         tag.player_id,
@@ -238,7 +250,7 @@ def fetch(
         cache_seconds=settings.overfast_cache_seconds,
     )
     if wording.failed:
-        raise OwstreamError(wording.text)
+        raise FetchFailed(wording.text, outcome=state.outcome, player_id=tag.player_id, retry_after=state.retry_after)
     if state.outcome == "skipped" and not as_json:
         err.print(wording.text, markup=False, highlight=False)
     _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
@@ -258,14 +270,15 @@ def show(
     from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import parse_player
 
+    json_errors(as_json)
     tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
-        _print_report(report(get_settings(), tag, mode), as_json)
+        _print_report(report(client_settings(), tag, mode), as_json)
         return
     if season not in ("current", "last") and not season.isdigit():
         raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
-    _print_report(season_report(get_settings(), tag, season, mode), as_json)
+    _print_report(season_report(client_settings(), tag, season, mode), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:
@@ -290,8 +303,9 @@ def meta(
     """The meta: OverFast's newest stored pick rate and winrate per hero (percent), no fetch."""
     from owstream.cli.commands import meta_answer, meta_json
 
+    json_errors(as_json)
     stored = meta_answer(
-        get_settings(),
+        client_settings(),
         gamemode=gamemode.value,
         platform=platform.value,
         region=region.value if region else None,
@@ -313,7 +327,7 @@ def replay() -> None:
     from owstream.cli.commands import replay as do_replay
     from owstream.runtime.kafka import ensure_kafka
 
-    settings = get_settings()
+    settings = client_settings()
     ensure_kafka(settings)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("replaying fetch-results", total=None)
@@ -335,7 +349,7 @@ def export(
     from owstream.domain.battletag import parse_player
 
     tag = parse_player(battletag)
-    rows = export_history(get_settings(), tag, fmt.value, out_path)
+    rows = export_history(client_settings(), tag, fmt.value, out_path)
     out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
 
 
@@ -379,10 +393,25 @@ def bench(
         json_path.write_text(json.dumps(figures, indent=2))
 
 
+def error_json(exc: OwstreamError) -> str:
+    """The one JSON object a ``--json`` command prints on stdout for an error: its ``type`` (the outcome
+    of a fetch, else the error's kind: ``invalid_battle_tag``, ``kafka_unavailable``, ...) and ``message``,
+    with the player and when to try again where known."""
+    kind = getattr(exc, "outcome", None) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    body: dict[str, Any] = {"type": kind, "message": str(exc)}
+    for name in ("player_id", "retry_after"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            body[name] = value
+    return json.dumps({"error": body}, ensure_ascii=False)
+
+
 def main() -> None:
     try:
         app()
     except OwstreamError as exc:
+        if wants_json_errors():
+            print(error_json(exc), flush=True)
         err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
