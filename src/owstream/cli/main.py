@@ -77,6 +77,15 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
+class ExportTable(StrEnum):  # owstream.store.exports.TABLES
+    snapshots = "snapshots"
+    ranks = "ranks"
+    overall = "overall"
+    roles = "roles"
+    heroes = "heroes"
+    sessions = "sessions"
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
@@ -342,15 +351,26 @@ def replay() -> None:
 def export(
     battletag: str,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet")] = ExportFormat.csv,
-    out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("history.csv"),
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The folder to write every table to (default <player>-history); with --table, the file "
+            "(default <player>-<table>.csv or .parquet). Its parent folder must exist.",
+        ),
+    ] = None,
+    table: Annotated[
+        ExportTable | None, typer.Option(help="Only this table, to one file (default: every table, to a folder).")
+    ] = None,
 ) -> None:
-    """The snapshot history of a player as a table."""
-    from owstream.cli.export import export_history
+    """A player's history as tables: snapshots, ranks, overall, roles, heroes and sessions (UTC times)."""
+    from owstream.cli.export import export_player
+    from owstream.cli.render import print_export
     from owstream.domain.battletag import parse_player
 
     tag = parse_player(battletag)
-    rows = export_history(client_settings(), tag, fmt.value, out_path)
-    out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
+    written = export_player(client_settings(), tag, fmt.value, out_path, table.value if table else None)
+    print_export(out, tag, written)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from owstream.domain.alerts import format_for, mask_url
-from owstream.domain.outcomes import duration, hours, utc
+from owstream.domain.outcomes import duration, hours, plural, utc
 from owstream.domain.vocabulary import rank_text
 
 
@@ -225,3 +225,22 @@ def print_meta(console: Console, stored: Any) -> None:
     console.print(table)
     if not rows:
         console.print("OverFast returned no heroes for this combination")
+
+
+def print_export(console: Console, tag: Any, written: Any) -> None:
+    """What ``owstream export`` wrote: each file with its rows."""
+    several = len(written.files) > 1
+    where = f"{written.path}{'/' if several else ''}"
+    console.print(f"wrote {tag}'s history to {where} (times in UTC)", markup=False, highlight=False)
+    if several:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(overflow="fold")
+        table.add_column(justify="right", no_wrap=True)
+        for path, rows in written.files.values():
+            table.add_row(escape(str(path)), plural(rows, "row"))
+        console.print(table)
+    else:
+        ((_, rows),) = written.files.values()
+        console.print(plural(rows, "row"), highlight=False)
+    if written.private:
+        console.print("the stored profile is private: its snapshots carry no stats", highlight=False)
