@@ -19,7 +19,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,13 +47,13 @@ STACK_FIELDS = (
     "dashboard_address",
     "dashboard_port",
 )
-# What a note names when an explicit setting sends a command elsewhere than the running stack.
+# What a note names when an explicit setting sends a command elsewhere than the running stack (not OverFast:
+# a fetch is made by the stack's fetcher, whatever this command's OWSTREAM_OVERFAST_URL).
 _SAID = {
     "topic_prefix": "topics",
     "store_url": "store",
     "kafka_bootstrap": "Kafka",
     "kafka_port": "Kafka",
-    "overfast_url": "OverFast",
 }
 
 
@@ -155,6 +154,8 @@ def runtime_path(home: Path) -> Path:
 
 def write_stack(home: Path, stack: Stack) -> None:
     """Replace the runtime file at once (readers see the old or the new one, never half of one)."""
+    import tempfile  # only `up` writes: the commands that read this file do not pay for it
+
     home.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".runtime-", suffix=".json", dir=home)
     try:

@@ -130,6 +130,7 @@ def _run_locked(settings: Settings, *, demo: bool, open_browser: bool, together:
             f"demo mode: OverFast simulator on 127.0.0.1:{simulator_port}, store {settings.resolved_store_url}",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
     broker = LocalBroker(settings)
     started_broker = settings.uses_local_broker and broker.state() is None
