@@ -14,10 +14,8 @@ each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints un
 Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 404 with the nested
 body of the real app, its ``retry_after`` growing 600 -> 1800 -> 5400 -> 16200 -> 21600 s.
 
-With a ``state_path`` (``owstream simulate --state PATH``; ``owstream up --demo`` keeps it in the home) the
-players, the random generator and the meta's drift are written there after every refresh and read back at
-start: a restarted simulator goes on where it stopped instead of starting its players again from the seed
-(``/_sim/history`` lists the refreshes since the start only).
+With a ``state_path`` (``simulate --state``, :mod:`owstream.simulator.state`) a restarted simulator goes on
+where it stopped instead of starting its players again from the seed.
 """
 
 from __future__ import annotations
@@ -155,8 +153,11 @@ class Simulator:
             private = index == 1  # one private profile among the players
             self._players[player_id] = simdata.new_player(self._rng, player_id, private=private)
             self._history[player_id] = []
-        if state_path is not None:
-            self._load_state(state_path)
+        saved = simstate.read(state_path, seed, list(self._players)) if state_path is not None else None
+        if saved is not None:  # the state of this simulator (same seed and players) when it last refreshed
+            self._players, self.meta_step = saved.players, saved.meta_step
+            self._not_found_checks = saved.not_found_checks
+            self._rng.setstate(saved.rng)
 
     def _ids(self, players: int | Sequence[str] | None) -> list[str]:
         if players is not None and not isinstance(players, int):
@@ -249,18 +250,9 @@ class Simulator:
     # --- the state across restarts ------------------------------------------------------------------
     def _save_state(self) -> None:
         if self.state_path is not None:
-            simstate.write(self.state_path, simstate.SavedState(
-                self.seed, self._clock(), self.meta_step, self._rng.getstate(), self._not_found_checks, self._players
-            ))  # fmt: skip
-
-    def _load_state(self, path: Path) -> None:
-        """Go on from the state in ``path``, if it is this simulator's (same seed, same players)."""
-        saved = simstate.read(path, self.seed, list(self._players))
-        if saved is not None:
-            self._players = saved.players
-            self._rng.setstate(saved.rng)
-            self.meta_step = saved.meta_step
-            self._not_found_checks = saved.not_found_checks
+            rng, checks = self._rng.getstate(), self._not_found_checks
+            saved = simstate.SavedState(self.seed, self._clock(), self.meta_step, rng, checks, self._players)
+            simstate.write(self.state_path, saved)
 
     # --- faults and the rate limit -----------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
