@@ -159,6 +159,9 @@ def second_shell(home: Path, ready: dict[str, list[int]], dashboard_port: int) -
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["player"]["player_id"] == stored
 
+    unknown = owstream("show", "Nobody-1234")
+    assert unknown.returncode == 1 and "this shell uses the running demo" in unknown.stderr
+
     began = time.monotonic()
     again = subprocess.run(
         [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser"],

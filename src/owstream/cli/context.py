@@ -9,7 +9,7 @@ from owstream.cli.consoles import err
 from owstream.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from owstream.runtime.stack import Applied
+    from owstream.runtime.stack import Applied, Stack
 
 _json_errors = False
 
@@ -39,3 +39,21 @@ def applied() -> Applied:
 def client_settings() -> Settings:
     """The settings of a command that talks to the running stack (show, fetch, track, export, ...)."""
     return applied().settings
+
+
+def used_stack() -> Stack | None:
+    """The running stack this command used, if it used one (None when it never read its settings)."""
+    return applied().stack if applied.cache_info().currsize else None
+
+
+def demo_hint(exc: Exception) -> str:
+    """What to add to a "nothing stored" or "not found" error when the command used the running demo: the
+    player may well exist, but not among the demo's."""
+    from owstream.errors import FetchFailed, NotStored
+
+    stack = used_stack()
+    if stack is None or not stack.demo or not isinstance(exc, (NotStored, FetchFailed)):
+        return ""
+    if isinstance(exc, FetchFailed) and exc.outcome != "not_found":
+        return ""
+    return " (this shell uses the running demo, `owstream up --demo`: `owstream track list` shows its players)"

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from owstream import logs
 from owstream.cli.consoles import err, out
-from owstream.cli.context import client_settings, json_errors, wants_json_errors
+from owstream.cli.context import client_settings, demo_hint, json_errors, wants_json_errors
 from owstream.cli.track import track_app
 from owstream.config import Settings, get_settings
 from owstream.errors import FetchFailed, OwstreamError
@@ -432,7 +432,7 @@ def main() -> None:
     except OwstreamError as exc:
         if wants_json_errors():
             print(error_json(exc), flush=True)
-        err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "red"), f" {exc}{demo_hint(exc)}"), highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
