@@ -156,6 +156,12 @@ def _run_locked(settings: Settings, *, demo: bool, open_browser: bool, together:
         def ready() -> None:
             console.print(f"owstream is up in {time.monotonic() - began:.1f} s: open {url}  (Ctrl-C stops everything)")
             console.print(f"logs: {settings.home / 'logs'}")
+            console.print(
+                f"in another shell, owstream show/fetch/track/export use this stack (OWSTREAM_HOME={settings.home})",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
             if open_browser:
                 webbrowser.open(url)
 
