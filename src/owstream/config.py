@@ -313,6 +313,20 @@ def _convert(name: str, kind: Any, raw: str) -> Any:
     return raw
 
 
+def explicit_names(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> frozenset[str]:
+    """The names of the settings given explicitly: an ``OWSTREAM_*`` variable of ``environ`` (default: the
+    process's) or of ``env_file``. (The others may come from a running stack: owstream.runtime.stack.)"""
+    values = _read_env_file(Path(env_file)) if env_file is not None else {}
+    values.update(os.environ if environ is None else environ)
+    return frozenset(f.name for f in fields(Settings) if ENV_PREFIX + f.name.upper() in values)
+
+
+@lru_cache(maxsize=1)
+def explicit_settings() -> frozenset[str]:
+    """:func:`explicit_names` of this process, read once."""
+    return explicit_names()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""

@@ -27,7 +27,9 @@
     │   └── StoreLost               the store's file was removed, replaced or emptied: stop, `owstream replay`
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
-    └── RequestTimeout              a fetch request was not answered in time
+    ├── RequestTimeout              a fetch request was not answered in time
+    ├── FetchFailed                 a fetch was answered: not found, private, OverFast unreachable or busy
+    └── NotStored                   the store holds nothing of that player (yet)
 """
 
 from __future__ import annotations
@@ -138,3 +140,17 @@ class ProcessingError(OwstreamError):
 
 class RequestTimeout(OwstreamError):  # noqa: N818
     """A fetch request was not answered in time."""
+
+
+class FetchFailed(OwstreamError):  # noqa: N818 - reads as the situation
+    """A fetch was answered, but not with stats: ``outcome`` is not_found, private or upstream_error."""
+
+    def __init__(self, message: str, *, outcome: str | None, player_id: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.player_id = player_id
+        self.retry_after = retry_after
+
+
+class NotStored(OwstreamError):  # noqa: N818
+    """The store holds nothing of that player (yet)."""

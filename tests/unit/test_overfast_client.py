@@ -267,7 +267,18 @@ def test_connection_refused_is_translated(sleeps: list[float]) -> None:
     with client, pytest.raises(UpstreamUnavailable) as caught:
         client.summary("TeKrop-2217")
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert len(sleeps) == 1
+    assert len(sleeps) == 1  # a server being restarted: worth another attempt
+    assert f"nothing accepts connections at 127.0.0.1:{port} (connection refused" in str(caught.value)
+
+
+def test_a_host_name_that_does_not_resolve_is_said_at_once_without_retries(sleeps: list[float]) -> None:
+    # a name the resolver refuses without asking any DNS server (a label may not begin with "-")
+    client = make_client("http://-owstream-no-such-host-", sleeps, max_attempts=4)
+    with client, pytest.raises(UpstreamUnavailable) as caught:
+        client.summary("TeKrop-2217")
+    assert "the host name -owstream-no-such-host- does not resolve" in str(caught.value)
+    assert "busy" not in str(caught.value)
+    assert sleeps == []  # the name will not exist a few seconds later either
 
 
 def test_timeout_via_the_simulator_delay_fault(sleeps: list[float]) -> None:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from owstream.config import Settings
 from owstream.domain.battletag import PlayerRef
-from owstream.errors import OwstreamError, RequestTimeout
+from owstream.errors import NotStored, OwstreamError, RequestTimeout
 from owstream.store import Store, StoredAnswer
 
 if TYPE_CHECKING:  # the Kafka client is loaded by the commands that use Kafka, not by `show`
+    from owstream.localkafka.jars import Progress
     from owstream.services.requests import RequestState
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,16 @@ def fetch_player(
     force: bool = False,
     timeout: float = 180.0,
     on_change: Callable[[RequestState], None] | None = None,
+    progress: Progress | None = None,
 ) -> RequestState:
-    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored."""
+    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored
+    (``progress``: hears the download of the Kafka jars when this starts the local broker the first time)."""
     from owstream.bus import Admin
     from owstream.runtime.kafka import ensure_kafka
     from owstream.services.requests import RequestTracker
     from owstream.services.runner import in_background, make_service
 
-    names = ensure_kafka(settings)
+    names = ensure_kafka(settings, progress=progress)
     with Admin(settings) as admin:
         missing = [svc for svc in ("fetcher", "processor") if admin.group_members(names.group(svc)) == 0]
     if missing:
@@ -92,7 +95,7 @@ def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> d
     with Store.open(settings.resolved_store_url) as store:
         data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 
@@ -101,7 +104,7 @@ def season_report(settings: Settings, tag: PlayerRef, season: str, gamemode: str
     with Store.open(settings.resolved_store_url) as store:
         data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 

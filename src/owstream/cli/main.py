@@ -6,6 +6,7 @@ Any :class:`~owstream.errors.OwstreamError` becomes one line on stderr and exit 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from enum import StrEnum
@@ -17,9 +18,10 @@ from rich.text import Text
 
 from owstream import logs
 from owstream.cli.consoles import err, out
+from owstream.cli.context import client_settings, demo_hint, json_errors, wants_json_errors
 from owstream.cli.track import track_app
 from owstream.config import Settings, get_settings
-from owstream.errors import OwstreamError
+from owstream.errors import FetchFailed, OwstreamError
 
 app = typer.Typer(
     name="owstream",
@@ -75,6 +77,15 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
+class ExportTable(StrEnum):  # owstream.store.exports.TABLES
+    snapshots = "snapshots"
+    ranks = "ranks"
+    overall = "overall"
+    roles = "roles"
+    heroes = "heroes"
+    sessions = "sessions"
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
@@ -104,7 +115,7 @@ def kafka_start(
     """Start the local broker (or cluster) in the background (jars fetched once, then cached) and create
     the topics."""
     from owstream.localkafka import LocalBroker
-    from owstream.runtime.kafka import ensure_kafka
+    from owstream.runtime.kafka import JarReporter, ensure_kafka
 
     settings = get_settings()
     _require_local(settings)
@@ -115,7 +126,7 @@ def kafka_start(
         settings = settings.replace(kafka_brokers=brokers)
     broker = LocalBroker(settings)
     began = time.monotonic()
-    state = broker.start()
+    state = broker.start(progress=JarReporter(err))
     ensure_kafka(settings, start_local=False)
     restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
     if already is not None and not restarted:
@@ -148,10 +159,15 @@ def kafka_stop() -> None:
 def kafka_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag."""
+    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag; and
+    the stack `owstream up` runs from this home, if one does."""
+    from owstream.cli.context import applied
     from owstream.runtime.status import kafka_status as collect
 
-    status = collect(get_settings())
+    json_errors(as_json)
+    status = collect(client_settings())
+    stack = applied().stack
+    status["stack"] = None if stack is None else json.loads(stack.to_json())
     if as_json:
         print(json.dumps(status))
         return
@@ -224,11 +240,16 @@ def fetch(
     from owstream.domain.battletag import parse_player
     from owstream.domain.outcomes import outcome_wording
 
+    json_errors(as_json)
     tag = parse_player(battletag)
-    settings = get_settings()
+    settings = client_settings()
     with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
         state = fetch_player(
-            settings, tag, force=force, on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}"))
+            settings,
+            tag,
+            force=force,
+            on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}")),
+            progress=lambda jars: spinner.update(Text(f"{tag}: {jars.describe()}")),
         )
     wording = outcome_wording(
         tag.player_id,
@@ -238,7 +259,7 @@ def fetch(
         cache_seconds=settings.overfast_cache_seconds,
     )
     if wording.failed:
-        raise OwstreamError(wording.text)
+        raise FetchFailed(wording.text, outcome=state.outcome, player_id=tag.player_id, retry_after=state.retry_after)
     if state.outcome == "skipped" and not as_json:
         err.print(wording.text, markup=False, highlight=False)
     _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
@@ -258,14 +279,15 @@ def show(
     from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import parse_player
 
+    json_errors(as_json)
     tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
-        _print_report(report(get_settings(), tag, mode), as_json)
+        _print_report(report(client_settings(), tag, mode), as_json)
         return
     if season not in ("current", "last") and not season.isdigit():
         raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
-    _print_report(season_report(get_settings(), tag, season, mode), as_json)
+    _print_report(season_report(client_settings(), tag, season, mode), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:
@@ -290,8 +312,9 @@ def meta(
     """The meta: OverFast's newest stored pick rate and winrate per hero (percent), no fetch."""
     from owstream.cli.commands import meta_answer, meta_json
 
+    json_errors(as_json)
     stored = meta_answer(
-        get_settings(),
+        client_settings(),
         gamemode=gamemode.value,
         platform=platform.value,
         region=region.value if region else None,
@@ -313,7 +336,7 @@ def replay() -> None:
     from owstream.cli.commands import replay as do_replay
     from owstream.runtime.kafka import ensure_kafka
 
-    settings = get_settings()
+    settings = client_settings()
     ensure_kafka(settings)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("replaying fetch-results", total=None)
@@ -328,15 +351,26 @@ def replay() -> None:
 def export(
     battletag: str,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet")] = ExportFormat.csv,
-    out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("history.csv"),
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The folder to write every table to (default <player>-history); with --table, the file "
+            "(default <player>-<table>.csv or .parquet). Its parent folder must exist.",
+        ),
+    ] = None,
+    table: Annotated[
+        ExportTable | None, typer.Option(help="Only this table, to one file (default: every table, to a folder).")
+    ] = None,
 ) -> None:
-    """The snapshot history of a player as a table."""
-    from owstream.cli.export import export_history
+    """A player's history as tables: snapshots, ranks, overall, roles, heroes and sessions (UTC times)."""
+    from owstream.cli.export import export_player
+    from owstream.cli.render import print_export
     from owstream.domain.battletag import parse_player
 
     tag = parse_player(battletag)
-    rows = export_history(get_settings(), tag, fmt.value, out_path)
-    out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
+    written = export_player(client_settings(), tag, fmt.value, out_path, table.value if table else None)
+    print_export(out, tag, written)
 
 
 @app.command()
@@ -347,6 +381,10 @@ def simulate(
         float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
     ] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic players.")] = 0,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Keep the players in this file across restarts (read at start, written after each refresh)."),
+    ] = None,
 ) -> None:
     """Run the OverFast simulator: synthetic players whose stats advance over time."""
     from owstream import simulator
@@ -356,7 +394,7 @@ def simulate(
         for pid in simulator.player_ids(seed):
             print(pid)
         return
-    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None)
+    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None, state_path=state)
 
 
 @app.command()
@@ -375,11 +413,26 @@ def bench(
         json_path.write_text(json.dumps(figures, indent=2))
 
 
+def error_json(exc: OwstreamError) -> str:
+    """The one JSON object a ``--json`` command prints on stdout for an error: its ``type`` (the outcome
+    of a fetch, else the error's kind: ``invalid_battle_tag``, ``kafka_unavailable``, ...) and ``message``,
+    with the player and when to try again where known."""
+    kind = getattr(exc, "outcome", None) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    body: dict[str, Any] = {"type": kind, "message": str(exc)}
+    for name in ("player_id", "retry_after"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            body[name] = value
+    return json.dumps({"error": body}, ensure_ascii=False)
+
+
 def main() -> None:
     try:
         app()
     except OwstreamError as exc:
-        err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
+        if wants_json_errors():
+            print(error_json(exc), flush=True)
+        err.print(Text.assemble(("error:", "red"), f" {exc}{demo_hint(exc)}"), highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from owstream.domain.heroes import hero_name
 from owstream.domain.outcomes import duration
 from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
 from owstream.messages.models import PlayerEvent, PrivacyChanged, RankChanged, SessionFound
@@ -146,11 +147,6 @@ def alert_of(event: PlayerEvent) -> Alert | None:
 
 def _alert(event: PlayerEvent, title: str, text: str, fields: tuple[tuple[str, str], ...], color: int) -> Alert:
     return Alert(event.event_id, event.type, event.player_id, event.at, title, text, fields, color)
-
-
-def hero_name(key: str) -> str:
-    """``soldier-76`` -> ``Soldier 76`` (OverFast's keys; new heroes need no table)."""
-    return " ".join(part.capitalize() for part in key.split("-"))
 
 
 # --- webhook bodies ----------------------------------------------------------------------------------

@@ -75,7 +75,10 @@ def _not_served(player: str, outcome: str | None, *, error: str | None, retry_af
         )
     if outcome == "upstream_error":
         retry = f"Retry in {duration(retry_after)}." if retry_after else "Try again in a minute."
-        return Wording("error", f"OverFast is busy: it could not deliver {player} ({error or 'unavailable'}). {retry}")
+        # the error names the cause: busy (429/503), a name that does not resolve, a refused connection, ...
+        return Wording(
+            "error", f"{player} could not be fetched: {(error or 'OverFast did not deliver it').rstrip('. ')}. {retry}"
+        )
     return Wording("error", f"Unexpected outcome {outcome!r} for {player}.")
 
 
@@ -104,3 +107,8 @@ def hours(seconds: float | None) -> str:
     """Time played in hours: one decimal below 100 h, whole hours above."""
     value = (seconds or 0) / 3600
     return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 game``, ``3 games``, ``0 games`` (``nouns``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

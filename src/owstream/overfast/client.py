@@ -10,7 +10,8 @@ answer             what the client does
 429 / 503          sleep Retry-After (if <= max_backoff) and retry; at the end UpstreamBusy
 500 / 504 / other  retry with backoff; at the end UpstreamUnavailable
 5xx, timeouts,
-connection errors
+connection errors  (the message names the cause: a refused connection, a timeout, ...)
+unknown host name  UpstreamUnavailable at once, saying the name does not resolve (no retry)
 422 / other 4xx    ClientBug, no retry
 =================  =======================================================================
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -287,13 +289,11 @@ class OverFastClient:
         self._limiter.acquire()
         try:
             response = self._read(path, params)
-        except httpx.TimeoutException as exc:
-            error = UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})")
-            error.__cause__ = exc
-            raise _Retry(error, None) from exc
         except httpx.HTTPError as exc:
-            error = UpstreamUnavailable(f"OverFast cannot be reached for {path}: {type(exc).__name__}: {exc}")
+            error, retry = transport_error(self.base_url, path, exc)
             error.__cause__ = exc
+            if not retry:
+                raise error from exc
             raise _Retry(error, None) from exc
         return self._outcome(path, response)
 
@@ -339,6 +339,46 @@ class OverFastClient:
         if retry_after is not None and retry_after > self.max_backoff:
             return error  # longer than we are willing to wait: report, do not sleep
         return _Retry(error, retry_after)
+
+
+# --- what went wrong, in words ---------------------------------------------------------------------------
+def transport_error(base_url: str, path: str, exc: httpx.HTTPError) -> tuple[UpstreamUnavailable, bool]:
+    """The error for a request that got no answer, naming the cause (a name that does not resolve, a refused
+    connection, a timeout), and whether another attempt can help (not for a name that does not exist)."""
+    where = httpx.URL(base_url)
+    host = where.host or base_url
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})"), True
+    lookup = _cause(exc, socket.gaierror)
+    if lookup is not None:
+        permanent = lookup.errno == socket.EAI_NONAME
+        why = "does not resolve" if permanent else f"cannot be resolved now ({lookup.strerror})"
+        return UpstreamUnavailable(
+            f"OverFast cannot be reached: the host name {host} {why} (no network or DNS here, or a wrong "
+            f"OWSTREAM_OVERFAST_URL: {base_url})"
+        ), not permanent
+    if _cause(exc, ConnectionRefusedError) is not None:
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return UpstreamUnavailable(
+            f"OverFast cannot be reached: nothing accepts connections at {host}:{port} (connection refused: "
+            f"is the server of OWSTREAM_OVERFAST_URL={base_url} running?)"
+        ), True
+    return UpstreamUnavailable(f"OverFast cannot be reached for {path}: {type(exc).__name__}: {exc}"), True
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of ``kind`` in the chain of causes of ``exc`` (httpx wraps httpcore wraps OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints un
 
 Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 404 with the nested
 body of the real app, its ``retry_after`` growing 600 -> 1800 -> 5400 -> 16200 -> 21600 s.
+
+With a ``state_path`` (``simulate --state``, :mod:`owstream.simulator.state`) a restarted simulator goes on
+where it stopped instead of starting its players again from the seed.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 from owstream.simulator import data as simdata
 from owstream.simulator import media
+from owstream.simulator import state as simstate
 from owstream.simulator.data import SimPlayer
 from owstream.simulator.herostats import hero_stats
 from owstream.simulator.server import SimulatorServer
@@ -114,6 +119,8 @@ class Simulator:
 
     ``players``: how many (default 8-12 from the seed, one of them private) or the exact player ids
     to simulate. ``advance_every``: seconds of real time between automatic refreshes of every player.
+    ``state_path``: where the players are kept across restarts (read at start when it holds the same seed
+    and players, written after every refresh).
     """
 
     def __init__(
@@ -123,8 +130,10 @@ class Simulator:
         advance_every: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        state_path: Path | None = None,
     ) -> None:
         self.seed = seed
+        self.state_path = state_path
         self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not crypto
         self._clock = clock
         self._lock = threading.RLock()
@@ -144,6 +153,11 @@ class Simulator:
             private = index == 1  # one private profile among the players
             self._players[player_id] = simdata.new_player(self._rng, player_id, private=private)
             self._history[player_id] = []
+        saved = simstate.read(state_path, seed, list(self._players)) if state_path is not None else None
+        if saved is not None:  # the state of this simulator (same seed and players) when it last refreshed
+            self._players, self.meta_step = saved.players, saved.meta_step
+            self._not_found_checks = saved.not_found_checks
+            self._rng.setstate(saved.rng)
 
     def _ids(self, players: int | Sequence[str] | None) -> list[str]:
         if players is not None and not isinstance(players, int):
@@ -185,6 +199,7 @@ class Simulator:
             for pid in targets:
                 if not self._players[pid].private:
                     entries.extend(self._refresh(self._players[pid]))
+            self._save_state()
             return entries
 
     def _refresh(self, player: SimPlayer) -> list[dict[str, Any]]:
@@ -193,7 +208,8 @@ class Simulator:
         if player.plays_competitive:
             modes = rng.choice((["quickplay"], ["competitive"], ["quickplay", "competitive"]))
         player.last_updated_at = max((player.last_updated_at or 0) + 1, int(self._clock()))
-        refresh = 1 + len({entry["refresh"] for entry in self._history[player.player_id]})
+        player.refreshes += 1
+        refresh = player.refreshes
         entries = []
         for mode in modes:
             platform = rng.choice(player.platforms)
@@ -230,6 +246,13 @@ class Simulator:
         while now >= self._next_tick:
             self.advance()
             self._next_tick += self.advance_every
+
+    # --- the state across restarts ------------------------------------------------------------------
+    def _save_state(self) -> None:
+        if self.state_path is not None:
+            rng, checks = self._rng.getstate(), self._not_found_checks
+            saved = simstate.SavedState(self.seed, self._clock(), self.meta_step, rng, checks, self._players)
+            simstate.write(self.state_path, saved)
 
     # --- faults and the rate limit -----------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -417,9 +440,10 @@ def serve_forever(
     seed: int = 0,
     players: int | Sequence[str] | None = None,
     advance_every: float | None = None,
+    state_path: Path | None = None,
 ) -> None:
     """Run a simulator in the foreground (``owstream simulate``) until interrupted."""
-    simulator = Simulator(seed=seed, players=players, advance_every=advance_every)
+    simulator = Simulator(seed=seed, players=players, advance_every=advance_every, state_path=state_path)
     server = SimulatorServer(simulator, host=host, port=port)
     log.info("OverFast simulator on %s with %d players", server.url, len(simulator.player_ids()))
     server.serve_forever()

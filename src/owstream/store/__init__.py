@@ -281,6 +281,13 @@ class Store:
 
             return herostats.fetched_times(conn)
 
+    def export_tables(self, player_id: str) -> dict[str, Any]:
+        """The tables of a player's history for analysis, by name (see :mod:`owstream.store.exports`)."""
+        from owstream.store import exports
+
+        with self._read() as conn:
+            return exports.export_tables(conn, player_id)
+
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""
         with self._read() as conn:
