@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from owstream.bus import Producer, TopicNames, read_all
 from owstream.config import Settings, get_settings
-from owstream.messages import codec
+from owstream.messages import codec, contracts
+from owstream.messages.contracts import Contract
 from owstream.messages.models import RankChanged, RankChangeData, SessionData, SessionFound
 from owstream.runtime.kafka import ensure_kafka
 from owstream.services.fetcher import Fetcher
@@ -52,9 +53,9 @@ def store(settings: Settings) -> Iterator[Store]:
     store.close()
 
 
-def forge(settings: Settings, topic: str, value: bytes, key: str, model: str | None = None) -> None:
+def forge(settings: Settings, topic: str, value: bytes, key: str, contract: Contract[Any] | None = None) -> None:
     producer = Producer(settings)
-    producer.send(topic, value, key=key, headers=codec.headers(model) if model else None)
+    producer.send(topic, value, key=key, headers=contract.headers if contract else None)
     assert producer.flush(timeout=15) == 0
     producer.close()
 
@@ -171,10 +172,10 @@ def test_a_5_mb_forged_session_event_reaches_no_webhook(settings: Settings, stor
         )  # fmt: skip
         huge = codec.encode(SessionFound(event_id="huge:session:0", player_id=VICTIM, at=time.time(), data=session))
         assert len(huge) > 5_000_000
-        forge(settings, names.player_events, huge, VICTIM, "PlayerEvent")
+        forge(settings, names.player_events, huge, VICTIM, contracts.PLAYER_EVENT)
         after = RankChanged(event_id="after:rank_change:0", player_id=VICTIM, at=time.time(),
                             data=RankChangeData(platform="pc", role="tank", to_division="gold", to_tier=3))  # fmt: skip
-        forge(settings, names.player_events, codec.encode(after), VICTIM, "PlayerEvent")
+        forge(settings, names.player_events, codec.encode(after), VICTIM, contracts.PLAYER_EVENT)
         notifier = Notifier(settings.replace(notify_allow="127.0.0.1"), store, backoff_base=0.2)
         with in_background([notifier]) as died:
             wait_for(receiver.delivered, timeout=30)  # the event behind it: read past the huge one
