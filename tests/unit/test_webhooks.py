@@ -68,7 +68,16 @@ def test_public_addresses_pass(address: str) -> None:
 
 def test_a_name_with_one_inside_address_among_public_ones_is_refused() -> None:
     problem = refusal("hooks.example.com", ["93.184.216.34", "10.0.0.7"])
-    assert problem is not None and problem.startswith("hooks.example.com resolves to 10.0.0.7 is a private address")
+    assert problem is not None and problem.startswith("hooks.example.com resolves to 10.0.0.7, a private address")
+
+
+def test_an_address_with_a_zone_id_is_judged_as_the_address_it_is_not_left_to_a_resolver() -> None:
+    url = "http://[fe80::1%25eth0]:8080/api/webhooks/1/zone-token"  # RFC 6874's zone id: getaddrinfo fails on it
+    problem = webhook_problem(url)
+    assert problem is not None and problem.startswith("fe80::1%25eth0 is a link-local address")
+    sent = WebhookSender()(url, BODY, 2.0)
+    assert not sent.ok and sent.final  # refused for good, not retried as a name that does not resolve
+    assert sent.error is not None and "link-local" in sent.error and "zone-token" not in sent.error
 
 
 def test_the_allow_list_takes_hosts_addresses_and_networks() -> None:
@@ -144,7 +153,7 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_when_sent(re
     sent = WebhookSender(NOTHING, dns)(url, BODY, 2.0)  # loopback when sent
     assert not sent.ok and sent.final
     assert sent.error == (
-        "refused: hooks.example.com resolves to 127.0.0.1 is a loopback address; webhooks reach only public "
+        "refused: hooks.example.com resolves to 127.0.0.1, a loopback address; webhooks reach only public "
         "addresses (OWSTREAM_NOTIFY_ALLOW lists receivers inside)"
     )
     assert receiver.received == []

@@ -73,20 +73,32 @@ def _host_label(label: str) -> bool:
     return len(label) <= 63 and all(ch.isalnum() or ch in "-_" for ch in label) and label.isascii()
 
 
-def address_problem(text: str) -> str | None:
-    """Why a webhook may not reach the address ``text`` (e.g. "127.0.0.1 is a loopback address"), or None
-    for a public one."""
+def parse_address(text: str) -> Address | None:
+    """``text`` as an IP address (``[::1]`` and a zone, ``fe80::1%eth0``, taken too), or None if it is not one
+    (a host name)."""
     try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])  # fe80::1%eth0: the zone says nothing here
+        return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])  # the zone says nothing here
     except ValueError:
-        return f"{text!r} is not an IP address"
+        return None
+
+
+def address_kind(address: Address) -> str | None:
+    """What keeps a webhook from ``address`` ("a loopback address", ...), or None for a public one."""
     judged = carried_ipv4(address) or address
     for attribute, kind in _KINDS:
         if getattr(judged, attribute):
-            return f"{text} is {kind}"
-    if not judged.is_global:
-        return f"{text} is not a public internet address"
-    return None
+            return kind
+    return None if judged.is_global else "not a public internet address"
+
+
+def address_problem(text: str) -> str | None:
+    """Why a webhook may not reach the address ``text`` (e.g. "127.0.0.1 is a loopback address"), or None
+    for a public one."""
+    address = parse_address(text)
+    if address is None:
+        return f"{text!r} is not an IP address"
+    kind = address_kind(address)
+    return None if kind is None else f"{text} is {kind}"
 
 
 def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
@@ -110,15 +122,13 @@ def refusal(host: str, addresses: list[str], allowed: Allowed = NOTHING) -> str 
     if not addresses:
         return f"{host} resolves to no address"
     for text in addresses:
-        problem = address_problem(text)
-        if problem is None:
+        address = parse_address(text)
+        if address is None:
+            return f"{host} resolves to {text!r}, which is not an IP address"
+        kind = address_kind(address)
+        v4 = carried_ipv4(address)
+        if kind is None or allowed.allows(address) or (v4 is not None and allowed.allows(v4)):
             continue
-        try:
-            address = ipaddress.ip_address(text.split("%", 1)[0])
-        except ValueError:
-            return problem
-        if allowed.allows(address) or ((v4 := carried_ipv4(address)) is not None and allowed.allows(v4)):
-            continue
-        named = "" if text == host.strip("[]") else f"{host} resolves to "
-        return f"{named}{problem}; webhooks reach only public addresses (OWSTREAM_NOTIFY_ALLOW lists receivers inside)"
+        said = f"{text} is {kind}" if text == host.strip("[]") else f"{host} resolves to {text}, {kind}"
+        return f"{said}; webhooks reach only public addresses (OWSTREAM_NOTIFY_ALLOW lists receivers inside)"
     return None

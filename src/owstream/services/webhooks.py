@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from owstream import retry
 from owstream.config import Settings
 from owstream.domain import alerts
-from owstream.domain.addresses import NOTHING, Allowed, parse_allowed, refusal
+from owstream.domain.addresses import NOTHING, Allowed, parse_address, parse_allowed, refusal
 
 USER_AGENT = "owstream-notifier (+https://github.com/TeKrop/overfast-api consumer)"
 ANSWER_MAX = 64 * 1024  # bytes of a webhook's answer read at most
@@ -83,6 +83,8 @@ def webhook_problem(url: str, allowed: Allowed = NOTHING, resolver: Resolve = re
     host, port = _host_port(url)
     if allowed.allows_host(host):
         return None
+    if parse_address(host) is not None:  # an address is judged as it is (a zone id does not resolve)
+        return refusal(host, [host], allowed)
     addresses = _resolve_within(resolver, host, port, RESOLVE_TIMEOUT)
     return None if addresses is None else refusal(host, addresses, allowed)
 
@@ -136,7 +138,7 @@ class WebhookSender:
             return Sent(False, error=f"not a webhook URL: {problem}", final=True)
         host, port = _host_port(url)
         try:
-            addresses = self.resolver(host, port)
+            addresses = [host] if parse_address(host) is not None else self.resolver(host, port)
         except (OSError, UnicodeError) as exc:
             return Sent(False, error=f"no answer: {host} does not resolve ({exc})")
         refused = refusal(host, addresses, self.allowed)
