@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -145,6 +146,34 @@ def test_commands_take_the_running_stacks_settings_and_explicit_ones_win(
     (note,) = overridden.notes
     assert note.startswith("OWSTREAM_STORE_URL is set: this command uses store sqlite:////tmp/mine.db, not ")
     assert f"pid {holder.pid}" in note
+
+
+def test_a_note_for_another_kafka_names_both_addresses(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
+    running_stack(tmp_path, holder.pid)
+    elsewhere = Settings(home=tmp_path, kafka_bootstrap="kafka.example:9092")
+    (note,) = apply_stack(elsewhere, explicit=frozenset({"home", "kafka_bootstrap"})).notes
+    assert note.startswith(
+        "OWSTREAM_KAFKA_BOOTSTRAP is set: this command uses Kafka at kafka.example:9092, not 127.0.0.1:29092 of "
+    )
+    same = Settings(home=tmp_path, kafka_port=29092)  # the stack's own port given again: nothing to say
+    assert apply_stack(same, explicit=frozenset({"home", "kafka_port"})).notes == []
+
+
+def test_the_demo_hint_is_given_only_when_the_command_used_the_demo(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    running_stack(tmp_path, holder.pid)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")} | {"OWSTREAM_HOME": str(tmp_path)}
+
+    def show(**variables: str) -> str:
+        argv = [sys.executable, "-m", "owstream.cli", "show", "Nobody-1234"]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env | variables, cwd=tmp_path, check=False)
+        assert done.returncode == 1
+        return done.stderr
+
+    assert "this shell uses the running demo" in show()
+    mine = show(OWSTREAM_STORE_URL=f"sqlite:///{tmp_path / 'mine.db'}")  # not the demo's store: no demo hint
+    assert "note: OWSTREAM_STORE_URL is set" in mine and "running demo" not in mine
 
 
 def test_without_a_running_stack_the_settings_are_left_alone(tmp_path: Path) -> None:

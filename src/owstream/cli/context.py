@@ -42,8 +42,12 @@ def client_settings() -> Settings:
 
 
 def used_stack() -> Stack | None:
-    """The running stack this command used, if it used one (None when it never read its settings)."""
-    return applied().stack if applied.cache_info().currsize else None
+    """The running stack this command used, if it used it (None when it never read its settings, or when an
+    explicit setting sent it to other topics, another store or another Kafka: a note said so)."""
+    if not applied.cache_info().currsize:
+        return None
+    result = applied()
+    return None if result.notes else result.stack
 
 
 def demo_hint(exc: Exception) -> str:

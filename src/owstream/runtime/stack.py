@@ -10,7 +10,8 @@ longer holds the lock (``kill -9``, a crash) is stale and ignored.
 through :func:`apply_stack`: every setting given explicitly (an ``OWSTREAM_*`` variable or ``.env``) wins;
 the others come from the running stack. A second ``up`` on the same home is refused (:class:`UpLock`).
 
-Imports only the standard library: ``owstream show`` reads this on every start.
+Imports only the standard library (and owstream's config, errors, processes): ``owstream show`` reads this
+on every start.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from owstream.config import Settings, explicit_settings
 from owstream.errors import ConfigError, OwstreamError
+from owstream.processes import alive
 
 FORMAT = 1
 RUNTIME_FILE = "runtime.json"
@@ -47,14 +49,6 @@ STACK_FIELDS = (
     "dashboard_address",
     "dashboard_port",
 )
-# What a note names when an explicit setting sends a command elsewhere than the running stack (not OverFast:
-# a fetch is made by the stack's fetcher, whatever this command's OWSTREAM_OVERFAST_URL).
-_SAID = {
-    "topic_prefix": "topics",
-    "store_url": "store",
-    "kafka_bootstrap": "Kafka",
-    "kafka_port": "Kafka",
-}
 
 
 class AlreadyRunning(OwstreamError):  # noqa: N818 - reads as the situation
@@ -178,17 +172,7 @@ def read_stack(home: Path) -> Stack | None:
         stack = Stack.from_json(runtime_path(home).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return stack if _pid_alive(stack.pid) and lock_held(home) else None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return stack if alive(stack.pid) and lock_held(home) else None
 
 
 # --- one `up` per home ----------------------------------------------------------------------------------
@@ -273,14 +257,19 @@ def apply_stack(settings: Settings, explicit: frozenset[str] | None = None) -> A
             "set OWSTREAM_STORE_URL as that stack's shell has it"
         )
     applied = settings.replace(**taken)
+    # What an explicit setting can send elsewhere than the stack, said in a note (not OverFast: a fetch is made
+    # by the stack's fetcher, whatever this command's OWSTREAM_OVERFAST_URL).
     notes = []
-    for name in sorted(given & set(_SAID)):
-        ours = without_password(settings.resolved_store_url)[0] if name == "store_url" else getattr(settings, name)
-        if name in stack.settings and stack.settings[name] != ours:
-            variable = f"OWSTREAM_{name.upper()}"
+    for names, what, ours, theirs in (
+        (("topic_prefix",), "topics", applied.topic_prefix, stack.topic_prefix),
+        (("store_url",), "store", without_password(applied.resolved_store_url)[0], stack.store_url),
+        (("kafka_bootstrap", "kafka_port"), "Kafka at", applied.bootstrap_servers, stack.kafka_bootstrap),
+    ):
+        variables = [f"OWSTREAM_{name.upper()}" for name in names if name in given]
+        if variables and ours != theirs:
             notes.append(
-                f"{variable} is set: this command uses {_SAID[name]} {ours!s}, not {stack.settings[name]!s} "
-                f"of {stack.describe()}"
+                f"{' and '.join(variables)} {'is' if len(variables) == 1 else 'are'} set: this command uses "
+                f"{what} {ours}, not {theirs} of {stack.describe()}"
             )
     return Applied(applied, stack, notes)
 
