@@ -152,6 +152,8 @@ def second_shell(home: Path, ready: dict[str, list[int]], dashboard_port: int) -
 
     status = owstream("kafka", "status", "--json")
     assert status.returncode == 0, status.stderr
+    started = owstream("kafka", "start")  # the stack's broker, on its ports: not a second one, not "stop it"
+    assert started.returncode == 0 and "already running at" in started.stdout, started.stderr
     assert "owstream-demo.fetch-results" in {t["name"] for t in json.loads(status.stdout)["topics"]}
     listed = json.loads(owstream("track", "list", "--json").stdout)["watchlist"]
     stored = next(e["player_id"] for e in listed if e["last_fetched_at"])

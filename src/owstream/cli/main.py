@@ -117,7 +117,7 @@ def kafka_start(
     from owstream.localkafka import LocalBroker
     from owstream.runtime.kafka import JarReporter, ensure_kafka
 
-    settings = get_settings()
+    settings = client_settings()  # with `owstream up` running from this home: its broker, on its ports
     _require_local(settings)
     already = LocalBroker(settings).state()
     if brokers is None and already is not None:

@@ -6,9 +6,9 @@ run with (topic prefix, store, Kafka, OverFast or the simulator, dashboard) and 
 written atomically (a temporary file renamed over it) and removed when ``up`` stops. A file whose ``up`` no
 longer holds the lock (``kill -9``, a crash) is stale and ignored.
 
-``show``, ``fetch``, ``track``, ``export``, ``meta``, ``replay`` and ``kafka status`` read their settings
-through :func:`apply_stack`: every setting given explicitly (an ``OWSTREAM_*`` variable or ``.env``) wins;
-the others come from the running stack. A second ``up`` on the same home is refused (:class:`UpLock`).
+``show``, ``fetch``, ``track``, ``export``, ``meta``, ``replay``, ``kafka status`` and ``kafka start`` read
+their settings through :func:`apply_stack`: every setting given explicitly (an ``OWSTREAM_*`` variable or
+``.env``) wins; the others come from the running stack. A second ``up`` on the same home is refused (:class:`UpLock`).
 
 Imports only the standard library (and owstream's config, errors, processes): ``owstream show`` reads this
 on every start.
