@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,17 @@ def test_429_until_attempts_run_out_is_upstream_busy(replay: ReplayServer, sleep
     assert (caught.value.status, caught.value.retry_after) == (429, 1.0)
     assert sleeps == [1.0, 1.0, 1.0]
     assert replay.count(path) == 4
+
+
+def test_a_wait_cut_short_by_a_stop_ends_the_attempts(replay: ReplayServer, sleeps: list[float]) -> None:
+    path = "/players/JohnV1-1190/summary"
+    replay.script(path, [Reply.json(429, RATE_LIMITED, {"Retry-After": "1"})] * 4)
+    stopping = threading.Event()
+    stopping.set()  # the service stops: its Event.wait answers True at once
+    with make_client(replay.url, sleeps, sleep=stopping.wait) as client, pytest.raises(UpstreamBusy) as caught:
+        client.summary("JohnV1-1190")
+    assert caught.value.status == 429
+    assert replay.count(path) == 1  # no attempt after the stop, Retry-After or not
 
 
 def test_503_sleeps_the_recorded_retry_after(replay: ReplayServer, sleeps: list[float]) -> None:

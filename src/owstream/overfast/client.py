@@ -126,7 +126,7 @@ class OverFastClient:
         max_attempts: int,
         max_backoff: float,
         limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,  # a true answer: cut short (stopping), no more attempts
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
         max_body: int = MAX_BODY,
@@ -278,7 +278,8 @@ class OverFastClient:
                     self.max_attempts,
                     wait,
                 )
-                self._sleep(wait)
+                if self._sleep(wait):  # cut short: the service stops, the request ends with its last error
+                    raise retry.error from retry.error.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:

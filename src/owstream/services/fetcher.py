@@ -86,7 +86,8 @@ class Fetcher:
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
         self._stop = threading.Event()
-        # its backoff waits end when the fetcher stops (what it fetched then is not published)
+        # its waits between attempts end when the fetcher stops, and no attempt follows (what it fetched then is
+        # not published)
         self.client = client or OverFastClient.from_settings(settings, sleep=self._sleep)
         self.clock = clock
         self.request_ttl = request_ttl
@@ -99,8 +100,9 @@ class Fetcher:
         self.fetched = 0
         self.expired = 0
 
-    def _sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+    def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``; True once the fetcher stops (the client then makes no further attempt)."""
+        return self._stop.wait(seconds)
 
     @property
     def assigned(self) -> frozenset[tuple[str, int]]:

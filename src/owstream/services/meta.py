@@ -58,7 +58,7 @@ class MetaService:
 
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
         producer = Producer(self.settings)
-        client = self._client or OverFastClient.from_settings(self.settings)
+        client = self._client or OverFastClient.from_settings(self.settings, sleep=stop.wait)  # a stop ends its retries
         self.remember(self.published_lately())
         log.info(
             "meta: %d combinations of /heroes/stats every %d s onto %s",
