@@ -17,7 +17,6 @@ from owstream.messages.contracts import Contract
 
 DAY_MS = 24 * 3600 * 1000
 M = TypeVar("M")
-N = TypeVar("N")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +92,6 @@ class Topic(Generic[M]):
         """The message of ``record``: its ``schema`` header checked, its value decoded within bounds;
         ProcessingError (dead-letter it) otherwise."""
         return self.contract.read(record.value, record.headers.get("schema"))
-
-    def reading(self, contract: Contract[N]) -> Topic[N]:
-        """This topic read with another view of its contract (e.g. results with every body checked)."""
-        return Topic(self.name, contract)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ from owstream.messages.models import (
 )
 
 M = TypeVar("M")
-N = TypeVar("N")
 CONTENT_TYPE = ("content-type", b"application/json")
 
 
@@ -73,11 +72,6 @@ class Contract(Generic[M]):
         self.check(header)
         return self.decoder(value)
 
-    def reading(self, decoder: Callable[[bytes], N]) -> Contract[N]:
-        """The same contract read another way (e.g. results with every body checked, for a reader that is
-        not the processor)."""
-        return Contract(self.model, self.schema, self.version, decoder, self.json_model, self.description)
-
 
 FETCH_REQUEST: Contract[FetchRequest] = Contract(
     "FetchRequest", "fetch-request", 1, codec.decode_request, FetchRequest,
@@ -88,7 +82,6 @@ FETCH_RESULT: Contract[StoreResult] = Contract(
     "What one fetch of a player gave: OverFast's summary and stats summary per gamemode as OverFast sent "
     "them, or an outcome without them (topic <prefix>.fetch-results, key: player id, kept forever).",
 )  # fmt: skip
-CHECKED_RESULT: Contract[CheckedResult] = FETCH_RESULT.reading(codec.decode_result)
 PLAYER_EVENT: Contract[PlayerEvent] = Contract(
     "PlayerEvent", "player-event", 1, codec.decode_event, PlayerEvent,
     "Something the pipeline found out about a player; one shape per type "

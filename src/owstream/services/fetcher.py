@@ -187,7 +187,7 @@ class Fetcher:
         self._progress.send(message.topic, message.value, key=message.key, headers=message.headers)
 
     def _fetch(self, job: _Job) -> WireResult:
-        request_ids = list(dict.fromkeys(r.request_id for r in job.requests))  # each request listed once
+        request_ids = [r.request_id for r in job.requests]  # each listed once (_Job.add)
         now = self.clock()
         who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
         # decided from the store (every process) and this fetcher's memory
