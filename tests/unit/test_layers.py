@@ -161,3 +161,6 @@ def test_the_cli_choices_are_the_vocabulary_words() -> None:
     assert [m.value for m in cli.Region] == list(words.REGIONS)
     assert [m.value for m in cli.Division] == ["all", *words.META_DIVISIONS]
     assert [m.value for m in cli.Service] == [*words.SERVICES, "dashboard", "services"]
+    from owstream.store.exports import TABLES  # sqlalchemy: the CLI cannot import it at start, so it copies it
+
+    assert [m.value for m in cli.ExportTable] == list(TABLES)
