@@ -51,3 +51,20 @@ def test_off_a_terminal_the_download_is_said_when_it_begins_now_and_then_and_whe
         f"fetched the Kafka {KAFKA_VERSION} jars from http://127.0.0.1:1: 5 of 5 files, 5.0 MB "
         "(cached for the next starts)",
     ]
+
+
+def test_on_a_terminal_a_download_that_fails_gives_the_cursor_back() -> None:
+    import io
+
+    import pytest
+    from rich.console import Console
+
+    from owstream.runtime.kafka import JarReporter
+
+    stream = io.StringIO()
+    with pytest.raises(OSError), JarReporter(Console(file=stream, force_terminal=True, width=200)) as report:
+        report(JarProgress(1, 1_000_000, 5, "http://127.0.0.1:1"))
+        raise OSError("cannot download")
+    shown = stream.getvalue()
+    assert "\x1b[?25l" in shown  # the cursor hidden while the line changed...
+    assert shown.rindex("\x1b[?25h") > shown.rindex("\x1b[?25l")  # ...and shown again once it failed

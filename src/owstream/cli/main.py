@@ -126,7 +126,8 @@ def kafka_start(
         settings = settings.replace(kafka_brokers=brokers)
     broker = LocalBroker(settings)
     began = time.monotonic()
-    state = broker.start(progress=JarReporter(err))
+    with JarReporter(err) as jars:
+        state = broker.start(progress=jars)
     ensure_kafka(settings, start_local=False)
     restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
     if already is not None and not restarted:

@@ -39,7 +39,8 @@ def ensure_kafka(
 
 class JarReporter:
     """Shows the first start's download of the jars on ``console``: one line that changes on a terminal,
-    else a line when it begins, every ``every`` seconds and when it is done."""
+    else a line when it begins, every ``every`` seconds and when it is done. Used as a context manager, so a
+    download that fails stops the changing line too (and gives the terminal its cursor back)."""
 
     def __init__(self, console: Console, every: float = 5.0) -> None:
         self._console = console
@@ -55,10 +56,22 @@ class JarReporter:
                 self._status.start()
             self._status.update(text)
             if progress.done:
-                self._status.stop()
+                self.close()
                 self._console.print(text, markup=False, highlight=False)
             return
         now = time.monotonic()
         if progress.done or now - self._said >= self._every:
             self._said = now
             self._console.print(text, markup=False, highlight=False)
+
+    def close(self) -> None:
+        """Stop the changing line, if one is shown."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __enter__(self) -> JarReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -138,7 +138,8 @@ def _run_locked(settings: Settings, *, demo: bool, open_browser: bool, together:
         what = "broker" if settings.kafka_brokers == 1 else f"cluster ({settings.kafka_brokers} nodes)"
         console.print(f"starting the local Kafka {what}…" if started_broker else "using the running local Kafka")
     try:
-        ensure_kafka(settings, progress=JarReporter(console))
+        with JarReporter(console) as jars:
+            ensure_kafka(settings, progress=jars)
         if demo:
             _track_simulated_players(settings)
         url = dashboard_url(settings)
