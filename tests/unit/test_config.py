@@ -93,3 +93,22 @@ def test_a_closed_or_out_of_range_setting_stops_at_start_up_naming_the_variable(
 def test_closed_settings_are_read_whatever_their_case() -> None:
     settings = Settings.from_env({"OWSTREAM_LOG_LEVEL": "info", "OWSTREAM_KAFKA_SECURITY_PROTOCOL": "sasl_ssl"}, None)
     assert (settings.log_level, settings.kafka_security_protocol) == ("INFO", "SASL_SSL")
+
+
+def test_a_wrong_setting_is_the_one_json_object_of_a_json_command(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env |= {"OWSTREAM_HOME": str(tmp_path), "OWSTREAM_META_REGION": "mars"}
+    argv = [sys.executable, "-m", "owstream.cli", "show", "TeKrop-2217", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 1
+    error = json.loads(done.stdout)["error"]  # one JSON object on stdout, as for any other error
+    assert error == {
+        "type": "config_error",
+        "message": "OWSTREAM_META_REGION='mars' is not one of: americas, europe, asia",
+    }
+    assert done.stderr.count("\n") == 1 and "OWSTREAM_META_REGION" in done.stderr

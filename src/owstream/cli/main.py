@@ -21,7 +21,7 @@ from owstream.cli.consoles import err, out
 from owstream.cli.context import client_settings, demo_hint, json_errors, wants_json_errors
 from owstream.cli.track import track_app
 from owstream.config import Settings, get_settings
-from owstream.errors import FetchFailed, OwstreamError
+from owstream.errors import ConfigError, FetchFailed, OwstreamError
 
 app = typer.Typer(
     name="owstream",
@@ -92,7 +92,11 @@ def _root(
 ) -> None:
     global _verbose  # noqa: PLW0603 - one flag for the whole invocation
     _verbose = verbose
-    logs.configure("DEBUG" if verbose else get_settings().log_level or "WARNING")
+    try:
+        level = get_settings().log_level
+    except ConfigError:  # said by the command when it reads its settings: as JSON too, with --json
+        level = ""
+    logs.configure("DEBUG" if verbose else level or "WARNING")
 
 
 _verbose = False
