@@ -119,6 +119,7 @@ def test_discord_limits_are_kept() -> None:
         ),
         ("https://hooks.slack.com/services/T0/B0/XXXXSECRET", "https://hooks.slack.com/services/T0/B0/****"),
         ("http://127.0.0.1:8080/hook/secret", "http://127.0.0.1:8080/hook/****"),
+        ("http://[2001:db8::1]:8080/hook/secret", "http://[2001:db8::1]:8080/hook/****"),
         ("https://user:pw@example.com/a?token=1", "https://****@example.com/****?****"),
         ("https://example.com", "https://example.com"),
         ("not a url", "****"),

@@ -80,6 +80,7 @@ def mask_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not host:
         return MASK
     user = f"{MASK}@" if parts.username or parts.password else ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed as in the URL
     segments = [s for s in parts.path.split("/") if s]
     at = segments.index("webhooks") if "webhooks" in segments else -1
     kept = segments[: at + 2] if at >= 0 and at + 2 < len(segments) else segments[:-1]  # Discord: /webhooks/<id>
