@@ -36,7 +36,8 @@ def _modules() -> list[Path]:
 
 
 def _imports(path: Path, *, whole: bool = False) -> set[str]:
-    """The top-level packages a module imports (``whole``: the full module names, e.g. ``urllib.parse``)."""
+    """The top-level packages a module imports (``whole``: the full module names, e.g. ``urllib.parse``, and
+    ``owstream.logs`` for ``from owstream import logs``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -44,6 +45,8 @@ def _imports(path: Path, *, whole: bool = False) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            if node.module == "owstream":  # from owstream import logs
+                names.update(f"owstream.{alias.name}" for alias in node.names)
     return names if whole else {name.split(".")[0] for name in names}
 
 
@@ -102,24 +105,11 @@ def _target(module: str) -> str | None:
     return parts[1] if (PACKAGE / parts[1]).is_dir() else "root"
 
 
-def _owstream_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            if node.module == "owstream":  # from owstream import logs
-                names.update(f"owstream.{alias.name}" for alias in node.names)
-    return names
-
-
 def test_each_layer_imports_only_the_layers_below_it() -> None:
     wrong = []
     for path in _modules():
         source = _layer_of(path.relative_to(PACKAGE).as_posix())
-        for module in _owstream_imports(path):
+        for module in _imports(path, whole=True):
             target = _target(module)
             if target is None or target == source or (source, target) in SIDEWAYS:
                 continue
@@ -132,13 +122,13 @@ def test_the_services_do_not_import_the_runner_that_makes_them() -> None:
     wrong = [
         path.name
         for path in (PACKAGE / "services").glob("*.py")
-        if path.name != "runner.py" and "owstream.services.runner" in _owstream_imports(path)
+        if path.name != "runner.py" and "owstream.services.runner" in _imports(path, whole=True)
     ]
     assert wrong == []
 
 
 def test_the_vocabulary_imports_nothing_of_owstream() -> None:
-    assert {m for m in _owstream_imports(PACKAGE / "domain" / "vocabulary.py") if m.startswith("owstream")} == set()
+    assert {m for m in _imports(PACKAGE / "domain" / "vocabulary.py", whole=True) if m.startswith("owstream")} == set()
 
 
 def test_at_most_six_modules_at_the_package_root() -> None:
