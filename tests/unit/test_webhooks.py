@@ -54,6 +54,9 @@ def receiver() -> Iterator[WebhookReceiver]:
         ("::ffff:10.0.0.1", "private"),
         ("2002:7f00:1::", "loopback"),  # 6to4 carrying 127.0.0.1
         ("2002:a9fe:a9fe::", "link-local"),  # 6to4 carrying 169.254.169.254
+        ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 carrying 169.254.169.254
+        ("64:ff9b::7f00:1", "loopback"),
+        ("fec0::1", "site-local"),
     ],
 )
 def test_every_inside_address_is_refused_with_its_kind(address: str, kind: str) -> None:
@@ -61,7 +64,10 @@ def test_every_inside_address_is_refused_with_its_kind(address: str, kind: str) 
     assert problem is not None and kind in problem
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "2a00:1450:4007:80f::200e"])
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "2a00:1450:4007:80f::200e", "64:ff9b::5db8:d822"],  # NAT64
+)
 def test_public_addresses_pass(address: str) -> None:
     assert address_problem(address) is None
 

@@ -2,9 +2,10 @@
 
 Pure (``ipaddress`` only): :mod:`owstream.services.webhooks` resolves the host and connects to an address
 this module accepted. Refused, IPv4 and IPv6 alike: loopback, private (RFC 1918, unique local), link-local
-(169.254.169.254, a cloud's metadata service, is one), multicast, reserved, unspecified, and whatever else is
-not globally routable (shared 100.64/10, documentation ranges, ...). An IPv6 address carrying an IPv4 one
-(``::ffff:127.0.0.1``, 6to4, Teredo) is judged by the IPv4 address it carries.
+(169.254.169.254, a cloud's metadata service, is one), site-local (fec0::/10), multicast, reserved,
+unspecified, and whatever else is not globally routable (shared 100.64/10, documentation ranges, ...). An IPv6
+address carrying an IPv4 one (``::ffff:127.0.0.1``, 6to4, Teredo, NAT64's ``64:ff9b::/96``) is judged by the
+IPv4 address it carries: on an IPv6-only host behind NAT64, a public receiver's synthesized address passes.
 
 The allow-list (``OWSTREAM_NOTIFY_ALLOW``) names receivers inside: host names (the URL's host, any address
 it resolves to) and addresses or networks in CIDR form (``10.0.0.5``, ``192.168.1.0/24``, ``::1``).
@@ -24,6 +25,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("is_unspecified", "an unspecified address"),
     ("is_loopback", "a loopback address"),
     ("is_link_local", "a link-local address (a cloud's metadata service lives there)"),
+    ("is_site_local", "a site-local address"),  # IPv6 only (deprecated fec0::/10, still routed inside some sites)
     ("is_multicast", "a multicast address"),
     ("is_reserved", "a reserved address"),
     ("is_private", "a private address"),
@@ -86,7 +88,7 @@ def address_kind(address: Address) -> str | None:
     """What keeps a webhook from ``address`` ("a loopback address", ...), or None for a public one."""
     judged = carried_ipv4(address) or address
     for attribute, kind in _KINDS:
-        if getattr(judged, attribute):
+        if getattr(judged, attribute, False):
             return kind
     return None if judged.is_global else "not a public internet address"
 
@@ -102,7 +104,7 @@ def address_problem(text: str) -> str | None:
 
 
 def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (v4-mapped, 6to4, Teredo's client), else None."""
+    """The IPv4 address an IPv6 one carries (v4-mapped, 6to4, Teredo's client, NAT64's), else None."""
     if not isinstance(address, ipaddress.IPv6Address):
         return None
     if address.ipv4_mapped is not None:
@@ -111,7 +113,12 @@ def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
         return address.sixtofour
     if address.teredo is not None:
         return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix: the IPv4 address in the last 32 bits
 
 
 def refusal(host: str, addresses: list[str], allowed: Allowed = NOTHING) -> str | None:
