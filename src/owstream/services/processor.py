@@ -87,8 +87,6 @@ class Processor:
         self.store = store or Store.open(settings.resolved_store_url)
         self.stored = 0
         self.dead = 0
-        self.batches = 0
-        self._stop = threading.Event()
         self.stream: Stream | None = None
 
     @property
@@ -98,7 +96,6 @@ class Processor:
 
     def make_stream(self, stop: threading.Event) -> Stream:
         """Its loop: results and hero stats in, events and dead letters out; the store's outages paused out."""
-        self._stop = stop
         self.stream = Stream(
             self.settings, SERVICE, [self.topics.fetch_results, self.topics.hero_stats], self.handle, stop=stop,
             batch_size=self.settings.processor_batch_size, away=(StoreUnavailable,),
@@ -142,7 +139,6 @@ class Processor:
         def committed() -> None:
             self.stored += batch.stored
             self.dead += len(batch.letters)
-            self.batches += 1
 
         return Output(
             messages=[topic.raw(value, key=event.player_id) for event, value in batch.events],
