@@ -137,13 +137,14 @@ def _run_locked(settings: Settings, *, demo: bool, open_browser: bool, together:
     if settings.uses_local_broker:
         what = "broker" if settings.kafka_brokers == 1 else f"cluster ({settings.kafka_brokers} nodes)"
         console.print(f"starting the local Kafka {what}…" if started_broker else "using the running local Kafka")
+    url = dashboard_url(settings)
+    stack = new_stack(settings, demo=demo, dashboard_url=url)
+    write_stack(settings.home, stack)  # at once: a second shell finds this stack's store and ports while it starts
     try:
         with JarReporter(console) as jars:
             ensure_kafka(settings, progress=jars)
         if demo:
             _track_simulated_players(settings)
-        url = dashboard_url(settings)
-        stack = new_stack(settings, demo=demo, dashboard_url=url)
         state = broker.state() if settings.uses_local_broker else None
         for node in state.nodes if state else ():
             stack.pids["kafka" if node.node_id == 1 else f"kafka-{node.node_id}"] = node.pid
