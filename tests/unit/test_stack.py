@@ -50,6 +50,7 @@ def demo(home: Path) -> Settings:
         overfast_url="http://127.0.0.1:40123",
         overfast_cache_seconds=60,
         dashboard_port=28501,
+        notify_allow="hooks.lan",
     )
 
 
@@ -138,6 +139,7 @@ def test_commands_take_the_running_stacks_settings_and_explicit_ones_win(
         "http://127.0.0.1:40123",
     )
     assert got.overfast_cache_seconds == 60 and got.dashboard_port == 28501
+    assert got.notify_allow == "hooks.lan"  # a webhook the stack's notifier takes is taken here too
 
     mine = plain.replace(store_url="sqlite:////tmp/mine.db")
     overridden = apply_stack(mine, explicit=frozenset({"home", "store_url"}))

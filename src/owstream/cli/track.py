@@ -42,7 +42,7 @@ def track_add(
     if notify is not None:
         from owstream.cli.commands import checked_webhook
 
-        checked_webhook(notify)  # refused before anything is written
+        checked_webhook(notify, settings)  # refused before anything is written
     with Store.open(settings.resolved_store_url) as store:
         added = store.watch_add(store.aliases.history_of(tag.player_id), time.time())
     out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist", markup=False, highlight=False)

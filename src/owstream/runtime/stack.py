@@ -48,6 +48,7 @@ STACK_FIELDS = (
     "meta_region",
     "dashboard_address",
     "dashboard_port",
+    "notify_allow",  # what `track --notify` accepts is what the stack's notifier and Watchlist page accept
 )
 
 
