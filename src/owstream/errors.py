@@ -28,7 +28,7 @@
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
     ├── RequestTimeout              a fetch request was not answered in time
-    ├── FetchFailed                 a fetch was answered: not found, private, OverFast unreachable or busy
+    ├── FetchFailed                 a fetch was answered: not found, private, OverFast unreachable or busy, expired
     └── NotStored                   the store holds nothing of that player (yet)
 """
 
@@ -143,7 +143,7 @@ class RequestTimeout(OwstreamError):  # noqa: N818
 
 
 class FetchFailed(OwstreamError):  # noqa: N818 - reads as the situation
-    """A fetch was answered, but not with stats: ``outcome`` is not_found, private or upstream_error."""
+    """A fetch was answered, but not with stats: ``outcome`` is not_found, private, upstream_error or expired."""
 
     def __init__(self, message: str, *, outcome: str | None, player_id: str, retry_after: float | None = None) -> None:
         super().__init__(message)
