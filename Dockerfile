@@ -9,12 +9,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/owstream
 WORKDIR /build
-# The dependencies first, from the constraints file at the repository root, with an empty package standing
-# in for the source: this layer is built again only when the pins change, not at every change of src/.
-# Binary wheels only (no compiler in the image); the PostgreSQL driver is included so
-# OWSTREAM_STORE_URL=postgresql+psycopg://... works without rebuilding; no dev extras.
-COPY constraints.txt pyproject.toml README.md ./
-RUN mkdir -p src/owstream && touch src/owstream/__init__.py \
+# The dependencies first, from the constraints file at the repository root, with an empty package (and an
+# empty README) standing in for the source: this layer is built again only when the pins change, not at every
+# change of src/ or of the README. Binary wheels only (no compiler in the image); the PostgreSQL driver is
+# included so OWSTREAM_STORE_URL=postgresql+psycopg://... works without rebuilding; no dev extras.
+COPY constraints.txt pyproject.toml ./
+RUN mkdir -p src/owstream && touch src/owstream/__init__.py README.md \
     && /opt/owstream/bin/pip install --no-cache-dir --only-binary :all: --constraint constraints.txt ".[postgres]" \
     && /opt/owstream/bin/pip uninstall --yes owstream
 # What owstream never loads (about 80 MB): the libraries' test suites and C++ headers, Arrow Flight (RPC),
@@ -26,6 +26,7 @@ RUN cd /opt/owstream/lib/python3.11/site-packages \
     && for lib in pyarrow/libarrow_python*.so.*.*; do \
         soname=${lib%.*.*}; ln -sf "${lib##*/}" "$soname"; ln -sf "${soname##*/}" "${soname%.so.*}.so"; \
     done
+COPY README.md ./
 COPY src ./src
 RUN /opt/owstream/bin/pip install --no-cache-dir --no-deps . \
     && /opt/owstream/bin/pip uninstall --yes pip setuptools \
