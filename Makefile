@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test test-fast reliability lint format bench install system-deps java clean
+.PHONY: run demo test test-fast compose-test reliability lint format bench install system-deps java clean
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
@@ -21,9 +21,15 @@ run: install
 demo: install
 	$(BIN)/owstream up --demo
 
-## test: everything, on a real Kafka broker, real HTTP servers and a real browser
+## test: everything, on a real Kafka broker, real HTTP servers and a real browser, then compose.yaml for real
 test: install system-deps
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory compose-test
+
+## compose-test: compose.yaml up, checked and taken down on a container engine (started here if none runs;
+## base images made locally if no registry answers): tests/compose/run.sh
+compose-test: install system-deps
+	bash tests/compose/run.sh
 
 test-fast: install
 	$(BIN)/pytest -m "not browser"

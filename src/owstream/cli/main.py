@@ -198,7 +198,7 @@ def up(
         bool,
         typer.Option(
             "--one-process/--process-per-service",
-            help="The five Python services in one process (less memory) or one process each (as Compose runs them).",
+            help="The five Python services in one process (less memory) or one process each (as systemd runs them).",
         ),
     ] = True,
 ) -> None:
@@ -210,26 +210,32 @@ def up(
 
 @app.command()
 def run(
-    service: Service,
+    service: Annotated[
+        list[Service],
+        typer.Argument(help="The service; several share one process (`services`: the five Python ones)."),
+    ],
     ready_file: Annotated[
         Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
     ] = None,
 ) -> None:
-    """One service in the foreground (what `up` and Compose start); `services`: the five Python ones in one process."""
+    """Services in the foreground (what `up` and Compose start): one, or several in one process."""
     _service_logging()
     settings = get_settings()
-    if service is Service.dashboard:
+    if Service.dashboard in service:
+        if len(set(service)) > 1:
+            raise OwstreamError("the dashboard runs in a process of its own: `owstream run dashboard`")
         from owstream.dashboard.launch import run_dashboard
 
         raise typer.Exit(run_dashboard(settings))
     from owstream.runtime.kafka import ensure_kafka
-    from owstream.services.runner import SERVICES, make_service, run_foreground, run_together
+    from owstream.services.runner import make_service, run_foreground, run_together, service_names
 
-    ensure_kafka(settings if service is Service.services else settings.for_service(service.value), start_local=False)
-    if service is Service.services:
-        services = {name: make_service(name, settings) for name in SERVICES}
+    names = service_names([s.value for s in service])
+    ensure_kafka(settings if len(names) > 1 else settings.for_service(names[0]), start_local=False)
+    if len(names) > 1:
+        services = {name: make_service(name, settings) for name in names}
         raise typer.Exit(run_together(services, ready_file=ready_file))
-    run_foreground(make_service(service.value, settings), ready_file=ready_file)
+    run_foreground(make_service(names[0], settings), ready_file=ready_file)
 
 
 # --- players ---------------------------------------------------------------------------------------
@@ -380,7 +386,11 @@ def export(
 
 @app.command()
 def simulate(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
+    *,
+    port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind: 127.0.0.1; 0.0.0.0 only inside a container network (compose.yaml).")
+    ] = "127.0.0.1",
     players: Annotated[bool, typer.Option("--players", help="Print the simulated player ids and exit.")] = False,
     advance_every: Annotated[
         float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
@@ -399,7 +409,7 @@ def simulate(
         for pid in simulator.player_ids(seed):
             print(pid)
         return
-    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None, state_path=state)
+    simulator.serve_forever(port, host=host, seed=seed, advance_every=advance_every or None, state_path=state)
 
 
 @app.command()

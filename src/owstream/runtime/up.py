@@ -60,7 +60,7 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def parts(settings: Settings, *, simulator_port: int | None, together: bool = True) -> list[PartSpec]:
     """The supervised parts; ``together``: the five Python services share one process (``owstream run
-    services``), else each has its own (``owstream run X``, as Compose runs them)."""
+    services``), else each has its own (``owstream run X``, as systemd units run them)."""
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = child_env(settings)

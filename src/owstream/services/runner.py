@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -17,7 +17,17 @@ from owstream.bus import Ready, Runnable
 from owstream.config import Settings
 from owstream.domain.vocabulary import SERVICES
 
-__all__ = ["SERVICES", "Ready", "Runnable", "in_background", "make_service", "run_foreground", "run_together"]
+__all__ = [
+    "ALL",
+    "SERVICES",
+    "Ready",
+    "Runnable",
+    "in_background",
+    "make_service",
+    "run_foreground",
+    "run_together",
+    "service_names",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +58,29 @@ def make_service(name: str, settings: Settings) -> Runnable:
     raise ValueError(f"unknown service {name!r}: one of {', '.join(SERVICES)}")
 
 
+ALL = "services"  # every one of SERVICES
+
+
+def service_names(requested: Sequence[str]) -> list[str]:
+    """The services ``owstream run`` starts for its arguments: each once, in the order asked, "services" for
+    all five."""
+    names: list[str] = []
+    for name in requested:
+        for one in SERVICES if name == ALL else (name,):
+            if one not in SERVICES:
+                raise ValueError(f"unknown service {one!r}")
+            if one not in names:
+                names.append(one)
+    return names
+
+
 def ready_file_writer(path: Path | None) -> Ready | None:
-    """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half)."""
+    """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half).
+    A file left at ``path`` by an earlier run (a container restarted in place keeps its files) is removed
+    now, so the file says ready only once this process is."""
     if path is None:
         return None
+    path.unlink(missing_ok=True)
 
     def ready() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

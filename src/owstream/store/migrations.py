@@ -115,14 +115,28 @@ def applied(conn: Connection) -> set[str]:
     return set(conn.execute(select(schema.schema_migrations.c.name)).scalars())
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock the migrations of every process take turns on.
+MIGRATION_LOCK = 0x6F77_7374_7265_616D  # "owstream"
+
+
+def _take_turns(conn: Connection) -> None:
+    """Processes that open a new store at once (a Compose stack's services starting together) migrate it one
+    after the other, each seeing what the one before committed: SQLite's write lock (BEGIN IMMEDIATE) does it
+    there; on PostgreSQL a lock held until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply every pending migration in order; return the names applied now."""
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        _take_turns(conn)
         if not inspect(conn).has_table(schema.schema_migrations.name):
             schema.schema_migrations.create(conn)
     done: list[str] = []
     for name, migration in MIGRATIONS:
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            _take_turns(conn)
             if name in applied(conn):
                 continue
             log.info("applying store migration %s", name)
