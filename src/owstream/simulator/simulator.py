@@ -2,7 +2,8 @@
 offline demo (``owstream simulate``) and for tests. It binds to 127.0.0.1 only.
 
 Endpoints: ``/players/{id}/summary``, ``/players/{id}/stats/summary?gamemode=&platform=``,
-``/players/{id}``, ``/heroes``, ``/heroes/stats?platform=&gamemode=&region=...`` (the meta: it drifts one step
+``/players/{id}`` (``{id}``: the BattleTag or the player's Blizzard id), ``/players?name=`` (the search, as
+OverFast answers it), ``/heroes``, ``/heroes/stats?platform=&gamemode=&region=...`` (the meta: it drifts one step
 each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
 ``POST /_sim/advance[?player=ID]``, ``GET /_sim/history/{id}``, ``GET /_sim/players``,
 ``POST /_sim/faults`` (``{"status": 429|503|504|500, "count": n}``, ``{"garbage": n}``,
@@ -33,6 +34,7 @@ from owstream.simulator import data as simdata
 from owstream.simulator import media
 from owstream.simulator.data import SimPlayer
 from owstream.simulator.herostats import hero_stats
+from owstream.simulator.search import search_body
 from owstream.simulator.server import SimulatorServer
 
 __all__ = [
@@ -320,9 +322,11 @@ class Simulator:
         if segments == ["heroes", "stats"]:
             status, body, headers = hero_stats(self.seed, self.meta_step, query)
             return _json(status, body, headers)
+        if segments == ["players"]:
+            return self._search(query)
         if segments[0] != "players" or len(segments) < 2:
             return _json(404, {"error": "Route not found"})
-        player = self._players.get(segments[1])
+        player = self._players.get(segments[1]) or self._by_blizzard_id(segments[1])
         if player is None:
             return self._not_found(segments[1])
         rest = segments[2:]
@@ -333,6 +337,14 @@ class Simulator:
         if rest == ["stats", "summary"]:
             return self._stats_summary(player, query)
         return _json(404, {"error": "Route not found"})
+
+    def _by_blizzard_id(self, player_id: str) -> SimPlayer | None:
+        wanted = player_id.lower()
+        return next((p for p in self._players.values() if p.blizzard_id == wanted), None)
+
+    def _search(self, query: dict[str, str]) -> SimResponse:
+        status, body = search_body(list(self._players.values()), query, self.media_base)
+        return _cached(body) if status == 200 else _json(status, body)
 
     def _stats_summary(self, player: SimPlayer, query: dict[str, str]) -> SimResponse:
         gamemode, platform = query.get("gamemode"), query.get("platform")
