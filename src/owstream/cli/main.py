@@ -236,6 +236,7 @@ def fetch(
         error=state.error,
         retry_after=state.retry_after,
         cache_seconds=settings.overfast_cache_seconds,
+        suggestion=state.suggestion,
     )
     if wording.failed:
         raise OwstreamError(wording.text)

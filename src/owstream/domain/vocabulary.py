@@ -38,6 +38,7 @@ Outcome = Literal[
     "not_found",  # OverFast does not know the player (retry_after says when to ask again)
     "upstream_error",  # OverFast/Blizzard busy or down after retries (retry_after if known)
     "skipped",  # fetched less than the OverFast cache time ago and not forced: nothing new to fetch
+    "mismatch",  # OverFast's answer is not the player's (another name): never stored as theirs (``error`` says why)
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 

@@ -323,6 +323,11 @@ def compress_many(values: list[bytes]) -> list[bytes]:
     return frames
 
 
+def amended(result: WireResult, **changes: Any) -> WireResult:
+    """``result`` with some fields changed (an error reworded, a suggestion added)."""
+    return msgspec.structs.replace(result, **changes)
+
+
 def with_player_id(result: WireResult, player_id: str) -> WireResult:
     """``result`` stored under another player id (the history a renamed player's BattleTag belongs to)."""
     return result if result.player_id == player_id else msgspec.structs.replace(result, player_id=player_id)

@@ -84,6 +84,9 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     cache_headers: Annotated[dict[Annotated[str, Meta(max_length=64)], Text], Meta(max_length=16)] = field(
         default_factory=dict
     )  # x-cache-ttl, cache-control, age
+    # not_found / mismatch: the BattleTag OverFast knows that equals the one asked apart from case ("did you
+    # mean ...?"); offered, never fetched in its place
+    suggestion: PlayerId | None = None
 
 
 CheckedResult = FetchResult[PlayerSummary, StatsSummary]  # the schema of the topic: every body checked
@@ -120,6 +123,7 @@ class StoredData(Struct, frozen=True, kw_only=True):
     outcome: Outcome
     error: Text | None = None
     retry_after: Seconds | None = None
+    suggestion: PlayerId | None = None  # a BattleTag equal to the one asked apart from case ("did you mean ...?")
 
 
 class FetchStored(_Event, frozen=True, tag="fetch_stored"):

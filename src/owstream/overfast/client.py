@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 
@@ -40,7 +40,7 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
+from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSearch, PlayerSummary, StatsSummary
 from owstream.overfast.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -176,26 +176,17 @@ class OverFastClient:
         """``GET /players/{player_id}/summary``."""
         return self._get_model(f"/players/{_quote(player_id)}/summary", {}, PlayerSummary)
 
-    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse[StatsSummary]:
-        """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
+    def stats_summary(self, player_id: str, gamemode: str, platform: str | None = None) -> ApiResponse[StatsSummary]:
+        """``GET /players/{player_id}/stats/summary?gamemode=...[&platform=...]`` (one gamemode, never merged;
+        without ``platform`` OverFast adds pc and console together)."""
         path = f"/players/{_quote(player_id)}/stats/summary"
-        return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
+        params = {"gamemode": gamemode} if platform is None else {"gamemode": gamemode, "platform": platform}
+        return self._get_model(path, params, StatsSummary)
 
-    def blizzard_id(self, battletag_id: str) -> str | None:
-        """Blizzard's player id of ``Name-1234`` from ``GET /players?name=`` (its ``blizzard_id``, ``%7C``
-        decoded to ``|``); None if the search does not list that player (Blizzard's search misses some)."""
-        answer = self._get("/players", {"name": battletag_id})
-        try:
-            found = codec.decode_json(answer.body)
-        except ProcessingError as exc:
-            raise MalformedResponse(f"OverFast answered /players with a body that is {exc}") from exc
-        results = found.get("results") if isinstance(found, dict) else None
-        for item in results if isinstance(results, list) else []:
-            if isinstance(item, dict) and item.get("player_id") == battletag_id:
-                blizzard = item.get("blizzard_id")
-                if isinstance(blizzard, str) and blizzard:
-                    return unquote(blizzard).lower()
-        return None
+    def search(self, name: str) -> ApiResponse[PlayerSearch]:
+        """``GET /players?name=``: the public players of that exact name (a single hit is labelled with
+        ``name`` as its ``player_id``, whoever it is: see :mod:`owstream.domain.identity`)."""
+        return self._get_model("/players", {"name": name}, PlayerSearch)
 
     def fetch_snapshot(
         self, player_id: str, gamemodes: Iterable[str] = GAMEMODES, *, concurrent: bool = False

@@ -28,14 +28,16 @@ from dataclasses import dataclass, field
 from owstream.bus import Consumer, Producer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
 from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
-from owstream.domain.battletag import player_id_problem
+from owstream.domain.battletag import parse_player, player_id_problem
 from owstream.domain.freshness import LastFetches, known_answer
+from owstream.domain.identity import Profile, answer_problem, case_suggestion
 from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError, TransactionAborted
 from owstream.messages import codec
+from owstream.messages.bodies import PlayerSummary
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
 from owstream.services.freshness import StoreFreshness
-from owstream.services.identity import Identities
+from owstream.services.identity import Identities, Identity
 from owstream.services.runner import Ready
 
 log = logging.getLogger(__name__)
@@ -212,26 +214,53 @@ class Fetcher:
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]
         now = self.clock()
-        who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
+        identities = Identities(self._freshness.store(), self.clock)
+        who = identities.resolve(job.player_id)  # history and upstream id
         # decided from the store (every process) and this fetcher's memory
         last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
         known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=job.forced)
         if known is not None:
             return codec.wire_result(
                 request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
-                error=known.error, retry_after=known.retry_after,
+                error=known.error, retry_after=known.retry_after, suggestion=known.suggestion,
             )  # fmt: skip
         # A player OverFast knows gets its three answers asked at once; one it may not know gets the summary
         # first: every request for an unknown player raises OverFast's backoff for it.
         known_player = last.fetched_at is not None and (last.not_found_at or 0.0) <= last.fetched_at
         result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock, concurrent=known_player)
-        if result.outcome == "not_found" and who.upstream_id != job.player_id:  # OverFast lost the Blizzard id
+        if result.outcome == "not_found" and who.by_blizzard_id:  # OverFast lost the Blizzard id
+            who = Identity(who.requested, who.history_id, who.requested, who.alias)
             result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
+        who, result = self._checked(identities, who, result)
         if result.outcome in ("ok", "private"):
-            who = Identities(self._freshness.store()).learn(self.client, who)
             self._last_fetch[who.history_id] = result.fetched_at
         self.fetched += 1
         return codec.with_player_id(result, who.history_id)
+
+    def _checked(self, identities: Identities, who: Identity, result: WireResult) -> tuple[Identity, WireResult]:
+        """The result if the answer is the player's (the identity learned or checked again on the way), a
+        ``mismatch`` saying why if it is not; a not_found BattleTag with the BattleTag to offer, if any."""
+        if result.outcome == "not_found" and result.status == 404:
+            offered = identities.suggest(self.client, who.requested)
+            if offered is None:
+                return who, result
+            tag = parse_player(offered)
+            error = f"{result.error or 'Player not found'}; did you mean {tag}? (OverFast knows that spelling)"
+            return who, codec.amended(result, error=error[:2000], suggestion=offered)
+        profile = profile_of(result)
+        if profile is None:
+            return who, result
+        problem = answer_problem(who.requested, profile.username, by=who.upstream_id)
+        if problem is None:
+            return identities.learn(self.client, who, profile), result
+        log.warning("%s: %s", who.requested, problem)
+        if who.by_blizzard_id:
+            identities.reject(who, problem)
+        return who, codec.wire_result(
+            request_ids=result.request_ids, player_id=result.player_id, fetched_at=result.fetched_at,
+            outcome="mismatch", status=result.status, error=problem[:2000],
+            suggestion=case_suggestion(who.requested, profile.username),
+        )  # fmt: skip
 
     @staticmethod
     def fetch_result(
@@ -267,6 +296,14 @@ class Fetcher:
             status=snap.status,
             cache_headers=snap.cache_headers,
         )
+
+
+def profile_of(result: WireResult) -> Profile | None:
+    """What the identity rules need of an ok or private result's summary (None for other outcomes)."""
+    if result.outcome not in ("ok", "private") or result.summary is None:
+        return None
+    summary = codec.decode_as(bytes(result.summary), PlayerSummary)  # checked by the client already
+    return Profile(summary.username, summary.last_updated_at, result.outcome == "private")
 
 
 def read_request(record: Record) -> Request:

@@ -28,6 +28,7 @@ class RequestState:
     outcome: str | None = None  # once stored: ok, private, not_found, upstream_error, skipped
     error: str | None = None
     retry_after: float | None = None
+    suggestion: str | None = None  # a BattleTag equal to the one asked apart from case (not_found, mismatch)
     events: list[PlayerEvent] = field(default_factory=list)
 
     @property
@@ -80,6 +81,7 @@ class RequestTracker:
         self.status.outcome = data.outcome
         self.status.error = data.error
         self.status.retry_after = data.retry_after
+        self.status.suggestion = data.suggestion
 
     def wait(
         self,

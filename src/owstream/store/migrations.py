@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, select, update
+from sqlalchemy import Column, Connection, DefaultClause, Engine, Table, func, inspect, select, update
 
 from owstream.store import schema
 from owstream.store.engine import WRITE
@@ -89,6 +90,41 @@ def _notifications(conn: Connection) -> None:
     schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
 
 
+def _add_columns(conn: Connection, table: Table, columns: list[Column[Any]]) -> list[str]:
+    """ADD COLUMN each of ``columns`` the table lacks (a new store got them from 0001); their names. A NOT NULL
+    column needs its ``server_default`` (a literal SQL text), which fills the rows already there."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    added = []
+    for column in columns:
+        if column.name in have:
+            continue
+        kind = column.type.compile(dialect=conn.dialect)
+        default = column.server_default
+        extra = ""
+        if isinstance(default, DefaultClause):
+            value = str(default.arg)
+            extra = f" DEFAULT {value}" if value.isdigit() else f" DEFAULT '{value}'"
+        if not column.nullable:
+            extra += " NOT NULL"
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{extra}")
+        added.append(column.name)
+    return added
+
+
+def _identity_checks(conn: Connection) -> None:
+    """How each player alias was proven (owstream.domain.identity), and the BattleTag offered for one not found.
+
+    Aliases learned before were taken from OverFast's search without a proof (a private ``Player-137712`` was
+    given the only public "Player"'s Blizzard id): they become ``legacy``, are no longer used to ask OverFast
+    or to join histories, and are checked again on the player's next fetch."""
+    a = schema.player_aliases
+    added = _add_columns(conn, a, [a.c.verdict, a.c.why, a.c.checked_at, a.c.next_check_at, a.c.checks])
+    if "verdict" in added:
+        why = "learned from OverFast's search before identities were proven: checked again on the next fetch"
+        conn.execute(update(a).values(verdict="legacy", why=why, next_check_at=0.0, checks=0))
+    _add_columns(conn, schema.fetch_outcomes, [schema.fetch_outcomes.c.suggestion])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -97,6 +133,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0005_snapshot_seasons", _snapshot_seasons),
     ("0006_hero_stats", _hero_stats),
     ("0007_notifications", _notifications),
+    ("0009_identity_checks", _identity_checks),
 ]
 
 

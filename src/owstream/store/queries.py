@@ -54,14 +54,19 @@ def last_fetches(conn: Connection, player_id: str) -> LastFetches:
         select(func.max(f.at)).where(f.player_id == player_id, f.outcome.in_(("ok", "private")))
     ).scalar()
     missing = conn.execute(
-        select(f.at, f.retry_after)
+        select(f.at, f.retry_after, f.suggestion)
         .where(f.player_id == player_id, f.outcome == "not_found")
         .order_by(f.at.desc())
         .limit(1)
     ).first()
     if missing is None:
         return LastFetches(fetched_at=fetched)
-    return LastFetches(fetched_at=fetched, not_found_at=missing.at, not_found_retry_after=missing.retry_after)
+    return LastFetches(
+        fetched_at=fetched,
+        not_found_at=missing.at,
+        not_found_retry_after=missing.retry_after,
+        suggestion=missing.suggestion,
+    )
 
 
 def watchlist(conn: Connection) -> list[WatchEntry]:
@@ -127,7 +132,47 @@ def player_report(conn: Connection, player_id: str, gamemode: str | None = None)
         },
         "ranks": ranks_of(conn, latest.id) if latest else [],
         "gamemodes": _gamemodes(conn, player_id, gamemode),
+        "identity": identity_of(conn, player_id),
+        "last_fetch": last_fetch(conn, player_id),
     }
+
+
+def identity_of(conn: Connection, player_id: str) -> dict[str, Any] | None:
+    """How the history's own id was checked (owstream.domain.identity): ``verdict`` (proven, private, mismatch,
+    not_listed, ambiguous, failed, legacy), ``why``, the ``blizzard_id`` when proven, when it was checked and
+    will be again, and the other ids proven to be the same account (``also_known_as``); None if never checked."""
+    a = schema.player_aliases.c
+    row = conn.execute(
+        select(a.verdict, a.why, a.blizzard_id, a.checked_at, a.next_check_at).where(a.alias == player_id)
+    ).first()
+    if row is None:
+        return None
+    others = conn.execute(
+        select(a.alias)
+        .where(a.player_id == player_id, a.alias != player_id, a.verdict == "proven", a.alias != a.blizzard_id)
+        .order_by(a.learned_at, a.alias)
+    ).scalars()
+    return {
+        "verdict": row.verdict,
+        "why": row.why,
+        "blizzard_id": row.blizzard_id if row.verdict == "proven" else None,
+        "checked_at": row.checked_at,
+        "next_check_at": row.next_check_at,
+        "also_known_as": list(others),
+    }
+
+
+def last_fetch(conn: Connection, player_id: str) -> dict[str, Any] | None:
+    """The player's newest fetch outcome: ``outcome``, ``error`` (why, for a mismatch or an error), ``at`` and the
+    BattleTag ``suggestion`` offered, if any."""
+    f = schema.fetch_outcomes.c
+    row = conn.execute(
+        select(f.outcome, f.error, f.at, f.suggestion)
+        .where(f.player_id == player_id)
+        .order_by(f.at.desc(), f.result_id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else dict(row._mapping)
 
 
 def ranks_of(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:

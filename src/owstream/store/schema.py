@@ -186,6 +186,7 @@ fetch_outcomes = Table(
     Column("retry_after", Float),
     Column("status", Integer),
     Column("at", Float, nullable=False),
+    Column("suggestion", String(64)),  # migration 0009: the BattleTag offered for one not found as typed
     Index("ix_fetch_outcomes_at", "at"),  # migration 0002: the Pipeline page's recent outcomes
     Index("ix_fetch_outcomes_player", "player_id", "at"),  # migration 0007: the fetcher's "asked lately?"
 )
@@ -213,6 +214,13 @@ player_aliases = Table(
     Column("player_id", _ID, nullable=False),  # the history it belongs to
     Column("blizzard_id", _ID),  # null: OverFast's search did not list the player
     Column("learned_at", Float, nullable=False),
+    # migration 0009: how the identity was checked (owstream.domain.identity). Only a ``proven`` row's Blizzard
+    # id is used to ask OverFast or to join histories; any other verdict is checked again at ``next_check_at``.
+    Column("verdict", String(16), nullable=False, server_default="legacy"),  # proven, private, mismatch, ...
+    Column("why", Text),  # the verdict in words
+    Column("checked_at", Float),
+    Column("next_check_at", Float),  # null: not searched again (proven, or private until it is public)
+    Column("checks", Integer, nullable=False, server_default="0"),  # searches since the last proof
     Index("ix_player_aliases_blizzard", "blizzard_id"),
 )
 

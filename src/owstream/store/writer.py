@@ -133,6 +133,7 @@ class BatchWriter:
                     "retry_after": result.retry_after,
                     "status": result.status,
                     "at": result.fetched_at,
+                    "suggestion": result.suggestion,
                 }
             )
         plan.events.extend(events_of(result, findings))
