@@ -111,6 +111,9 @@ class Settings:
     # OverFast caches players for this long: a player fetched more recently is not fetched again
     # unless forced, and the scheduler never refreshes faster.
     overfast_cache_seconds: int = 600
+    # Scheduled refreshes ask the summary alone, and the stats only when last_updated_at or a rank moved
+    # (docs/scaling.md). false: every refresh asks the summary and the stats at once, as before.
+    fetch_summary_first: bool = True
 
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).

@@ -53,6 +53,12 @@ class Platform(StrEnum):
     console = "console"
 
 
+class StatsPlatform(StrEnum):  # a player's stats: one platform, or OverFast's total of both (old snapshots)
+    pc = "pc"
+    console = "console"
+    both = "both"
+
+
 class Region(StrEnum):
     americas = "americas"
     europe = "europe"
@@ -218,6 +224,9 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch even if the last fetch is recent.")] = False,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
     from owstream.cli.commands import fetch_player, report
@@ -242,7 +251,11 @@ def fetch(
         raise OwstreamError(wording.text)
     if state.outcome == "skipped" and not as_json:
         err.print(wording.text, markup=False, highlight=False)
-    _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
+    _print_report(report(settings, tag, gamemode.value if gamemode else None, _value(platform)), as_json)
+
+
+def _value(choice: StrEnum | None) -> str | None:
+    return choice.value if choice is not None else None
 
 
 @app.command()
@@ -254,19 +267,22 @@ def show(
         str | None,
         typer.Option(help="Only this competitive season's numbers: current, last or a season number."),
     ] = None,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
-    """The latest stored data of a player, without fetching."""
+    """The latest stored data of a player, without fetching: each platform apart, the one played most first."""
     from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import parse_player
 
     tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
-        _print_report(report(get_settings(), tag, mode), as_json)
+        _print_report(report(get_settings(), tag, mode, _value(platform)), as_json)
         return
     if season not in ("current", "last") and not season.isdigit():
         raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
-    _print_report(season_report(get_settings(), tag, season, mode), as_json)
+    _print_report(season_report(get_settings(), tag, season, mode, _value(platform)), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:

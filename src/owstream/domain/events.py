@@ -80,6 +80,7 @@ def session_data(session: Session, started: int | None, ended: int | None) -> Se
     o = session.overall
     return SessionData(
         gamemode=session.gamemode,  # type: ignore[arg-type]  # a gamemode of a checked result
+        platform=session.platform,  # type: ignore[arg-type]  # pc, console or both
         is_reset=session.is_reset,
         games=o.games,
         wins=o.wins,

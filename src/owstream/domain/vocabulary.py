@@ -13,6 +13,13 @@ GAMEMODE_NAMES: dict[str, str] = {"quickplay": "Quickplay", "competitive": "Comp
 
 Platform = Literal["pc", "console"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+PLATFORM_NAMES: dict[str, str] = {"pc": "PC", "console": "Console", "both": "PC + console"}
+# The platform of a stats row: one of PLATFORMS (fetched with OverFast's ``platform=`` filter), or ``both``:
+# fetched without it, pc and console added together by OverFast (what owstream stored before it asked per
+# platform; old snapshots keep it, labelled so, and are never mixed with one platform's numbers).
+StatsPlatform = Literal["pc", "console", "both"]
+BOTH: StatsPlatform = "both"
+STATS_PLATFORMS: tuple[StatsPlatform, ...] = get_args(StatsPlatform)
 
 # Roles of the stats (heroes belong to one); a competitive rank also exists for "open" queue.
 Role = Literal["tank", "damage", "support"]
@@ -65,6 +72,11 @@ def rank_text(division: str | None, tier: int | None) -> str:
     if division is None:
         return "unranked"
     return f"{division_name(division)} {tier}" if tier is not None else division_name(division)
+
+
+def platform_name(platform: str | None) -> str:
+    """``PC``, ``Console``, ``PC + console`` (OverFast's total of both: old snapshots)."""
+    return PLATFORM_NAMES.get(platform or BOTH, platform or "")
 
 
 def rank_score(division: str | None, tier: int | None) -> float | None:

@@ -58,13 +58,24 @@ def encode(message: Any) -> bytes:
     return _ENCODER.encode(message)
 
 
-def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | None = None, **fields: Any) -> WireResult:
+def wire_result(
+    *,
+    summary: bytes | None = None,
+    stats: Mapping[str, bytes] | None = None,
+    platform_stats: Mapping[str, Mapping[str, bytes]] | None = None,
+    **fields: Any,
+) -> WireResult:
     """A result as the fetcher writes it: OverFast's bodies as the bytes they came in (checked by the client),
     so that fields this version does not know stay in the history."""
     fields.setdefault("result_id", new_id())
+    per_platform = {
+        platform: {mode: msgspec.Raw(body) for mode, body in modes.items()}
+        for platform, modes in (platform_stats or {}).items()
+    }
     return WireResult(
         summary=None if summary is None else msgspec.Raw(summary),
         stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
+        platform_stats=per_platform,  # type: ignore[arg-type]
         **fields,
     )
 

@@ -23,7 +23,7 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 
 from msgspec import Meta, Raw, Struct, field
 
-from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
+from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role, StatsPlatform
 from owstream.messages.bodies import HeroStats, PlayerSummary, StatsBlocks, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
@@ -77,7 +77,15 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     fetched_at: Timestamp
     outcome: Outcome
     summary: S | None = None  # GET /players/{id}/summary
-    stats: dict[Gamemode, T] = field(default_factory=dict)  # gamemode -> GET .../stats/summary?gamemode=
+    # gamemode -> GET .../stats/summary?gamemode= without a platform (pc and console added together by OverFast):
+    # what owstream fetched before it asked per platform; read as the platform "both"
+    stats: dict[Gamemode, T] = field(default_factory=dict)
+    # platform -> gamemode -> GET .../stats/summary?gamemode=&platform=: the platforms this fetch asked (``{}``
+    # for a gamemode not played there); a platform left out was not asked, its stored stats stay as they were
+    platform_stats: dict[Platform, dict[Gamemode, T]] = field(default_factory=dict)
+    # True: only the summary was asked (a scheduled refresh whose summary said nothing moved): no stats were
+    # asked, the stored ones stay the player's current stats
+    summary_only: bool = False
     status: Annotated[int, Meta(ge=100, le=599)] | None = None  # HTTP status of the last upstream answer
     error: Text | None = None  # upstream's message for not_found / upstream_error
     retry_after: Seconds | None = None  # seconds, when upstream said
@@ -133,9 +141,11 @@ class FetchStored(_Event, frozen=True, tag="fetch_stored"):
 
 
 class SessionData(Struct, frozen=True, kw_only=True):
-    """What was played between two snapshots of one gamemode (counts and totals, never negative)."""
+    """What was played between two snapshots of one gamemode on one platform (counts and totals, never
+    negative)."""
 
     gamemode: Gamemode
+    platform: StatsPlatform = "both"  # pc, console, or both (OverFast's total of pc and console: old results)
     is_reset: bool  # counters went down (a season reset, a Blizzard correction): not real games
     games: int
     wins: int

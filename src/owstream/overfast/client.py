@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -213,6 +213,21 @@ class OverFastClient:
         status = max((answer.status for answer in answers.values()), default=summary.status)
         private = bool(stats) and all(answer.checked == _EMPTY_STATS for answer in answers.values())
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
+
+    def fetch_parts(
+        self, player_id: str, stats: Sequence[tuple[str, str]], *, summary: bool
+    ) -> tuple[ApiResponse[PlayerSummary] | None, dict[tuple[str, str], ApiResponse[StatsSummary]]]:
+        """The summary (if ``summary``) and the stats summary of each (platform, gamemode) of ``stats``, all asked at
+        once inside the rate limit (one round trip). The summary's error wins over the others' (a player not found
+        is not found)."""
+        futures = {pair: self._pool.submit(self.stats_summary, player_id, pair[1], pair[0]) for pair in stats}
+        try:
+            answer = self.summary(player_id) if summary else None
+        except BaseException:
+            for future in futures.values():
+                future.cancel()
+            raise
+        return answer, {pair: future.result() for pair, future in futures.items()}
 
     def hero_stats(
         self, platform: str, gamemode: str, region: str, division: str | None = None, role: str | None = None

@@ -23,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from owstream.bus import Consumer, Producer, Record, TopicNames, TransactionalProducer, dead_letter, next_offsets
 from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
 from owstream.domain.battletag import parse_player, player_id_problem
+from owstream.domain.fetchplan import Policy, Stored
 from owstream.domain.freshness import LastFetches, known_answer
 from owstream.domain.identity import Profile, answer_problem, case_suggestion
 from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError, TransactionAborted
@@ -36,6 +37,7 @@ from owstream.messages import codec
 from owstream.messages.bodies import PlayerSummary
 from owstream.messages.models import FetchRequest, FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
+from owstream.services.fetchplan import fetch_planned
 from owstream.services.freshness import StoreFreshness
 from owstream.services.identity import Identities, Identity
 from owstream.services.runner import Ready
@@ -43,6 +45,8 @@ from owstream.services.runner import Ready
 log = logging.getLogger(__name__)
 
 SERVICE = "fetcher"
+_NOTHING_STORED = Stored()
+_POLICY = Policy()
 _RESULT_HEADERS = codec.headers("FetchResult")
 _EVENT_HEADERS = codec.headers("PlayerEvent")
 
@@ -56,6 +60,7 @@ class Request:
     force: bool
     requested_at: float
     partition: tuple[str, int]  # where it came from
+    source: str = "kafka"  # cli, dashboard, scheduler, kafka
 
 
 @dataclass
@@ -66,6 +71,11 @@ class _Job:
     @property
     def forced(self) -> bool:
         return any(r.force for r in self.requests)
+
+    @property
+    def scheduled(self) -> bool:
+        """Only the scheduler asks (nobody waits for it): planned to cost least, not to answer fastest."""
+        return not self.forced and all(r.source == "scheduler" for r in self.requests)
 
 
 class Fetcher:
@@ -86,6 +96,7 @@ class Fetcher:
         self.clock = clock
         self.request_ttl = request_ttl
         self.workers = workers
+        self.policy = Policy(summary_first=settings.fetch_summary_first)
         self._last_fetch: dict[str, float] = {}  # player -> fetched_at of the last ok/private result
         self._freshness = StoreFreshness(settings)
         self._consumer: Consumer | None = None
@@ -224,18 +235,25 @@ class Fetcher:
                 request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
                 error=known.error, retry_after=known.retry_after, suggestion=known.suggestion,
             )  # fmt: skip
-        # A player OverFast knows gets its three answers asked at once; one it may not know gets the summary
-        # first: every request for an unknown player raises OverFast's backoff for it.
+        # The calls are planned from the store (owstream.domain.fetchplan): per platform the player has; for a
+        # user, at once when the player is known; a player OverFast may not know gets the summary first (every
+        # request for an unknown player raises OverFast's backoff for it); a scheduled refresh may stop there.
         known_player = last.fetched_at is not None and (last.not_found_at or 0.0) <= last.fetched_at
-        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock, concurrent=known_player)
+        stored = replace(self._freshness.stored(who.history_id), known=known_player)
+        result = self._fetch_planned(who.upstream_id, request_ids, stored, job.scheduled)
         if result.outcome == "not_found" and who.by_blizzard_id:  # OverFast lost the Blizzard id
             who = Identity(who.requested, who.history_id, who.requested, who.alias)
-            result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
+            result = self._fetch_planned(job.player_id, request_ids, replace(stored, known=False), job.scheduled)
         who, result = self._checked(identities, who, result)
         if result.outcome in ("ok", "private"):
             self._last_fetch[who.history_id] = result.fetched_at
         self.fetched += 1
         return codec.with_player_id(result, who.history_id)
+
+    def _fetch_planned(self, player_id: str, request_ids: list[str], stored: Stored, scheduled: bool) -> WireResult:
+        return self.fetch_result(
+            self.client, player_id, request_ids, self.clock, stored=stored, scheduled=scheduled, policy=self.policy
+        )
 
     def _checked(self, identities: Identities, who: Identity, result: WireResult) -> tuple[Identity, WireResult]:
         """The result if the answer is the player's (the identity learned or checked again on the way), a
@@ -269,11 +287,14 @@ class Fetcher:
         request_ids: list[str],
         clock: Callable[[], float] = time.time,
         *,
-        concurrent: bool = False,
+        stored: Stored = _NOTHING_STORED,
+        scheduled: bool = False,
+        policy: Policy = _POLICY,
     ) -> WireResult:
-        """Fetch one player and express every outcome as a FetchResult."""
+        """Fetch one player as planned from ``stored`` (owstream.services.fetchplan) and express every outcome as
+        a FetchResult."""
         try:
-            snap = client.fetch_snapshot(player_id, concurrent=concurrent)
+            fetched = fetch_planned(client, player_id, stored, scheduled=scheduled, policy=policy)
         except OverFastError as exc:
             if isinstance(exc, ClientBug):
                 log.error("OverFast rejected our request for %s (a bug in owstream): %s", player_id, exc)
@@ -290,11 +311,12 @@ class Fetcher:
             request_ids=request_ids,
             player_id=player_id,
             fetched_at=clock(),
-            outcome="private" if snap.private else "ok",
-            summary=snap.summary,
-            stats=snap.stats,
-            status=snap.status,
-            cache_headers=snap.cache_headers,
+            outcome="private" if fetched.private else "ok",
+            summary=fetched.summary,
+            platform_stats=fetched.platform_stats,
+            summary_only=fetched.summary_only,
+            status=fetched.status,
+            cache_headers=fetched.cache_headers,
         )
 
 
@@ -320,4 +342,5 @@ def read_request(record: Record) -> Request:
     requested_at = message.requested_at
     if requested_at is None:
         requested_at = record.timestamp_ms / 1000 if record.timestamp_ms else time.time()
-    return Request(request_id, message.player_id, message.force, requested_at, (record.topic, record.partition))
+    where = (record.topic, record.partition)
+    return Request(request_id, message.player_id, message.force, requested_at, where, message.source)

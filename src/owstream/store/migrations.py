@@ -125,6 +125,47 @@ def _identity_checks(conn: Connection) -> None:
     _add_columns(conn, schema.fetch_outcomes, [schema.fetch_outcomes.c.suggestion])
 
 
+_PER_PLATFORM = ("stats", "sessions", "session_parts")
+
+
+def _platforms(conn: Connection) -> None:
+    """Stats, sessions and their parts per platform (``platform``: pc, console, or ``both`` for every row before:
+    fetched without OverFast's platform filter, pc and console added together), the platform in their primary
+    keys; and each snapshot's own season per platform, filled from its ranks where they tell (``owstream replay``
+    fills every snapshot from the raw results)."""
+    s, r = schema.snapshots, schema.ranks
+    for platform in ("pc", "console"):
+        column = s.c[f"season_{platform}"]
+        if _add_columns(conn, s, [column]):
+            highest = select(func.max(r.c.season)).where(
+                r.c.snapshot_id == s.c.id, r.c.platform == platform, r.c.season > 0
+            )
+            conn.execute(update(s).values({column.name: highest.scalar_subquery()}))
+    for name in _PER_PLATFORM:
+        table = schema.metadata.tables[name]
+        if "platform" in {c["name"] for c in inspect(conn).get_columns(name)}:
+            continue  # a new store: 0001 created the current table
+        if conn.dialect.name == "sqlite":
+            _rebuilt(conn, table)
+        else:
+            _add_columns(conn, table, [table.c.platform])
+            keys = ", ".join(c.name for c in table.primary_key.columns)
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {name}_pkey")
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({keys})")
+
+
+def _rebuilt(conn: Connection, table: Table) -> None:
+    """SQLite cannot change a primary key: the table is made again and its rows copied (platform ``both``)."""
+    old = f"{table.name}_before_0010"
+    for index in inspect(conn).get_indexes(table.name):
+        conn.exec_driver_sql(f"DROP INDEX {index['name']}")
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
+    table.create(conn)
+    columns = ", ".join(c.name for c in table.columns if c.name != "platform")
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}, platform) SELECT {columns}, 'both' FROM {old}")
+    conn.exec_driver_sql(f"DROP TABLE {old}")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -134,6 +175,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0006_hero_stats", _hero_stats),
     ("0007_notifications", _notifications),
     ("0009_identity_checks", _identity_checks),
+    ("0010_platforms", _platforms),
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from owstream.domain.normalize import Key, ProfileRow, RankRow, StatRow
+from owstream.domain.normalize import Key, ModeKey, ProfileRow, RankRow, StatRow
 from owstream.messages.bodies import RawJson
 from owstream.store import schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, newest_stats_snapshots
@@ -52,7 +52,7 @@ class PlayerState:
     has_changed: bool = False  # a changed snapshot exists
     last_updated_at: int | None = None  # of the latest changed snapshot
     ranks: list[RankRow] = field(default_factory=list)  # of the latest changed snapshot
-    baselines: dict[str, Baseline] = field(default_factory=dict)
+    baselines: dict[ModeKey, Baseline] = field(default_factory=dict)  # (platform, gamemode) -> its baseline
     dirty: bool = False  # players row must be written
     last_snapshot: SnapRef | None = None  # the newest snapshot of any kind: detects writes by others
 
@@ -155,16 +155,17 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
     return state
 
 
-def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
-    """Per gamemode: the newest changed snapshot with stats, and the player's current rows of that gamemode."""
+def _load_baselines(conn: Connection, player_id: str) -> dict[ModeKey, Baseline]:
+    """Per (platform, gamemode): the newest changed snapshot with its stats, and the player's current rows of it."""
     s = schema.snapshots.c
-    current: dict[str, dict[Key, StatRow]] = {}
+    current: dict[ModeKey, dict[Key, StatRow]] = {}
     for x in conn.execute(current_stats([player_id])).mappings():
-        current.setdefault(x["gamemode"], {})[(x["scope"], x["key"])] = stat_row_from_db(x)
-    baselines: dict[str, Baseline] = {}
-    for gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
+        current.setdefault((x["platform"], x["gamemode"]), {})[(x["scope"], x["key"])] = stat_row_from_db(x)
+    baselines: dict[ModeKey, Baseline] = {}
+    for platform, gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
         updated = conn.execute(select(s.last_updated_at).where(s.id == snapshot_id)).scalar_one()
-        baselines[gamemode] = Baseline(SnapRef(snapshot_id), updated, current.get(gamemode, {}))
+        key = (platform, gamemode)
+        baselines[key] = Baseline(SnapRef(snapshot_id), updated, current.get(key, {}))
     return baselines
 
 
