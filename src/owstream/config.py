@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from owstream.errors import ConfigError
+
+if TYPE_CHECKING:
+    from owstream.domain.refresh import RefreshPolicy
 
 PUBLIC_OVERFAST_URL = "https://overfast-api.tekrop.fr"
 ENV_PREFIX = "OWSTREAM_"
@@ -114,10 +117,18 @@ class Settings:
     # Scheduled refreshes ask the summary alone, and the stats only when last_updated_at or a rank moved
     # (docs/scaling.md). false: every refresh asks the summary and the stats at once, as before.
     fetch_summary_first: bool = True
+    # The local IP address this process's OverFast requests leave from (one of the machine's egress addresses:
+    # one fetcher per address, each within that address's limit; docs/scaling.md). Empty: the system's choice.
+    overfast_source_address: str = ""
 
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).
     refresh_interval: int = 600
+    # Refresh a player idle for more than a day less often, in proportion, up to refresh_max_interval after a
+    # week idle (docs/scaling.md). false: every player every refresh_interval.
+    refresh_adaptive: bool = True
+    # The longest time (seconds) between two refreshes of an idle tracked player.
+    refresh_max_interval: int = 3600
     # How often (seconds) the meta service asks OverFast's /heroes/stats for each combination of platform,
     # region, gamemode and division. OverFast caches those answers for an hour: below 3600 s against the
     # real API it only returns the same answer again.
@@ -184,6 +195,14 @@ class Settings:
         if self.uses_local_broker:
             return ",".join(f"127.0.0.1:{self.kafka_port + i}" for i in range(max(1, self.kafka_brokers)))
         return self.kafka_bootstrap.strip()
+
+    @property
+    def refresh_policy(self) -> RefreshPolicy:
+        """The scheduler's refresh rule (owstream.domain.refresh) of these settings."""
+        from owstream.domain.refresh import RefreshPolicy
+
+        base = float(max(self.refresh_interval, self.overfast_cache_seconds))
+        return RefreshPolicy(base=base, longest=float(self.refresh_max_interval), adaptive=self.refresh_adaptive)
 
     @property
     def instance(self) -> str:

@@ -56,10 +56,10 @@ def serve_as(replay: ReplayServer, player_id: str, *, username: str | None = Non
     summary["username"] = username or summary["username"]
     summary["last_updated_at"] += later
     replay.script(f"/players/{player_id}/summary", [Reply.json(200, summary)])
-    for mode in MODES:
-        replay.script(
-            f"/players/{player_id}/stats/summary?gamemode={mode}", [tekrop(f"/stats/summary?gamemode={mode}")]
-        )
+    for mode in MODES:  # asked per platform: TeKrop plays on pc (console answers {})
+        for platform in ("pc", "console"):
+            path = f"/stats/summary?gamemode={mode}&platform={platform}"
+            replay.script(f"/players/{player_id}{path}", [tekrop(path)])
 
 
 def search(label: str, name: str, blizzard_id: str, updated: int) -> Reply:
@@ -76,8 +76,8 @@ def serve_john_as(replay: ReplayServer, player_id: str) -> None:
     john = load_recordings()
     replay.script(f"/players/{player_id}/summary", [john["/players/JohnV1-1190/summary"][0]] * 3)
     for mode in MODES:
-        answer = john[f"/players/JohnV1-1190/stats/summary?gamemode={mode}"][0]
-        replay.script(f"/players/{player_id}/stats/summary?gamemode={mode}", [answer] * 3)
+        path = f"/stats/summary?gamemode={mode}&platform=pc"
+        replay.script(f"/players/{player_id}{path}", [john[f"/players/JohnV1-1190{path}"][0]] * 3)
 
 
 def test_one_history_across_a_name_change_by_blizzard_id(

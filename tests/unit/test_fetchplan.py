@@ -5,10 +5,20 @@ counted per endpoint."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
-from owstream.domain.fetchplan import Policy, Stored, Summary, first_call, more_platforms, platforms_for, stats_wanted
+from owstream.domain.fetchplan import (
+    RECHECK_OTHER,
+    Policy,
+    Stored,
+    Summary,
+    first_call,
+    more_platforms,
+    platforms_for,
+    stats_wanted,
+)
 from owstream.overfast import OverFastClient, RateLimiter
 from owstream.services.fetchplan import fetch_planned
 from support.replay_server import ReplayServer, Reply, load_recordings
@@ -52,14 +62,19 @@ def test_the_platforms_asked_are_the_stored_and_the_named_ones() -> None:
 
 
 def test_the_other_platform_is_asked_when_the_first_has_nothing_or_did_not_move() -> None:
+    now = 1_000_000.0
     empty = {("pc", "quickplay"): None, ("pc", "competitive"): None}
-    assert more_platforms(Stored(), summary(), {"pc"}, empty) == ("console",)  # a console player's first fetch
+    assert more_platforms(Stored(), summary(), {"pc"}, empty, now) == ("console",)  # a console player's first fetch
     same = {("pc", "quickplay"): (10, 600), ("pc", "competitive"): None}
-    assert more_platforms(PC_PLAYER, summary(160), {"pc"}, same) == ("console",)  # played, but not on pc
-    assert more_platforms(PC_PLAYER, summary(100), {"pc"}, same) == ()  # nothing moved at all
+    assert more_platforms(PC_PLAYER, summary(160), {"pc"}, same, now) == ("console",)  # played, but not on pc
+    assert more_platforms(PC_PLAYER, summary(100), {"pc"}, same, now) == ()  # nothing moved at all
     more = {("pc", "quickplay"): (11, 1200), ("pc", "competitive"): None}
-    assert more_platforms(PC_PLAYER, summary(160), {"pc"}, more) == ()  # the games are on pc
-    assert more_platforms(PC_PLAYER, summary(160), {"pc", "console"}, more) == ()  # none left to ask
+    assert more_platforms(PC_PLAYER, summary(160), {"pc"}, more, now) == ()  # the games are on pc
+    assert more_platforms(PC_PLAYER, summary(160), {"pc", "console"}, more, now) == ()  # none left to ask
+    # console asked (and empty) an hour ago: a pc player's Stadium evening does not cost it every refresh
+    looked = replace(PC_PLAYER, asked_at={"console": now - 3600})
+    assert more_platforms(looked, summary(160), {"pc"}, same, now) == ()
+    assert more_platforms(looked, summary(160), {"pc"}, same, now + RECHECK_OTHER) == ("console",)
 
 
 # --- the calls, against recorded answers --------------------------------------------------------------------

@@ -196,3 +196,25 @@ def test_a_store_from_before_0010_reads_as_both_and_takes_platforms(store_url: s
         report = store.player_report("KIRIKO-12460")
         assert report is not None and list(report["platforms"]) == ["console", "pc", "both"]
         assert report["platforms"]["pc"]["gamemodes"]["quickplay"]["overall"]["games_played"] == 67
+
+
+def test_an_unchanged_scheduled_refresh_is_a_small_result_the_store_reads(store: Store) -> None:
+    from support.databases import count
+    from support.results import encoded
+
+    full = platform_result("KIRIKO-12460", "k1", 1000.0)
+    unchanged = replace(full, result_id="k2", request_ids=["r2"], fetched_at=1600.0, platform_stats={},
+                        summary_only=True)  # fmt: skip
+    assert len(encoded(unchanged)) * 10 <= len(encoded(full))  # a tenth of the bytes on fetch-results, at most
+    rows = None
+    for item in (full, unchanged):
+        events = store.apply_results(src(item))
+        assert [e.type for e in events] == ["fetch_stored"]
+        rows = rows or count(store, "stats")
+    assert count(store, "stats") == rows  # nothing of the stats written again
+    with store.engine.connect() as conn:
+        changed = conn.execute(select(schema.snapshots.c.changed).order_by(schema.snapshots.c.id)).scalars().all()
+    assert changed == [True, False]  # recorded as an unchanged snapshot, as replay will again
+    report = store.player_report("KIRIKO-12460")
+    assert report is not None and report["freshness"]["fetched_at"] == 1600.0
+    assert report["platforms"]["pc"]["gamemodes"]["quickplay"]["overall"]["games_played"] == 67

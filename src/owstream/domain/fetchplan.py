@@ -8,7 +8,8 @@ costs no more than before (a summary and two stats):
   platform with a competitive season); a player with neither, pc. A platform answers ``{}`` when the player has
   no stats there. When every platform asked answered ``{}`` (a new player whose stats are on the other
   platform), or when ``last_updated_at`` moved while the stored platforms' stats did not (the player played on
-  the other one), the other platform is asked in the same fetch, and stored from then on.
+  the other one, or a mode owstream does not store), the other platform is asked in the same fetch (that second
+  case at most once a day), and stored from then on if it has stats.
 * **summary first** (``Policy.summary_first``, issue 23): a scheduled refresh asks the summary alone, then the
   stats only if ``last_updated_at`` or the ranks moved since the stored snapshot; an unchanged one is a small
   ``summary_only`` result. Blizzard updates a profile only when its player leaves a game: most refreshes are
@@ -27,6 +28,7 @@ from typing import Literal
 from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 
 Counter = tuple[int, int]  # (games played, seconds played) of a gamemode's overall block
+RECHECK_OTHER = 86400.0  # seconds: a platform without the player's stats is looked at again at most this often
 Position = tuple[str, str, str, int | None]  # (platform, role, division, tier) of a rank
 
 
@@ -39,6 +41,7 @@ class Stored:
     ranks: frozenset[Position] = frozenset()  # of that snapshot
     platforms: frozenset[str] = frozenset()  # pc / console with stored stats
     counters: Mapping[tuple[str, str], Counter] = field(default_factory=dict)  # (platform, gamemode) -> overall
+    asked_at: Mapping[str, float] = field(default_factory=dict)  # platform -> when a fetch last asked its stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +97,16 @@ def calls(platforms: Iterable[str], gamemodes: Sequence[str] = GAMEMODES) -> lis
 
 
 def more_platforms(
-    stored: Stored, summary: Summary, asked: Iterable[str], counters: Mapping[tuple[str, str], Counter | None]
+    stored: Stored,
+    summary: Summary,
+    asked: Iterable[str],
+    counters: Mapping[tuple[str, str], Counter | None],
+    now: float,
 ) -> tuple[str, ...]:
     """The platforms to ask too, after the first stats answers (``counters``: (platform, gamemode) -> the answer's
     overall (games, seconds), None for ``{}``): none left, none; all empty, the others; the profile moved while
-    the stored platforms' stats did not, the others (the games were played there)."""
+    the stored platforms' stats did not, the others not asked within :data:`RECHECK_OTHER` (the games may have
+    been played there; or in a mode owstream does not store, as Stadium: then once a day costs two calls)."""
     asked = set(asked)
     others = tuple(p for p in PLATFORMS if p not in asked)
     if not others or summary.private:
@@ -107,5 +115,5 @@ def more_platforms(
         return others
     unchanged = all(stored.counters.get(key) == value for key, value in counters.items() if key[0] in stored.platforms)
     if stored.known and summary.last_updated_at != stored.last_updated_at and stored.platforms and unchanged:
-        return others
+        return tuple(p for p in others if now - stored.asked_at.get(p, float("-inf")) >= RECHECK_OTHER)
     return ()

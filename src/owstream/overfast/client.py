@@ -126,7 +126,10 @@ class OverFastClient:
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
         max_body: int = MAX_BODY,
+        local_address: str | None = None,
     ) -> None:
+        """``local_address``: the local IP the requests leave from (one egress address of several; None: the
+        system's choice). Ignored with a ``transport`` of the caller's."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
@@ -139,12 +142,16 @@ class OverFastClient:
         self.timeout = timeout
         self.max_body = max_body
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="overfast")
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+        if transport is None and local_address:
+            transport = httpx.HTTPTransport(local_address=local_address, limits=limits)
+        self.local_address = local_address
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
             transport=transport,
             headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+            limits=limits,
         )
 
     @classmethod
@@ -154,6 +161,7 @@ class OverFastClient:
             "timeout": settings.overfast_timeout,
             "max_attempts": settings.overfast_max_attempts,
             "max_backoff": settings.overfast_max_backoff,
+            "local_address": settings.overfast_source_address.strip() or None,
         }
         options.update(overrides)
         return cls(settings.overfast_url, **options)

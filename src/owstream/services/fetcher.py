@@ -294,7 +294,7 @@ class Fetcher:
         """Fetch one player as planned from ``stored`` (owstream.services.fetchplan) and express every outcome as
         a FetchResult."""
         try:
-            fetched = fetch_planned(client, player_id, stored, scheduled=scheduled, policy=policy)
+            fetched = fetch_planned(client, player_id, stored, scheduled=scheduled, policy=policy, now=clock())
         except OverFastError as exc:
             if isinstance(exc, ClientBug):
                 log.error("OverFast rejected our request for %s (a bug in owstream): %s", player_id, exc)

@@ -72,9 +72,10 @@ def counter_of(body: StatsSummary) -> Counter | None:
 
 
 def fetch_planned(
-    client: OverFastClient, player_id: str, stored: Stored, *, scheduled: bool, policy: Policy
+    client: OverFastClient, player_id: str, stored: Stored, *, scheduled: bool, policy: Policy, now: float = 0.0
 ) -> Fetched:
-    """Fetch one player (OverFastError as the client raises it); see the module's table for what it asks."""
+    """Fetch one player (OverFastError as the client raises it); see the module's table for what it asks.
+    ``now``: the time, for how long ago a platform was last asked."""
     first = first_call(stored, scheduled=scheduled, policy=policy)
     pairs = calls(platforms_for(stored, None)) if first == "all" else []
     summary, answers = client.fetch_parts(player_id, pairs, summary=True)
@@ -90,7 +91,7 @@ def fetch_planned(
         answers = client.fetch_parts(player_id, pairs, summary=False)[1]
         made += len(pairs)
     counters = {pair: counter_of(answer.checked) for pair, answer in answers.items()}
-    more = more_platforms(stored, facts, {platform for platform, _ in pairs}, counters)
+    more = more_platforms(stored, facts, {platform for platform, _ in pairs}, counters, now)
     if more:
         extra = calls(more)
         answers.update(client.fetch_parts(player_id, extra, summary=False)[1])

@@ -1,5 +1,8 @@
 """The scheduler: requests a fetch of every watchlist player on an interval (never faster than the
-OverFast cache, which would return the same data)."""
+OverFast cache, which would return the same data), adaptive: a player idle for days less often, at most
+``refresh_max_interval`` apart (:mod:`owstream.domain.refresh`). Its requests say ``source: scheduler``: the
+fetcher asks OverFast the summary alone for them, and the stats only when something moved
+(:mod:`owstream.domain.fetchplan`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 from owstream.bus import Producer, TopicNames
 from owstream.bus.client import OUTAGE_LOG_EVERY
 from owstream.config import Settings
+from owstream.domain.refresh import refresh_of
 from owstream.errors import StoreUnavailable
 from owstream.messages import codec
 from owstream.messages.models import FetchRequest, new_id
@@ -24,7 +28,8 @@ class Scheduler:
         self.settings = settings
         self.names = TopicNames(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
-        self.interval = max(settings.refresh_interval, settings.overfast_cache_seconds)
+        self.policy = settings.refresh_policy
+        self.interval = self.policy.base
         self.tick = tick
         self._requested: dict[str, float] = {}  # player -> when this scheduler last asked
         self._said = 0.0  # when an outage was last logged
@@ -51,11 +56,11 @@ class Scheduler:
             self._said = now
 
     def due(self, now: float) -> list[str]:
-        """Watchlist players whose last fetch (or our last request) is older than the interval."""
+        """Watchlist players whose last fetch (or our last request) is older than their interval."""
         due = []
         for entry in self.store.watchlist():
             last = max(entry.last_fetched_at or 0.0, self._requested.get(entry.player_id, 0.0))
-            if now - last >= self.interval:
+            if now - last >= refresh_of(self.policy, entry.last_updated_at, now).interval:
                 due.append(entry.player_id)
         return due
 

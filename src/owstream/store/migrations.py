@@ -131,9 +131,10 @@ _PER_PLATFORM = ("stats", "sessions", "session_parts")
 def _platforms(conn: Connection) -> None:
     """Stats, sessions and their parts per platform (``platform``: pc, console, or ``both`` for every row before:
     fetched without OverFast's platform filter, pc and console added together), the platform in their primary
-    keys; and each snapshot's own season per platform, filled from its ranks where they tell (``owstream replay``
-    fills every snapshot from the raw results)."""
+    keys; each snapshot's own season per platform, filled from its ranks where they tell (``owstream replay``
+    fills every snapshot from the raw results); and when each platform was last asked, per player."""
     s, r = schema.snapshots, schema.ranks
+    _add_columns(conn, schema.players, [schema.players.c.pc_asked_at, schema.players.c.console_asked_at])
     for platform in ("pc", "console"):
         column = s.c[f"season_{platform}"]
         if _add_columns(conn, s, [column]):

@@ -35,4 +35,10 @@ def fetch_facts(conn: Connection, player_id: str) -> Stored:
     ):
         counters[(str(platform), str(mode))] = (int(games), int(seconds))
     platforms = frozenset(platform for platform, _ in counters)
-    return Stored(False, latest.last_updated_at, ranks, platforms, counters)
+    p = schema.players.c
+    asked = conn.execute(select(p.pc_asked_at, p.console_asked_at).where(p.player_id == player_id)).first()
+    asked_at: dict[str, float] = {}
+    for platform, at in zip(PLATFORMS, asked or (None, None), strict=True):
+        if at is not None:
+            asked_at[platform] = float(at)
+    return Stored(False, latest.last_updated_at, ranks, platforms, counters, asked_at)

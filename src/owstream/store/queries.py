@@ -33,6 +33,7 @@ class WatchEntry:
     last_fetched_at: float | None
     notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
     notify_format: str | None = None
+    last_updated_at: int | None = None  # when Blizzard last updated the profile (the player last played)
 
 
 def request_status(conn: Connection, request_id: str) -> RequestStatus | None:
@@ -70,9 +71,13 @@ def last_fetches(conn: Connection, player_id: str) -> LastFetches:
 
 
 def watchlist(conn: Connection) -> list[WatchEntry]:
-    w, r = schema.watchlist.c, schema.raw_results.c
+    w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
-    query = select(w.player_id, w.added_at, last, w.notify_url, w.notify_format).order_by(w.added_at, w.player_id)
+    query = (
+        select(w.player_id, w.added_at, last, w.notify_url, w.notify_format, p.last_updated_at)
+        .outerjoin(schema.players, p.player_id == w.player_id)
+        .order_by(w.added_at, w.player_id)
+    )
     return [WatchEntry(*row) for row in conn.execute(query).all()]
 
 

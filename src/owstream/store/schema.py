@@ -48,6 +48,10 @@ players = Table(
     Column("private", Boolean, nullable=False),
     Column("last_outcome", String(16), nullable=False),
     Column("last_updated_at", BigInteger),
+    # migration 0010: when a fetch last asked each platform's stats (an empty answer included): the fetcher looks
+    # at a platform the player has no stats on at most once a day (owstream.domain.fetchplan)
+    Column("pc_asked_at", Float),
+    Column("console_asked_at", Float),
 )
 
 snapshots = Table(

@@ -13,12 +13,14 @@ a switch); :func:`owstream.domain.vocabulary.platform_name` gives the label ("PC
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_, select
 
+from owstream.domain.refresh import RefreshPolicy, next_refresh_at
 from owstream.domain.seasons import SeasonSpan, chosen_season, place
 from owstream.domain.seasons import spans as season_spans
 from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, rank_text
@@ -121,6 +123,9 @@ class WatchRow:
     last_outcome: str | None
     notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
     notify_format: str | None = None
+    last_updated_at: int | None = None  # when Blizzard last updated the profile (the player last played)
+    next_refresh_at: float | None = None  # when the scheduler refreshes it next (owstream.domain.refresh)
+    refresh_why: str = ""  # why then, in words: "played 2.0 h ago: every 10 min", "idle for 9 days: every 60 min"
 
 
 def players(engine: Engine) -> list[PlayerChoice]:
@@ -351,13 +356,21 @@ def activity(engine: Engine, now: float, minutes: int = 60) -> ActivityRows:
     return ActivityRows(times, int(total or 0), last, {str(k): int(v) for k, v in outcomes})
 
 
-def watchlist(engine: Engine) -> list[WatchRow]:
+def watchlist(engine: Engine, policy: RefreshPolicy | None = None, now: float | None = None) -> list[WatchRow]:
+    """The tracked players, each with when the scheduler refreshes it next and why (``policy``: the settings'
+    ``refresh_policy``; None: the defaults, a 10-minute refresh growing to an hour after a week idle)."""
     w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
     query = (
-        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format)
+        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format, p.last_updated_at)
         .outerjoin(schema.players, p.player_id == w.player_id)
         .order_by(w.added_at, w.player_id)
     )
+    rule, at = policy or RefreshPolicy(), time.time() if now is None else now
     with engine.connect() as conn:
-        return [WatchRow(*row) for row in conn.execute(query).all()]
+        rows = conn.execute(query).all()
+    out = []
+    for row in rows:
+        when, why = next_refresh_at(rule, row[3], row[7], at)
+        out.append(WatchRow(*row, next_refresh_at=when, refresh_why=why))
+    return out

@@ -204,6 +204,7 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
     )
     if state.first_seen is None:
         state.first_seen = result.fetched_at
+    state.asked_at.update(dict.fromkeys(result.platform_stats, result.fetched_at))
     state.last_seen = result.fetched_at
     state.exists, state.dirty = True, True
     state.private, state.last_outcome, state.profile = snap.private, result.outcome, snap.profile
