@@ -146,3 +146,19 @@ def test_a_users_fetch_of_a_known_player_asks_everything_at_once(client: OverFas
 def test_a_private_profile_costs_the_summary_alone(client: OverFastClient, replay: ReplayServer) -> None:
     fetched = fetch_planned(client, "Player-137712", Stored(), **USER)
     assert fetched.private and fetched.calls == 1 and replay.requests == ["/players/Player-137712/summary"]
+
+
+def test_an_unchanged_refresh_sends_the_summarys_digest_instead_of_it(
+    client: OverFastClient, replay: ReplayServer
+) -> None:
+    from owstream.messages import codec
+    from owstream.services.fetcher import Fetcher
+
+    body = load_recordings()["/players/TeKrop-2217/summary"][0].body
+    known = Stored(True, TEKROP_UPDATED, frozenset({("pc", "support", "silver", 4)}), frozenset({"pc"}))
+    same = replace(known, summary_digest=codec.digest(body))
+    result = Fetcher.fetch_result(client, "TeKrop-2217", ["r"], stored=same, scheduled=True)
+    assert (result.outcome, result.summary, result.summary_only) == ("ok", None, True)
+    assert result.summary_digest == codec.digest(body) and result.platform_stats == {}
+    other = Fetcher.fetch_result(client, "TeKrop-2217", ["r"], stored=known, scheduled=True)  # a new summary
+    assert other.summary is not None and bytes(other.summary) == body and other.summary_only

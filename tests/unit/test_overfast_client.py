@@ -15,6 +15,7 @@ import pytest
 
 from owstream.errors import ClientBug, MalformedResponse, PlayerNotFound, UpstreamBusy, UpstreamUnavailable
 from owstream.overfast import OverFastClient, RateLimiter
+from owstream.overfast.ratelimit import BURST
 from owstream.simulator import Simulator, SimulatorServer
 from support.replay_server import RESPONSES, RESPONSES2, ReplayServer, Reply, read_headers, recorded
 
@@ -335,7 +336,7 @@ def test_from_settings_reads_the_settings() -> None:
     with OverFastClient.from_settings(settings) as client:
         assert client.base_url == "http://127.0.0.1:9"
         assert client.max_attempts == 2
-        assert client._limiter is RateLimiter.shared(7.0)
+        assert client._limiter is RateLimiter.shared(7.0, burst=BURST)
 
 
 def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps: list[float]) -> None:

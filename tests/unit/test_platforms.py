@@ -199,22 +199,30 @@ def test_a_store_from_before_0010_reads_as_both_and_takes_platforms(store_url: s
 
 
 def test_an_unchanged_scheduled_refresh_is_a_small_result_the_store_reads(store: Store) -> None:
+    from owstream.messages import codec
     from support.databases import count
     from support.results import encoded
 
-    full = platform_result("KIRIKO-12460", "k1", 1000.0)
+    digest = codec.digest(codec.encode(recorded("players_KIRIKO-12460_summary.json")))
+    full = platform_result("KIRIKO-12460", "k1", 1000.0, summary_digest=digest)
     unchanged = replace(full, result_id="k2", request_ids=["r2"], fetched_at=1600.0, platform_stats={},
-                        summary_only=True)  # fmt: skip
-    assert len(encoded(unchanged)) * 10 <= len(encoded(full))  # a tenth of the bytes on fetch-results, at most
+                        summary_only=True, summary=None)  # fmt: skip
+    assert len(encoded(unchanged)) * 20 <= len(encoded(full))  # a twentieth of the bytes on fetch-results
+    new_summary = replace(unchanged, result_id="k3", request_ids=["r3"], fetched_at=2200.0, summary=full.summary)
     rows = None
-    for item in (full, unchanged):
+    for item in (full, unchanged, new_summary):
         events = store.apply_results(src(item))
         assert [e.type for e in events] == ["fetch_stored"]
         rows = rows or count(store, "stats")
     assert count(store, "stats") == rows  # nothing of the stats written again
     with store.engine.connect() as conn:
-        changed = conn.execute(select(schema.snapshots.c.changed).order_by(schema.snapshots.c.id)).scalars().all()
-    assert changed == [True, False]  # recorded as an unchanged snapshot, as replay will again
+        s = schema.snapshots.c
+        kept = conn.execute(select(s.changed, s.last_updated_at).order_by(s.id)).all()
+    assert [tuple(r) for r in kept] == [(True, 1734242338), (False, 1734242338), (False, 1734242338)]
     report = store.player_report("KIRIKO-12460")
-    assert report is not None and report["freshness"]["fetched_at"] == 1600.0
+    assert report is not None and report["freshness"]["fetched_at"] == 2200.0
     assert report["platforms"]["pc"]["gamemodes"]["quickplay"]["overall"]["games_played"] == 67
+    assert store.fetch_facts("KIRIKO-12460").summary_digest == digest
+    # a stranger's digest-only result (its earlier results missing) stores its outcome, nothing else
+    store.apply_results(src(replace(unchanged, result_id="x1", request_ids=["x"], player_id="Nobody-1234")))
+    assert store.player_report("Nobody-1234") is None and store.request_status("x") is not None

@@ -42,6 +42,7 @@ class Stored:
     platforms: frozenset[str] = frozenset()  # pc / console with stored stats
     counters: Mapping[tuple[str, str], Counter] = field(default_factory=dict)  # (platform, gamemode) -> overall
     asked_at: Mapping[str, float] = field(default_factory=dict)  # platform -> when a fetch last asked its stats
+    summary_digest: str | None = None  # sha256 of the newest stored summary's bytes
 
 
 @dataclass(frozen=True, slots=True)

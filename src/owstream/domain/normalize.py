@@ -175,6 +175,8 @@ def normalize_result(result: StoreResult) -> Snapshot | None:
     if result.outcome not in ("ok", "private"):
         return None
     if result.summary is None:
+        if result.summary_only and result.outcome == "ok" and result.summary_digest:
+            return None  # an unchanged refresh: the summary stored under its digest still holds
         raise ProcessingError(f"result {result.result_id}: outcome {result.outcome} without a summary")
     profile, ranks = normalize_summary(result.player_id, result.summary)
     private = result.outcome == "private"

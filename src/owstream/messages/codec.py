@@ -12,6 +12,7 @@ string is a number. Booleans are never counts, fractions never games.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -332,6 +333,11 @@ def compress_many(values: list[bytes]) -> list[bytes]:
     for k, i in enumerate(plain):
         frames[i] = buffer[k].tobytes()
     return frames
+
+
+def digest(body: bytes) -> str:
+    """sha256 of a body's bytes, in hex: a result's ``summary_digest``."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def amended(result: WireResult, **changes: Any) -> WireResult:

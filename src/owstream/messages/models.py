@@ -86,6 +86,9 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     # True: only the summary was asked (a scheduled refresh whose summary said nothing moved): no stats were
     # asked, the stored ones stay the player's current stats
     summary_only: bool = False
+    # sha256 (hex) of the summary's bytes as OverFast sent them. A summary_only result whose summary is byte for
+    # byte the one stored carries this digest and no summary: the summary stored under it still holds
+    summary_digest: Annotated[str, Meta(max_length=64)] | None = None
     status: Annotated[int, Meta(ge=100, le=599)] | None = None  # HTTP status of the last upstream answer
     error: Text | None = None  # upstream's message for not_found / upstream_error
     retry_after: Seconds | None = None  # seconds, when upstream said

@@ -41,7 +41,7 @@ from owstream.errors import (
 )
 from owstream.messages import codec
 from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSearch, PlayerSummary, StatsSummary
-from owstream.overfast.ratelimit import RateLimiter
+from owstream.overfast.ratelimit import BURST, RateLimiter
 
 if TYPE_CHECKING:
     from owstream.config import Settings
@@ -136,7 +136,7 @@ class OverFastClient:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
-        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
+        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit, burst=BURST)
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
         self.timeout = timeout

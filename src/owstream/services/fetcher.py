@@ -307,14 +307,17 @@ class Fetcher:
                 error=str(exc)[:2000],
                 retry_after=exc.retry_after,
             )
+        digest = codec.digest(fetched.summary)
+        same = fetched.summary_only and digest == stored.summary_digest  # the stored summary still holds
         return codec.wire_result(
             request_ids=request_ids,
             player_id=player_id,
             fetched_at=clock(),
             outcome="private" if fetched.private else "ok",
-            summary=fetched.summary,
+            summary=None if same else fetched.summary,
             platform_stats=fetched.platform_stats,
             summary_only=fetched.summary_only,
+            summary_digest=digest,
             status=fetched.status,
             cache_headers=fetched.cache_headers,
         )

@@ -33,6 +33,7 @@ from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 from owstream.simulator import data as simdata
 from owstream.simulator import media
 from owstream.simulator.data import SimPlayer
+from owstream.simulator.endpoints import endpoint_of
 from owstream.simulator.herostats import hero_stats
 from owstream.simulator.search import search_body
 from owstream.simulator.server import SimulatorServer
@@ -138,6 +139,7 @@ class Simulator:
         self._last_request: float | None = None  # when the limiter last saw a request
         self._excess = 0.0  # requests in the leaky bucket
         self.served: Counter[int] = Counter()  # API answers by status, for benchmarks
+        self.calls: Counter[str] = Counter()  # API requests by endpoint (summary, stats, search, ...), for benchmarks
         self.media_base = media.DEFAULT_BASE  # where its pictures are served: the server's URL once bound
         self.advance_every = advance_every
         self.meta_step = 0  # how far /heroes/stats has drifted: one step per advance of every player
@@ -276,6 +278,7 @@ class Simulator:
         if not target.startswith("/_sim/"):
             with self._lock:
                 self.served[response.status] += 1
+                self.calls[endpoint_of(target)] += 1
         return response
 
     def _route(self, method: str, target: str, body: bytes) -> SimResponse:

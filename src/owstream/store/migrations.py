@@ -134,7 +134,8 @@ def _platforms(conn: Connection) -> None:
     keys; each snapshot's own season per platform, filled from its ranks where they tell (``owstream replay``
     fills every snapshot from the raw results); and when each platform was last asked, per player."""
     s, r = schema.snapshots, schema.ranks
-    _add_columns(conn, schema.players, [schema.players.c.pc_asked_at, schema.players.c.console_asked_at])
+    p = schema.players.c
+    _add_columns(conn, schema.players, [p.pc_asked_at, p.console_asked_at, p.summary_digest])
     for platform in ("pc", "console"):
         column = s.c[f"season_{platform}"]
         if _add_columns(conn, s, [column]):

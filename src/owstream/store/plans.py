@@ -36,9 +36,12 @@ def fetch_facts(conn: Connection, player_id: str) -> Stored:
         counters[(str(platform), str(mode))] = (int(games), int(seconds))
     platforms = frozenset(platform for platform, _ in counters)
     p = schema.players.c
-    asked = conn.execute(select(p.pc_asked_at, p.console_asked_at).where(p.player_id == player_id)).first()
+    row = conn.execute(
+        select(p.pc_asked_at, p.console_asked_at, p.summary_digest).where(p.player_id == player_id)
+    ).first()
     asked_at: dict[str, float] = {}
-    for platform, at in zip(PLATFORMS, asked or (None, None), strict=True):
+    for platform, at in zip(PLATFORMS, row[:2] if row else (None, None), strict=True):
         if at is not None:
             asked_at[platform] = float(at)
-    return Stored(False, latest.last_updated_at, ranks, platforms, counters, asked_at)
+    digest = row.summary_digest if row is not None else None
+    return Stored(False, latest.last_updated_at, ranks, platforms, counters, asked_at, digest)

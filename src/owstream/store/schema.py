@@ -52,6 +52,7 @@ players = Table(
     # at a platform the player has no stats on at most once a day (owstream.domain.fetchplan)
     Column("pc_asked_at", Float),
     Column("console_asked_at", Float),
+    Column("summary_digest", String(64)),  # migration 0010: sha256 of the newest summary's bytes (summary_only)
 )
 
 snapshots = Table(

@@ -54,6 +54,7 @@ class PlayerState:
     ranks: list[RankRow] = field(default_factory=list)  # of the latest changed snapshot
     baselines: dict[ModeKey, Baseline] = field(default_factory=dict)  # (platform, gamemode) -> its baseline
     asked_at: dict[str, float] = field(default_factory=dict)  # platform -> when a fetch last asked its stats
+    summary_digest: str | None = None  # sha256 of the newest summary's bytes (the fetcher's, in the result)
     dirty: bool = False  # players row must be written
     last_snapshot: SnapRef | None = None  # the newest snapshot of any kind: detects writes by others
 
@@ -73,6 +74,7 @@ class PlayerState:
             "last_updated_at": self.last_updated_at,
             "pc_asked_at": self.asked_at.get("pc"),
             "console_asked_at": self.asked_at.get("console"),
+            "summary_digest": self.summary_digest,
         }
 
 
@@ -140,6 +142,7 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
     state.first_seen, state.last_seen = row["first_seen"], row["last_seen"]
     state.private, state.last_outcome = bool(row["private"]), row["last_outcome"]
     state.asked_at = {p: row[f"{p}_asked_at"] for p in ("pc", "console") if row[f"{p}_asked_at"] is not None}
+    state.summary_digest = row["summary_digest"]
     state.profile = ProfileRow(
         player_id, row["name"], row["avatar"], row["namecard"], row["title"], row["endorsement_level"]
     )

@@ -117,6 +117,8 @@ class BatchWriter:
         findings = Findings()
         if snap is not None:
             findings = _plan_snapshot(plan, item, snap, state)
+        elif result.outcome == "ok" and state.exists:  # an unchanged refresh without its summary: the stored holds
+            _plan_kept(plan, item, state)
         elif state.exists and result.outcome != "skipped":
             state.last_outcome = result.outcome
             state.dirty = True
@@ -205,6 +207,7 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
     if state.first_seen is None:
         state.first_seen = result.fetched_at
     state.asked_at.update(dict.fromkeys(result.platform_stats, result.fetched_at))
+    state.summary_digest = result.summary_digest
     state.last_seen = result.fetched_at
     state.exists, state.dirty = True, True
     state.private, state.last_outcome, state.profile = snap.private, result.outcome, snap.profile
@@ -212,6 +215,17 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
         return Findings(privacy=privacy)
     moves, sessions = _plan_changed(plan, ref, snap, state, fetched_at=result.fetched_at)
     return Findings(privacy=privacy, rank_changes=moves, sessions=sessions)
+
+
+def _plan_kept(plan: _Plan, item: SourcedResult, state: PlayerState) -> None:
+    """An unchanged snapshot of a summary_only result that left its summary out (the stored one, by digest)."""
+    ref = SnapRef()
+    state.last_snapshot = ref
+    result = item.result
+    row = {"player_id": result.player_id, "result_id": result.result_id, "fetched_at": result.fetched_at}
+    row |= {"last_updated_at": state.last_updated_at, "changed": False, "outcome": result.outcome, **_source(item)}
+    plan.snapshots.append((ref, row | {"season": None, "season_pc": None, "season_console": None}))
+    state.last_seen, state.last_outcome, state.dirty = result.fetched_at, result.outcome, True
 
 
 def _plan_changed(
