@@ -153,7 +153,7 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
 
 def _print_identity(console: Console, data: dict[str, Any]) -> None:
     identity = data.get("identity")
-    if identity and identity.get("verdict") not in (None, "proven"):
+    if identity and identity.get("verdict") in ("mismatch", "ambiguous"):  # a stranger was near: say so
         console.print(f"identity {identity['verdict']}: {identity.get('why') or ''}", markup=False, highlight=False)
     last = data.get("last_fetch") or {}
     if last.get("outcome") == "mismatch":
