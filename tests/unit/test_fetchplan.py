@@ -71,6 +71,8 @@ def test_the_other_platform_is_asked_when_the_first_has_nothing_or_did_not_move(
     more = {("pc", "quickplay"): (11, 1200), ("pc", "competitive"): None}
     assert more_platforms(PC_PLAYER, summary(160), {"pc"}, more, now) == ()  # the games are on pc
     assert more_platforms(PC_PLAYER, summary(160), {"pc", "console"}, more, now) == ()  # none left to ask
+    both = summary(160, platforms=("pc", "console"))  # a first competitive season on console
+    assert more_platforms(PC_PLAYER, both, {"pc"}, more, now) == ("console",)
     # console asked (and empty) an hour ago: a pc player's Stadium evening does not cost it every refresh
     looked = replace(PC_PLAYER, asked_at={"console": now - 3600})
     assert more_platforms(looked, summary(160), {"pc"}, same, now) == ()

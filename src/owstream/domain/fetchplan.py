@@ -105,7 +105,8 @@ def more_platforms(
     now: float,
 ) -> tuple[str, ...]:
     """The platforms to ask too, after the first stats answers (``counters``: (platform, gamemode) -> the answer's
-    overall (games, seconds), None for ``{}``): none left, none; all empty, the others; the profile moved while
+    overall (games, seconds), None for ``{}``): none left, none; all empty, the others; those the summary names
+    that were not asked (a user's fetch asks the stored platforms before the summary comes); the profile moved while
     the stored platforms' stats did not, the others not asked within :data:`RECHECK_OTHER` (the games may have
     been played there; or in a mode owstream does not store, as Stadium: then once a day costs two calls)."""
     asked = set(asked)
@@ -114,6 +115,9 @@ def more_platforms(
         return ()
     if all(value is None for value in counters.values()):
         return others
+    named = tuple(p for p in others if p in summary.platforms)
+    if named:  # the summary names a platform the fetch did not ask (asked at once, before the summary came)
+        return named
     unchanged = all(stored.counters.get(key) == value for key, value in counters.items() if key[0] in stored.platforms)
     if stored.known and summary.last_updated_at != stored.last_updated_at and stored.platforms and unchanged:
         return tuple(p for p in others if now - stored.asked_at.get(p, float("-inf")) >= RECHECK_OTHER)
