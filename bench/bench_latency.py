@@ -123,8 +123,8 @@ class Pipeline:
         self.sent: dict[str, float] = {}
         self.stored: dict[str, float] = {}
 
-    def request(self, player_id: str) -> None:
-        request = FetchRequest(player_id=player_id, request_id=new_id(), force=True, requested_at=time.time())
+    def request(self, player_id: str, *, force: bool = True) -> None:
+        request = FetchRequest(player_id=player_id, request_id=new_id(), force=force, requested_at=time.time())
         assert request.request_id is not None
         self.sent[request.request_id] = time.perf_counter()
         message = self.topics.fetch_requests.message(request, key=player_id)

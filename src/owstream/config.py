@@ -161,10 +161,21 @@ class Settings:
     # OverFast caches players for this long: a player fetched more recently is not fetched again
     # unless forced, and the scheduler never refreshes faster.
     overfast_cache_seconds: int = 600
+    # Scheduled refreshes ask the summary alone, and the stats only when last_updated_at or a rank moved
+    # (docs/scaling.md). false: every refresh asks the summary and the stats at once, as before.
+    fetch_summary_first: bool = True
+    # The local IP address this process's OverFast requests leave from (one of the machine's egress addresses:
+    # one fetcher per address, each within that address's limit; docs/scaling.md). Empty: the system's choice.
+    overfast_source_address: str = ""
 
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).
     refresh_interval: int = 600
+    # Refresh a player idle for more than a day less often, in proportion, up to refresh_max_interval after a
+    # week idle (docs/scaling.md). false: every player every refresh_interval.
+    refresh_adaptive: bool = True
+    # The longest time (seconds) between two refreshes of an idle tracked player.
+    refresh_max_interval: int = 3600
     # How often (seconds) the meta service asks OverFast's /heroes/stats for each combination of platform,
     # region, gamemode and division. OverFast caches those answers for an hour: below 3600 s against the
     # real API it only returns the same answer again.

@@ -130,8 +130,9 @@ def _later(result: Result, result_id: str, hero_games: dict[str, tuple[int, int]
     summary = copy.deepcopy(result.summary)
     assert summary is not None
     summary["last_updated_at"] += 7200
-    stats = copy.deepcopy(result.stats)
-    body = stats["competitive"]
+    platform = _main_platform(result)
+    per_platform = copy.deepcopy(result.platform_stats)
+    body = per_platform[platform]["competitive"]
     for hero, (won, lost) in hero_games.items():
         role = next(iter(body["roles"]))
         for block in (body["heroes"][hero], body["roles"][role], body["general"]):
@@ -141,7 +142,16 @@ def _later(result: Result, result_id: str, hero_games: dict[str, tuple[int, int]
             block["time_played"] += 600 * (won + lost)
             block["winrate"] = round(100 * block["games_won"] / block["games_played"], 2)
     return replace(result, result_id=result_id, request_ids=[], fetched_at=time.time(),
-                summary=summary, stats=stats)  # fmt: skip
+                summary=summary, platform_stats=per_platform)  # fmt: skip
+
+
+def _main_platform(result: Result) -> str:
+    """The platform the player played most (the pages' default), of a result fetched per platform."""
+    played = {
+        platform: sum(body["general"]["time_played"] for body in modes.values() if body)
+        for platform, modes in result.platform_stats.items()
+    }
+    return max(played, key=lambda platform: played[platform])
 
 
 def _stored_result(store: Store, player_id: str) -> Result:
@@ -161,7 +171,7 @@ def _add_sessions(settings: Settings, store: Store, players: dict[str, tuple[int
     producer = Producer(settings)
     for pid, (won, lost) in players.items():
         first = _stored_result(store, pid)
-        heroes = list(first.stats["competitive"]["heroes"])[:2]
+        heroes = list(first.platform_stats[_main_platform(first)]["competitive"]["heroes"])[:2]
         later = _later(first, f"synthetic-{pid}", {heroes[0]: (won, lost), heroes[-1]: (1, 1)})
         producer.send(names.fetch_results, encoded(later), key=pid)
     producer.flush(15)
@@ -273,7 +283,7 @@ def _add_next_season(settings: Settings, store: Store, player_id: str, season: i
     """Publish a later snapshot of ``player_id`` that reports ``season``, with ``games`` (won, lost) of its
     first competitive hero; returns the hero."""
     before = _stored_result(store, player_id)
-    hero = next(iter(before.stats["competitive"]["heroes"]))
+    hero = next(iter(before.platform_stats[_main_platform(before)]["competitive"]["heroes"]))
     later = _later(before, f"synthetic-season-{player_id}", {hero: games})
     assert later.summary is not None
     competitive = copy.deepcopy(later.summary["competitive"])

@@ -71,13 +71,15 @@ def test_rank_change_direction(before: tuple, after: tuple, moved: str, color: i
     assert alert is not None and moved in alert.text and alert.color == color
 
 
-def test_a_session_says_games_wins_losses_and_heroes() -> None:
-    alert = alerts.alert_of(session())
+def test_a_session_says_games_wins_losses_heroes_and_platform() -> None:
+    alert = alerts.alert_of(session(platform="console"))
     assert alert is not None
     assert alert.text == (
-        "TeKrop-2217 played 3 competitive games: 2 W - 1 L (67 % won), 31 min, heroes: Soldier 76, Ana."
+        "TeKrop-2217 played 3 competitive games on Console: 2 W - 1 L (67 % won), 31 min, heroes: Soldier 76, Ana."
     )
-    assert dict(alert.fields)["W-L"] == "2-1"
+    assert dict(alert.fields)["W-L"] == "2-1" and dict(alert.fields)["Platform"] == "Console"
+    old = alerts.alert_of(session())  # an event of an old result: OverFast's total of both, labelled so
+    assert old is not None and "on PC + console:" in old.text
     assert alerts.alert_of(session(is_reset=True)) is None  # a counter reset is not games
     assert alerts.alert_of(session(games=0, wins=0, losses=0)) is None
 

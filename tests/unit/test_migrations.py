@@ -114,3 +114,27 @@ def test_a_store_from_before_0004_loses_the_extra_column_and_nothing_else(tmp_pa
     assert "extra" not in _columns(url, "stats")
     with Store.open(url) as again:
         assert again.player_report("TeKrop-2217") == report
+
+
+def test_aliases_learned_before_0009_are_no_longer_trusted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store.open(url).close()
+    engine = create_engine(url)
+    john = "a1b2c3d4e5f6a7b8c9d0e1|0123456789abcdef0123456789abcdef"
+    with engine.begin() as conn:  # a store written before 0009: the alias taken from a wrongly labelled hit
+        for column in ("verdict", "why", "checked_at", "next_check_at", "checks"):
+            conn.execute(text(f"ALTER TABLE player_aliases DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE fetch_outcomes DROP COLUMN suggestion"))
+        conn.execute(
+            text("INSERT INTO player_aliases (alias, player_id, blizzard_id, learned_at) VALUES (:a, :a, :b, 1.0)"),
+            {"a": "Player-137712", "b": john},
+        )
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0009_identity_checks'"))
+    assert migrate(engine) == ["0009_identity_checks"]
+    assert migrate(engine) == []
+    engine.dispose()
+    with Store.open(url) as store:
+        row = store.aliases.lookup("Player-137712")
+        assert row is not None and row.verdict == "legacy" and not row.proven and row.due(0.0)
+        assert store.aliases.owner_of(john) is None  # no longer joins histories
+        assert store.last_fetches("Player-137712").suggestion is None  # the new column reads

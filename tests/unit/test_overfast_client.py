@@ -16,6 +16,7 @@ import pytest
 
 from owstream.errors import ClientBug, MalformedResponse, PlayerNotFound, UpstreamBusy, UpstreamUnavailable
 from owstream.overfast import OverFastClient, RateLimiter
+from owstream.overfast.ratelimit import BURST
 from owstream.simulator import Simulator, SimulatorServer
 from support.replay_server import RESPONSES, RESPONSES2, ReplayServer, Reply, read_headers, recorded
 
@@ -358,7 +359,7 @@ def test_from_settings_reads_the_settings() -> None:
     with OverFastClient.from_settings(settings) as client:
         assert client.base_url == "http://127.0.0.1:9"
         assert client.max_attempts == 2
-        assert client._limiter is RateLimiter.shared(7.0)
+        assert client._limiter is RateLimiter.shared(7.0, burst=BURST)
 
 
 def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps: list[float]) -> None:
@@ -368,3 +369,41 @@ def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps:
         private = client.fetch_snapshot("Player-137712", concurrent=True)
     assert again == first and private.private and private.stats == {}
     assert replay.count("/players/TeKrop-2217/stats/summary?gamemode=competitive") == 2
+
+
+def test_requests_leave_from_the_source_address_set() -> None:
+    """OWSTREAM_OVERFAST_SOURCE_ADDRESS binds the client's connections: a real server on 127.0.0.1 sees them come
+    from 127.0.0.2 (any 127.x address is this machine's), and from 127.0.0.1 without the setting."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from owstream.config import Settings
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.client_address[0])
+            body = json.dumps(load(RESPONSES / "players_TeKrop-2217_summary.json")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for address, expected in (("127.0.0.2", "127.0.0.2"), ("", "127.0.0.1")):
+            settings = Settings(overfast_url=url, overfast_source_address=address, rate_limit=1000.0)
+            with OverFastClient.from_settings(settings, limiter=CountingLimiter()) as client:
+                assert client.summary("TeKrop-2217").checked.username == "TeKrop"
+            assert seen[-1] == expected
+    finally:
+        server.shutdown()
+        server.server_close()

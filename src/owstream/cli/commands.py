@@ -91,18 +91,23 @@ def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | N
     return mask_url(checked) if checked else None
 
 
-def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> dict[str, Any]:
+def report(
+    settings: Settings, tag: PlayerRef, gamemode: str | None = None, platform: str | None = None
+) -> dict[str, Any]:
+    """A player's stored data, each platform apart (``platform``: only that one)."""
     with Store.open(settings.resolved_store_url) as store:
-        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
+        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode, platform)
     if data is None:
         raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 
-def season_report(settings: Settings, tag: PlayerRef, season: str, gamemode: str | None = None) -> dict[str, Any]:
-    """``report`` for one season: ``current``, ``last`` or a season number."""
+def season_report(
+    settings: Settings, tag: PlayerRef, season: str, gamemode: str | None = None, platform: str | None = None
+) -> dict[str, Any]:
+    """``report`` for one season: ``current``, ``last`` or a season number, of each platform."""
     with Store.open(settings.resolved_store_url) as store:
-        data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode)
+        data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode, platform)
     if data is None:
         raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,8 +18,9 @@ from rich.text import Text
 from owstream import logs
 from owstream.cli.consoles import err, out
 from owstream.cli.context import client_settings, demo_hint, json_errors, wants_json_errors
+from owstream.cli.kafka import kafka_app
 from owstream.cli.track import track_app
-from owstream.config import Settings, get_settings
+from owstream.config import get_settings
 from owstream.errors import ConfigError, FetchFailed, OwstreamError
 
 app = typer.Typer(
@@ -30,7 +30,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, 127.0.0.1).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(track_app, name="track")
 
@@ -53,6 +52,12 @@ class Gamemode(StrEnum):
 class Platform(StrEnum):
     pc = "pc"
     console = "console"
+
+
+class StatsPlatform(StrEnum):  # a player's stats: one platform, or OverFast's total of both (old snapshots)
+    pc = "pc"
+    console = "console"
+    both = "both"
 
 
 class Region(StrEnum):
@@ -106,87 +111,6 @@ def _service_logging() -> None:
     """Services log their progress: INFO unless configured otherwise."""
     if not _verbose and not get_settings().log_level:
         logs.configure("INFO")
-
-
-# --- kafka ------------------------------------------------------------------------------------------
-@kafka_app.command("start")
-def kafka_start(
-    brokers: Annotated[
-        int | None,
-        typer.Option(help="Nodes of the local cluster: 1, or 3 for replication (default OWSTREAM_KAFKA_BROKERS)."),
-    ] = None,
-) -> None:
-    """Start the local broker (or cluster) in the background (jars fetched once, then cached) and create
-    the topics."""
-    from owstream.localkafka import LocalBroker
-    from owstream.runtime.kafka import JarReporter, ensure_kafka
-
-    settings = client_settings()  # with `owstream up` running from this home: its broker, on its ports
-    _require_local(settings)
-    already = LocalBroker(settings).state()
-    if brokers is None and already is not None:
-        brokers = len(already.nodes)  # the running one: start its dead nodes, if any
-    if brokers is not None:
-        settings = settings.replace(kafka_brokers=brokers)
-    broker = LocalBroker(settings)
-    began = time.monotonic()
-    with JarReporter(err) as jars:
-        state = broker.start(progress=jars)
-    ensure_kafka(settings, start_local=False)
-    restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
-    if already is not None and not restarted:
-        verb = "already running"
-    else:
-        verb = f"{'restarted' if restarted else 'ready'} in {time.monotonic() - began:.1f} s"
-    pids = ", ".join(str(n.pid) for n in state.nodes)
-    nodes = f"{len(state.nodes)} nodes " if len(state.nodes) > 1 else ""
-    out.print(
-        f"Kafka {state.version} {nodes}{verb} at {state.bootstrap} (pid {pids}, log {broker.log_path})",
-        markup=False,
-        highlight=False,
-    )
-
-
-@kafka_app.command("stop")
-def kafka_stop() -> None:
-    """Stop the local broker, every node of it (a controlled shutdown)."""
-    from owstream.localkafka import LocalBroker
-
-    settings = get_settings()
-    _require_local(settings)
-    if LocalBroker(settings).stop():
-        out.print("Kafka stopped")
-    else:
-        out.print("no local Kafka broker is running")
-
-
-@kafka_app.command("status")
-def kafka_status(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-) -> None:
-    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag; and
-    the stack `owstream up` runs from this home, if one does."""
-    from owstream.cli.context import applied
-    from owstream.runtime.status import kafka_status as collect
-
-    json_errors(as_json)
-    status = collect(client_settings())
-    stack = applied().stack
-    status["stack"] = None if stack is None else json.loads(stack.to_json())
-    if as_json:
-        print(json.dumps(status))
-        return
-    from owstream.cli.render import print_kafka_status
-
-    print_kafka_status(out, status)
-
-
-def _require_local(settings: Settings) -> None:
-    if not settings.uses_local_broker:
-        raise OwstreamError(
-            f"OWSTREAM_KAFKA_BOOTSTRAP is set ({settings.kafka_bootstrap}): owstream uses that cluster "
-            "and does not run a local broker"
-        )
 
 
 # --- services --------------------------------------------------------------------------------------
@@ -245,6 +169,9 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch even if the last fetch is recent.")] = False,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
     from owstream.cli.commands import fetch_player, report
@@ -268,12 +195,17 @@ def fetch(
         error=state.error,
         retry_after=state.retry_after,
         cache_seconds=settings.overfast_cache_seconds,
+        suggestion=state.suggestion,
     )
     if wording.failed:
         raise FetchFailed(wording.text, outcome=state.outcome, player_id=tag.player_id, retry_after=state.retry_after)
     if state.outcome == "skipped" and not as_json:
         err.print(wording.text, markup=False, highlight=False)
-    _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
+    _print_report(report(settings, tag, gamemode.value if gamemode else None, _value(platform)), as_json)
+
+
+def _value(choice: StrEnum | None) -> str | None:
+    return choice.value if choice is not None else None
 
 
 @app.command()
@@ -285,8 +217,11 @@ def show(
         str | None,
         typer.Option(help="Only this competitive season's numbers: current, last or a season number."),
     ] = None,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
-    """The latest stored data of a player, without fetching."""
+    """The latest stored data of a player, without fetching: each platform apart, the one played most first."""
     from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import parse_player
 
@@ -294,11 +229,11 @@ def show(
     tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
-        _print_report(report(client_settings(), tag, mode), as_json)
+        _print_report(report(client_settings(), tag, mode, _value(platform)), as_json)
         return
     if season not in ("current", "last") and not season.isdigit():
         raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
-    _print_report(season_report(client_settings(), tag, season, mode), as_json)
+    _print_report(season_report(client_settings(), tag, season, mode, _value(platform)), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 from owstream.domain.alerts import format_for, mask_url
 from owstream.domain.heroes import hero_name
 from owstream.domain.outcomes import duration, hours, plural, utc
-from owstream.domain.vocabulary import rank_text
+from owstream.domain.vocabulary import platform_name, rank_text
 
 
 def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
@@ -136,8 +136,8 @@ _hours = hours
 
 
 def print_report(console: Console, data: dict[str, Any]) -> None:
-    """A player's stored data: header, ranks, then per gamemode the headline numbers, a table of roles and
-    one of the most played heroes (each sized to fit an 80-column terminal)."""
+    """A player's stored data: header, ranks, then per platform (the one played most first) and gamemode the
+    headline numbers, a table of roles and one of the most played heroes (each sized to fit 80 columns)."""
     player = data["player"]
     title = f" — {player['title']}" if player.get("title") else ""
     console.print(
@@ -152,18 +152,38 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
     )
     if player.get("private"):
         console.print("[yellow]the career profile is private: no stats[/yellow]")
-    if data.get("season") is not None:
-        print_season(console, data)
+    _print_identity(console, data)
     for line in rank_lines(data.get("ranks") or []):
         console.print(line, highlight=False, markup=False)
-    for mode, block in data.get("gamemodes", {}).items():
+    platforms = data.get("platforms") or {data.get("platform") or "both": {"gamemodes": data.get("gamemodes", {})}}
+    for platform, per in platforms.items():
+        if data.get("season") is not None:
+            console.print(f"\n[bold]{escape(per.get('label') or platform_name(platform))}[/bold]", highlight=False)
+            print_season(console, per if "since" in per else data)
+        _print_gamemodes(console, platform, per.get("gamemodes", {}), per.get("season_label", data.get("season_label")))
+
+
+def _print_identity(console: Console, data: dict[str, Any]) -> None:
+    identity = data.get("identity")
+    if identity and identity.get("verdict") in ("mismatch", "ambiguous"):  # a stranger was near: say so
+        console.print(f"identity {identity['verdict']}: {identity.get('why') or ''}", markup=False, highlight=False)
+    last = data.get("last_fetch") or {}
+    if last.get("outcome") == "mismatch":
+        console.print(f"last fetch: {last.get('error')}", markup=False, highlight=False, style="yellow")
+
+
+def _print_gamemodes(console: Console, platform: str, gamemodes: dict[str, Any], season: str | None) -> None:
+    where = platform_name(platform)
+    if platform == "both":
+        where += " (OverFast's total of both, before per-platform fetches)"
+    for mode, block in gamemodes.items():
         overall = block.get("overall") or {}
-        heading = f"{mode}, {escape(data['season_label'])}" if data.get("season") is not None else mode
+        heading = f"{mode}, {escape(season)}" if season is not None else mode
         games = overall.get("games_played", 0)
         console.print(
-            f"\n[bold]{heading}[/bold]: {plural(games, 'game')}, {overall.get('games_won', 0)} won, "
-            f"{overall.get('games_lost', 0)} lost, winrate {overall.get('winrate', 0)} %, KDA {overall.get('kda', 0)}, "
-            f"{_hours(overall.get('time_played'))} played",
+            f"\n[bold]{escape(where)} — {heading}[/bold]: {plural(games, 'game')}, {overall.get('games_won', 0)} won, "
+            f"{overall.get('games_lost', 0)} lost, winrate {_percent(overall.get('winrate'))}, "
+            f"KDA {_number_or_dash(overall.get('kda'))}, {_hours(overall.get('time_played'))} played",
             highlight=False,
         )
         roles = sorted(block.get("roles", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))
@@ -184,7 +204,8 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
             kind = "reset (season or correction)" if session.get("is_reset") else "latest session"
             console.print(
                 f"{kind}: {plural(session['games'], 'game')}, {session['wins']}-{session['losses']}, "
-                f"winrate {session['winrate']} %, {_hours(session['time_played'])} ({_when(session['ended_at'])})",
+                f"winrate {_percent(session['winrate'] if session['games'] else None)}, "
+                f"{_hours(session['time_played'])} ({_when(session['ended_at'])})",
                 highlight=False,
             )
 
@@ -218,10 +239,20 @@ def _stats_table(kind: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
     for name, b in rows:
         avg = b.get("average", {})
         table.add_row(
-            escape(name), f"{b.get('games_played', 0):,}", str(b.get("winrate", 0)), str(b.get("kda", 0)),
-            _hours(b.get("time_played")), str(avg.get("eliminations", 0)), str(avg.get("deaths", 0)),
+            escape(name), f"{b.get('games_played', 0):,}", _number_or_dash(b.get("winrate"), "no games"),
+            _number_or_dash(b.get("kda")), _hours(b.get("time_played")), _number_or_dash(avg.get("eliminations")),
+            _number_or_dash(avg.get("deaths")),
         )  # fmt: skip
     return table
+
+
+def _percent(value: float | None) -> str:
+    """``50.0 %``; ``- (no games)`` when there is no winrate: no games is not 0 % won."""
+    return "- (no games)" if value is None else f"{value} %"
+
+
+def _number_or_dash(value: float | None, none: str = "-") -> str:
+    return none if value is None else str(value)
 
 
 def print_season(console: Console, data: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from owstream.domain.heroes import hero_name
 from owstream.domain.outcomes import duration
-from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
+from owstream.domain.vocabulary import GAMEMODE_NAMES, platform_name, rank_score, rank_text
 from owstream.messages.models import PlayerEvent, PrivacyChanged, RankChanged, SessionFound
 
 Format = Literal["discord", "slack", "json"]
@@ -124,12 +124,14 @@ def alert_of(event: PlayerEvent) -> Alert | None:
         mode = GAMEMODE_NAMES.get(s.gamemode, s.gamemode)
         heroes = ", ".join(hero_name(h) for h in s.heroes[:5]) or "none recorded"
         games = f"{s.games} {mode.lower()} game{'s' if s.games != 1 else ''}"
-        title = f"{event.player_id}: a new {mode.lower()} session"
+        where = platform_name(s.platform)
+        title = f"{event.player_id}: a new {mode.lower()} session ({where})"
         text = (
-            f"{event.player_id} played {games}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
+            f"{event.player_id} played {games} on {where}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
             f"{duration(s.time_played)}, heroes: {heroes}."
         )
         fields: tuple[tuple[str, str], ...] = (
+            ("Platform", where),
             ("Games", str(s.games)),
             ("W-L", f"{s.wins}-{s.losses}"),
             ("Winrate", f"{s.winrate:.2f} %"),

@@ -36,8 +36,10 @@ def outcome_wording(
     retry_after: float | None = None,
     cache_seconds: float = 600,
     refetch_hint: str = "--force fetches again anyway",
+    suggestion: str | None = None,
 ) -> Wording:
-    """The words for a stored request's outcome. ``refetch_hint`` says how this interface forces a fetch."""
+    """The words for a stored request's outcome. ``refetch_hint`` says how this interface forces a fetch;
+    ``suggestion``: a BattleTag (``Name-1234``) equal to the one asked apart from case, offered, not fetched."""
     if outcome == "ok":
         return Wording("success", f"Stored: {player} was fetched from OverFast and saved.")
     if outcome == "skipped":
@@ -47,14 +49,9 @@ def outcome_wording(
             f"showing the stored data; {refetch_hint}.",
         )
     if outcome == "not_found":
-        when = f" OverFast will check Blizzard again in {duration(retry_after)}: try again then." if retry_after else ""
-        if error and NOT_ASKED in error:
-            when += f" ({NOT_ASKED} before that time; {refetch_hint}.)"
-        return Wording(
-            "error",
-            f"Player not found: OverFast does not know {player}. Check the name's upper/lower case and the "
-            f"number after the #.{when}",
-        )
+        return _not_found(player, error, retry_after, refetch_hint, suggestion)
+    if outcome == "mismatch":
+        return Wording("error", f"Not {player}'s data, so nothing was stored: {error or 'another player answered'}.")
     if outcome == "private":
         return Wording(
             "warning",
@@ -80,6 +77,32 @@ def _not_served(player: str, outcome: str | None, *, error: str | None, retry_af
             "error", f"{player} could not be fetched: {(error or 'OverFast did not deliver it').rstrip('. ')}. {retry}"
         )
     return Wording("error", f"Unexpected outcome {outcome!r} for {player}.")
+
+
+def _not_found(
+    player: str, error: str | None, retry_after: float | None, refetch_hint: str, suggestion: str | None
+) -> Wording:
+    when = f" OverFast will check Blizzard again in {duration(retry_after)}: try again then." if retry_after else ""
+    if error and NOT_ASKED in error:
+        when += f" ({NOT_ASKED} before that time; {refetch_hint}.)"
+    if suggestion:
+        return Wording(
+            "error",
+            f"Player not found: OverFast does not know {player}; did you mean {battletag_text(suggestion)}? "
+            f"(OverFast knows that BattleTag, with other upper/lower case letters; owstream never switches to "
+            f"it by itself).{when}",
+        )
+    return Wording(
+        "error",
+        f"Player not found: OverFast does not know {player}. Check the name's upper/lower case and the "
+        f"number after the #.{when}",
+    )
+
+
+def battletag_text(player_id: str) -> str:
+    """``Rook#33834`` for the player id ``Rook-33834`` (a Blizzard id as it is)."""
+    name, dash, number = player_id.rpartition("-")
+    return f"{name}#{number}" if dash and number.isdigit() else player_id
 
 
 def duration(seconds: float | None) -> str:

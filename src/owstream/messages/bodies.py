@@ -151,6 +151,28 @@ class PlayerSummary(Struct, frozen=True):
         return self.competitive is None and self.last_updated_at is None
 
 
+class SearchHit(Struct, frozen=True):
+    """One player of ``GET /players?name=``. OverFast labels a single hit with the search input as its
+    ``player_id`` (the BattleTag asked, whoever the account is: OverFast issue #382), several hits with their
+    Blizzard ids; ``name`` is the name alone, never the number after the ``#``."""
+
+    player_id: Annotated[str, Meta(max_length=128)]
+    name: Annotated[str, Meta(max_length=64)]
+    blizzard_id: Annotated[str, Meta(max_length=128)] | None = None
+    last_updated_at: Annotated[int, Meta(ge=0, le=2**53)] | None = None  # unix seconds
+    is_public: bool | None = None
+
+
+MAX_SEARCH_HITS = 1000
+
+
+class PlayerSearch(Struct, frozen=True):
+    """``GET /players?name=``: the public players with that exact name (OverFast compares names case-sensitively)."""
+
+    total: Annotated[int, Meta(ge=0)] = 0
+    results: Annotated[list[SearchHit], Meta(max_length=MAX_SEARCH_HITS)] = field(default_factory=list)
+
+
 class ErrorBody(Struct, frozen=True):
     """The body of OverFast's 429/5xx answers: ``{"error": "..."}``."""
 

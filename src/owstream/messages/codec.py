@@ -12,6 +12,7 @@ string is a number. Booleans are never counts, fractions never games.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -62,7 +63,13 @@ def encode(message: Any) -> bytes:
     return _ENCODER.encode(message)
 
 
-def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | None = None, **fields: Any) -> WireResult:
+def wire_result(
+    *,
+    summary: bytes | None = None,
+    stats: Mapping[str, bytes] | None = None,
+    platform_stats: Mapping[str, Mapping[str, bytes]] | None = None,
+    **fields: Any,
+) -> WireResult:
     """A result as the fetcher writes it: OverFast's bodies as the bytes they came in (checked by the client),
     so that fields this version does not know stay in the history."""
     fields.setdefault("result_id", new_id())
@@ -73,9 +80,14 @@ def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | No
         )
         asked = asked[:MAX_REQUEST_IDS]
     fields["request_ids"] = asked
+    per_platform = {
+        platform: {mode: msgspec.Raw(body) for mode, body in modes.items()}
+        for platform, modes in (platform_stats or {}).items()
+    }
     return WireResult(
         summary=None if summary is None else msgspec.Raw(summary),
         stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
+        platform_stats=per_platform,  # type: ignore[arg-type]
         **fields,
     )
 
@@ -352,6 +364,16 @@ def compress_many(values: list[bytes]) -> list[bytes]:
     for k, i in enumerate(plain):
         frames[i] = buffer[k].tobytes()
     return frames
+
+
+def digest(body: bytes) -> str:
+    """sha256 of a body's bytes, in hex: a result's ``summary_digest``."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def amended(result: WireResult, **changes: Any) -> WireResult:
+    """``result`` with some fields changed (an error reworded, a suggestion added)."""
+    return msgspec.structs.replace(result, **changes)
 
 
 def with_player_id(result: WireResult, player_id: str) -> WireResult:

@@ -24,7 +24,7 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 
 from msgspec import Meta, Raw, Struct, field
 
-from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
+from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role, StatsPlatform
 from owstream.messages.bodies import LATEST, HeroStats, PlayerSummary, StatsBlocks, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
@@ -88,13 +88,27 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     fetched_at: Timestamp
     outcome: Outcome
     summary: S | None = None  # GET /players/{id}/summary
-    stats: dict[Gamemode, T] = field(default_factory=dict)  # gamemode -> GET .../stats/summary?gamemode=
+    # gamemode -> GET .../stats/summary?gamemode= without a platform (pc and console added together by OverFast):
+    # what owstream fetched before it asked per platform; read as the platform "both"
+    stats: dict[Gamemode, T] = field(default_factory=dict)
+    # platform -> gamemode -> GET .../stats/summary?gamemode=&platform=: the platforms this fetch asked (``{}``
+    # for a gamemode not played there); a platform left out was not asked, its stored stats stay as they were
+    platform_stats: dict[Platform, dict[Gamemode, T]] = field(default_factory=dict)
+    # True: only the summary was asked (a scheduled refresh whose summary said nothing moved): no stats were
+    # asked, the stored ones stay the player's current stats
+    summary_only: bool = False
+    # sha256 (hex) of the summary's bytes as OverFast sent them. A summary_only result whose summary is byte for
+    # byte the one stored carries this digest and no summary: the summary stored under it still holds
+    summary_digest: Annotated[str, Meta(max_length=64)] | None = None
     status: Annotated[int, Meta(ge=100, le=599)] | None = None  # HTTP status of the last upstream answer
     error: Text | None = None  # upstream's message for not_found / upstream_error
     retry_after: Seconds | None = None  # seconds, when upstream said
     cache_headers: Annotated[dict[Annotated[str, Meta(max_length=64)], Text], Meta(max_length=16)] = field(
         default_factory=dict
     )  # x-cache-ttl, cache-control, age
+    # not_found / mismatch: the BattleTag OverFast knows that equals the one asked apart from case ("did you
+    # mean ...?"); offered, never fetched in its place
+    suggestion: PlayerId | None = None
 
 
 CheckedResult = FetchResult[PlayerSummary, StatsSummary]  # the schema of the topic: every body checked
@@ -131,6 +145,7 @@ class StoredData(Struct, frozen=True, kw_only=True):
     outcome: Outcome
     error: Text | None = None
     retry_after: Seconds | None = None
+    suggestion: PlayerId | None = None  # a BattleTag equal to the one asked apart from case ("did you mean ...?")
 
 
 class FetchStored(_Event, frozen=True, tag="fetch_stored"):
@@ -140,9 +155,11 @@ class FetchStored(_Event, frozen=True, tag="fetch_stored"):
 
 
 class SessionData(Struct, frozen=True, kw_only=True):
-    """What was played between two snapshots of one gamemode (counts and totals, never negative)."""
+    """What was played between two snapshots of one gamemode on one platform (counts and totals, never
+    negative)."""
 
     gamemode: Gamemode
+    platform: StatsPlatform = "both"  # pc, console, or both (OverFast's total of pc and console: old results)
     is_reset: bool  # counters went down (a season reset, a Blizzard correction): not real games
     games: GameCount
     wins: GameCount

@@ -23,12 +23,12 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 
@@ -43,9 +43,9 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
+from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSearch, PlayerSummary, StatsSummary
 from owstream.overfast import decoding
-from owstream.overfast.ratelimit import RateLimiter
+from owstream.overfast.ratelimit import BURST, RateLimiter
 from owstream.retry import Backoff, retry_after_of
 
 if TYPE_CHECKING:
@@ -130,29 +130,36 @@ class OverFastClient:
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
         max_body: int = MAX_BODY,
+        local_address: str | None = None,
     ) -> None:
+        """``local_address``: the local IP the requests leave from (one egress address of several; None: the
+        system's choice)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
-        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
+        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit, burst=BURST)
         self._sleep = sleep
         policy = Backoff(base=backoff_base, cap=max_backoff, jitter="full")  # the clients of one server spread out
         self._backoff_policy = policy if rng is None else dataclasses.replace(policy, rng=rng)
         self.timeout = timeout
         self.max_body = max_body
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="overfast")
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+        transport = httpx.HTTPTransport(local_address=local_address, limits=limits) if local_address else None
+        self.local_address = local_address
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
+            transport=transport,
             headers={
                 "User-Agent": _USER_AGENT,
                 "Accept": "application/json",
                 "Accept-Encoding": decoding.ACCEPT_ENCODING,
             },
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+            limits=limits,
         )
 
     @classmethod
@@ -162,6 +169,7 @@ class OverFastClient:
             "timeout": settings.overfast_timeout,
             "max_attempts": settings.overfast_max_attempts,
             "max_backoff": settings.overfast_max_backoff,
+            "local_address": settings.overfast_source_address.strip() or None,
         }
         options.update(overrides)
         return cls(settings.overfast_url, **options)
@@ -184,26 +192,17 @@ class OverFastClient:
         """``GET /players/{player_id}/summary``."""
         return self._get_model(f"/players/{_quote(player_id)}/summary", {}, PlayerSummary)
 
-    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse[StatsSummary]:
-        """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
+    def stats_summary(self, player_id: str, gamemode: str, platform: str | None = None) -> ApiResponse[StatsSummary]:
+        """``GET /players/{player_id}/stats/summary?gamemode=...[&platform=...]`` (one gamemode, never merged;
+        without ``platform`` OverFast adds pc and console together)."""
         path = f"/players/{_quote(player_id)}/stats/summary"
-        return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
+        params = {"gamemode": gamemode} if platform is None else {"gamemode": gamemode, "platform": platform}
+        return self._get_model(path, params, StatsSummary)
 
-    def blizzard_id(self, battletag_id: str) -> str | None:
-        """Blizzard's player id of ``Name-1234`` from ``GET /players?name=`` (its ``blizzard_id``, ``%7C``
-        decoded to ``|``); None if the search does not list that player (Blizzard's search misses some)."""
-        answer = self._get("/players", {"name": battletag_id})
-        try:
-            found = codec.decode_json(answer.body)
-        except ProcessingError as exc:
-            raise MalformedResponse(f"OverFast answered /players with a body that is {exc}") from exc
-        results = found.get("results") if isinstance(found, dict) else None
-        for item in results if isinstance(results, list) else []:
-            if isinstance(item, dict) and item.get("player_id") == battletag_id:
-                blizzard = item.get("blizzard_id")
-                if isinstance(blizzard, str) and blizzard:
-                    return unquote(blizzard).lower()
-        return None
+    def search(self, name: str) -> ApiResponse[PlayerSearch]:
+        """``GET /players?name=``: the public players of that exact name (a single hit is labelled with
+        ``name`` as its ``player_id``, whoever it is: see :mod:`owstream.domain.identity`)."""
+        return self._get_model("/players", {"name": name}, PlayerSearch)
 
     def fetch_snapshot(
         self, player_id: str, gamemodes: Iterable[str] = GAMEMODES, *, concurrent: bool = False
@@ -230,6 +229,21 @@ class OverFastClient:
         status = max((answer.status for answer in answers.values()), default=summary.status)
         private = bool(stats) and all(answer.checked == _EMPTY_STATS for answer in answers.values())
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
+
+    def fetch_parts(
+        self, player_id: str, stats: Sequence[tuple[str, str]], *, summary: bool
+    ) -> tuple[ApiResponse[PlayerSummary] | None, dict[tuple[str, str], ApiResponse[StatsSummary]]]:
+        """The summary (if ``summary``) and the stats summary of each (platform, gamemode) of ``stats``, all asked at
+        once inside the rate limit (one round trip). The summary's error wins over the others' (a player not found
+        is not found)."""
+        futures = {pair: self._pool.submit(self.stats_summary, player_id, pair[1], pair[0]) for pair in stats}
+        try:
+            answer = self.summary(player_id) if summary else None
+        except BaseException:
+            for future in futures.values():
+                future.cancel()
+            raise
+        return answer, {pair: future.result() for pair, future in futures.items()}
 
     def hero_stats(
         self, platform: str, gamemode: str, region: str, division: str | None = None, role: str | None = None

@@ -26,23 +26,29 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from owstream.bus import Output, Producer, Ready, Record, Stream, Topics
 from owstream.config import Settings
-from owstream.domain.battletag import player_id_problem
+from owstream.domain.battletag import parse_player, player_id_problem
+from owstream.domain.fetchplan import Policy, Stored
 from owstream.domain.freshness import LastFetches, known_answer
+from owstream.domain.identity import Profile, answer_problem, case_suggestion
 from owstream.domain.outcomes import duration
 from owstream.errors import ClientBug, OverFastError, PlayerNotFound, ProcessingError
 from owstream.messages import codec
+from owstream.messages.bodies import PlayerSummary
 from owstream.messages.models import FetchStarted, WireResult
 from owstream.overfast.client import OverFastClient
+from owstream.services.fetchplan import fetch_planned
 from owstream.services.freshness import StoreFreshness
-from owstream.services.identity import Identities
+from owstream.services.identity import Identities, Identity
 
 log = logging.getLogger(__name__)
 
 SERVICE = "fetcher"
+_NOTHING_STORED = Stored()
+_POLICY = Policy()
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Request:
     force: bool
     requested_at: float
     partition: tuple[str, int]  # where it came from
+    source: str = "kafka"  # cli, dashboard, scheduler, kafka
 
 
 @dataclass
@@ -71,6 +78,11 @@ class _Job:
             return False
         self.requests.append(request)
         return True
+
+    @property
+    def scheduled(self) -> bool:
+        """Only the scheduler asks (nobody waits for it): planned to cost least, not to answer fastest."""
+        return not self.forced and all(r.source == "scheduler" for r in self.requests)
 
 
 class Fetcher:
@@ -92,6 +104,7 @@ class Fetcher:
         self.clock = clock
         self.request_ttl = request_ttl
         self.workers = workers
+        self.policy = Policy(summary_first=settings.fetch_summary_first)
         self._last_fetch: dict[str, float] = {}  # player -> fetched_at of the last ok/private result
         self._freshness = StoreFreshness(settings)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
@@ -189,26 +202,60 @@ class Fetcher:
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]  # each listed once (_Job.add)
         now = self.clock()
-        who = Identities(self._freshness.store()).resolve(job.player_id)  # history and upstream id
+        identities = Identities(self._freshness.store(), self.clock)
+        who = identities.resolve(job.player_id)  # history and upstream id
         # decided from the store (every process) and this fetcher's memory
         last = self._freshness.last(who.history_id, LastFetches(fetched_at=self._last_fetch.get(who.history_id)))
         known = known_answer(last, now, cache_seconds=self.settings.overfast_cache_seconds, forced=job.forced)
         if known is not None:
             return codec.wire_result(
                 request_ids=request_ids, player_id=who.history_id, fetched_at=now, outcome=known.outcome,
-                error=known.error, retry_after=known.retry_after,
+                error=known.error, retry_after=known.retry_after, suggestion=known.suggestion,
             )  # fmt: skip
-        # A player OverFast knows gets its three answers asked at once; one it may not know gets the summary
-        # first: every request for an unknown player raises OverFast's backoff for it.
+        # The calls are planned from the store (owstream.domain.fetchplan): per platform the player has; for a
+        # user, at once when the player is known; a player OverFast may not know gets the summary first (every
+        # request for an unknown player raises OverFast's backoff for it); a scheduled refresh may stop there.
         known_player = last.fetched_at is not None and (last.not_found_at or 0.0) <= last.fetched_at
-        result = self.fetch_result(self.client, who.upstream_id, request_ids, self.clock, concurrent=known_player)
-        if result.outcome == "not_found" and who.upstream_id != job.player_id:  # OverFast lost the Blizzard id
-            result = self.fetch_result(self.client, job.player_id, request_ids, self.clock)
+        stored = replace(self._freshness.stored(who.history_id), known=known_player)
+        result = self._fetch_planned(who.upstream_id, request_ids, stored, job.scheduled)
+        if result.outcome == "not_found" and who.by_blizzard_id:  # OverFast lost the Blizzard id
+            who = Identity(who.requested, who.history_id, who.requested, who.alias)
+            result = self._fetch_planned(job.player_id, request_ids, replace(stored, known=False), job.scheduled)
+        who, result = self._checked(identities, who, result)
         if result.outcome in ("ok", "private"):
-            who = Identities(self._freshness.store()).learn(self.client, who)
             self._last_fetch[who.history_id] = result.fetched_at
         self.fetched += 1
         return codec.with_player_id(result, who.history_id)
+
+    def _fetch_planned(self, player_id: str, request_ids: list[str], stored: Stored, scheduled: bool) -> WireResult:
+        return self.fetch_result(
+            self.client, player_id, request_ids, self.clock, stored=stored, scheduled=scheduled, policy=self.policy
+        )
+
+    def _checked(self, identities: Identities, who: Identity, result: WireResult) -> tuple[Identity, WireResult]:
+        """The result if the answer is the player's (the identity learned or checked again on the way), a
+        ``mismatch`` saying why if it is not; a not_found BattleTag with the BattleTag to offer, if any."""
+        if result.outcome == "not_found" and result.status == 404:
+            offered = identities.suggest(self.client, who.requested)
+            if offered is None:
+                return who, result
+            tag = parse_player(offered)
+            error = f"{result.error or 'Player not found'}; did you mean {tag}? (OverFast knows that spelling)"
+            return who, codec.amended(result, error=error[:2000], suggestion=offered)
+        profile = profile_of(result)
+        if profile is None:
+            return who, result
+        problem = answer_problem(who.requested, profile.username, by=who.upstream_id)
+        if problem is None:
+            return identities.learn(self.client, who, profile), result
+        log.warning("%s: %s", who.requested, problem)
+        if who.by_blizzard_id:
+            identities.reject(who, problem)
+        return who, codec.wire_result(
+            request_ids=result.request_ids, player_id=result.player_id, fetched_at=result.fetched_at,
+            outcome="mismatch", status=result.status, error=problem[:2000],
+            suggestion=case_suggestion(who.requested, profile.username),
+        )  # fmt: skip
 
     @staticmethod
     def fetch_result(
@@ -217,11 +264,14 @@ class Fetcher:
         request_ids: list[str],
         clock: Callable[[], float] = time.time,
         *,
-        concurrent: bool = False,
+        stored: Stored = _NOTHING_STORED,
+        scheduled: bool = False,
+        policy: Policy = _POLICY,
     ) -> WireResult:
-        """Fetch one player and express every outcome as a FetchResult."""
+        """Fetch one player as planned from ``stored`` (owstream.services.fetchplan) and express every outcome as
+        a FetchResult."""
         try:
-            snap = client.fetch_snapshot(player_id, concurrent=concurrent)
+            fetched = fetch_planned(client, player_id, stored, scheduled=scheduled, policy=policy, now=clock())
         except OverFastError as exc:
             if isinstance(exc, ClientBug):
                 log.error("OverFast rejected our request for %s (a bug in owstream): %s", player_id, exc)
@@ -234,16 +284,28 @@ class Fetcher:
                 error=str(exc)[:2000],
                 retry_after=exc.retry_after,
             )
+        digest = codec.digest(fetched.summary)
+        same = fetched.summary_only and digest == stored.summary_digest  # the stored summary still holds
         return codec.wire_result(
             request_ids=request_ids,
             player_id=player_id,
             fetched_at=clock(),
-            outcome="private" if snap.private else "ok",
-            summary=snap.summary,
-            stats=snap.stats,
-            status=snap.status,
-            cache_headers=snap.cache_headers,
+            outcome="private" if fetched.private else "ok",
+            summary=None if same else fetched.summary,
+            platform_stats=fetched.platform_stats,
+            summary_only=fetched.summary_only,
+            summary_digest=digest,
+            status=fetched.status,
+            cache_headers=fetched.cache_headers,
         )
+
+
+def profile_of(result: WireResult) -> Profile | None:
+    """What the identity rules need of an ok or private result's summary (None for other outcomes)."""
+    if result.outcome not in ("ok", "private") or result.summary is None:
+        return None
+    summary = codec.decode_as(bytes(result.summary), PlayerSummary)  # checked by the client already
+    return Profile(summary.username, summary.last_updated_at, result.outcome == "private")
 
 
 def read_request(record: Record, topics: Topics) -> Request:
@@ -259,4 +321,5 @@ def read_request(record: Record, topics: Topics) -> Request:
     requested_at = message.requested_at
     if requested_at is None:
         requested_at = record.timestamp_ms / 1000 if record.timestamp_ms else time.time()
-    return Request(request_id, message.player_id, message.force, requested_at, (record.topic, record.partition))
+    where = (record.topic, record.partition)
+    return Request(request_id, message.player_id, message.force, requested_at, where, message.source)

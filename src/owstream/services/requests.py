@@ -31,6 +31,7 @@ class RequestState:
     outcome: str | None = None  # once stored: one of owstream.domain.vocabulary.OUTCOMES
     error: str | None = None
     retry_after: float | None = None
+    suggestion: str | None = None  # a BattleTag equal to the one asked apart from case (not_found, mismatch)
     events: list[PlayerEvent] = field(default_factory=list)
 
     @property
@@ -102,6 +103,7 @@ class RequestTracker:
         self.status.outcome = data.outcome
         self.status.error = data.error
         self.status.retry_after = data.retry_after
+        self.status.suggestion = data.suggestion
 
     def wait(
         self,

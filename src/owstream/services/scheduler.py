@@ -1,6 +1,9 @@
 """The scheduler: requests a fetch of every watchlist player on an interval (never faster than the
-OverFast cache, which would return the same data). A request the fetchers answer ``expired`` (it waited
-too long in the queue, e.g. during an outage) is asked again at the next tick."""
+OverFast cache, which would return the same data), adaptive: a player idle for days less often, at most
+``refresh_max_interval`` apart (:mod:`owstream.domain.refresh`). Its requests say ``source: scheduler``: the
+fetcher asks OverFast the summary alone for them, and the stats only when something moved
+(:mod:`owstream.domain.fetchplan`). A request the fetchers answer ``expired`` (it waited too long in the
+queue, e.g. during an outage) is asked again at the next tick."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 
 from owstream.bus import Producer, Ready, Topics
 from owstream.config import Settings
+from owstream.domain.refresh import policy_of, refresh_of
 from owstream.errors import StoreUnavailable
 from owstream.messages.models import FetchRequest, new_id
 from owstream.retry import OutageWarning
@@ -23,7 +27,8 @@ class Scheduler:
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
-        self.interval = max(settings.refresh_interval, settings.overfast_cache_seconds)
+        self.policy = policy_of(settings)
+        self.interval = self.policy.base
         self.tick = tick
         self._requested: dict[str, float] = {}  # player -> when this scheduler last asked
         self._waiting: dict[str, str] = {}  # player -> the id of its request not answered yet
@@ -47,12 +52,12 @@ class Scheduler:
             producer.close(0.0 if stop.is_set() else 10.0)
 
     def due(self, now: float) -> list[str]:
-        """Watchlist players whose last fetch (or our last request) is older than the interval."""
+        """Watchlist players whose last fetch (or our last request) is older than their interval."""
         self._forget_expired()
         due = []
         for entry in self.store.watchlist():
             last = max(entry.last_fetched_at or 0.0, self._requested.get(entry.player_id, 0.0))
-            if now - last >= self.interval:
+            if now - last >= refresh_of(self.policy, entry.last_updated_at, now).interval:
                 due.append(entry.player_id)
         return due
 

@@ -146,6 +146,12 @@ class SimPlayer:
     stats: dict[tuple[str, str], dict[str, Totals]] = field(default_factory=dict)
     refreshes: int = 0  # how many times its stats moved on (kept across restarts with the state file)
 
+    @property
+    def blizzard_id(self) -> str:
+        """Blizzard's id of the account (``hex|hex``, stable: from the player id), which OverFast accepts too."""
+        digest = hashlib.sha256(self.player_id.encode()).hexdigest()
+        return f"{digest[:22]}|{digest[22:54]}"
+
 
 def player_state(player: SimPlayer) -> dict[str, Any]:
     """``player`` as plain JSON (the simulator's state file): what :func:`player_from_state` reads back."""
@@ -278,6 +284,22 @@ def summary_body(player: SimPlayer, base: str = media.DEFAULT_BASE) -> dict[str,
         "endorsement": {"level": level, "frame": media.url(base, "endorsement", str(level))},
         "competitive": competitive,
         "last_updated_at": player.last_updated_at,
+    }
+
+
+def search_hit(player: SimPlayer, player_id: str, base: str = media.DEFAULT_BASE) -> dict[str, Any]:
+    """One result of ``GET /players?name=`` as OverFast gives it (``player_id``: the search input for a single
+    hit, else the Blizzard id; never the number after the #, which Blizzard's search no longer shows)."""
+    return {
+        "player_id": player_id,
+        "name": player.username,
+        "avatar": media.url(base, "avatar", player.avatar),
+        "namecard": media.url(base, "namecard", player.namecard) if player.namecard else None,
+        "title": player.title,
+        "career_url": f"{base}/players/{player_id}",
+        "blizzard_id": player.blizzard_id.replace("|", "%7C"),
+        "last_updated_at": player.last_updated_at,
+        "is_public": True,
     }
 
 

@@ -39,6 +39,7 @@ from owstream.store.queries import RequestStatus, WatchEntry
 from owstream.store.sourced import SourcedResult
 
 if TYPE_CHECKING:
+    from owstream.domain.fetchplan import Stored
     from owstream.domain.freshness import LastFetches
     from owstream.messages.models import PlayerEvent
     from owstream.store.aliases import Aliases
@@ -243,23 +244,38 @@ class Store:
         with self._read() as conn:
             return queries.request_status(conn, request_id)
 
-    def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
+    def player_report(
+        self, player_id: str, gamemode: str | None = None, platform: str | None = None
+    ) -> dict[str, Any] | None:
+        """The player's stored data, each platform apart (see :mod:`owstream.store.report`); ``platform``: only
+        that one (default: every platform, ``gamemodes`` being the one played most's)."""
         with self._read() as conn:
-            return queries.player_report(conn, player_id, gamemode)
+            from owstream.store import report
 
-    def season_report(self, player_id: str, season: str, gamemode: str | None = None) -> dict[str, Any] | None:
-        """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number), with ``season``,
-        ``season_label``, ``since`` and ``until``; None if the player is not stored, UnknownSeason if the
-        season is not (see :mod:`owstream.store.seasons`)."""
+            return report.player_report(conn, player_id, gamemode, platform)
+
+    def season_report(
+        self, player_id: str, season: str, gamemode: str | None = None, platform: str | None = None
+    ) -> dict[str, Any] | None:
+        """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number) of each platform,
+        with ``season``, ``season_label``, ``since`` and ``until``; None if the player is not stored,
+        UnknownSeason if the season is not (see :mod:`owstream.store.seasons`)."""
         with self._read() as conn:
             from owstream.store import seasons
 
-            return seasons.season_report(conn, player_id, season, gamemode)
+            return seasons.season_report(conn, player_id, season, gamemode, platform)
 
     def last_fetches(self, player_id: str) -> LastFetches:
         """What the store knows of the player's last fetches (the fetcher's "ask OverFast?")."""
         with self._read() as conn:
             return queries.last_fetches(conn, player_id)
+
+    def fetch_facts(self, player_id: str) -> Stored:
+        """What the fetcher plans a fetch of the player from (see :mod:`owstream.store.plans`)."""
+        with self._read() as conn:
+            from owstream.store import plans
+
+            return plans.fetch_facts(conn, player_id)
 
     def watchlist(self) -> list[WatchEntry]:
         with self._read() as conn:

@@ -165,14 +165,19 @@ def headline(view: data.PlayerView, mode: str) -> None:
     cols[0].metric("Games played", f"{int(o['games_played']):,}")
     cols[1].metric("Games won", f"{int(o['games_won']):,}")
     cols[2].metric("Games lost", f"{int(o['games_lost']):,}")
-    cols[3].metric("Winrate", f"{o['winrate']:.2f} %")
-    cols[4].metric("KDA", f"{o['kda']:.2f}")
+    cols[3].metric("Winrate", "no games" if _missing(o["winrate"]) else f"{o['winrate']:.2f} %")
+    cols[4].metric("KDA", "-" if _missing(o["kda"]) else f"{o['kda']:.2f}")
     cols[5].metric("Time played", hours(o["time_played"]))
     st.caption("Averages per 10 minutes of play (OverFast's averages are per 10 min, not per game):")
     per10 = st.columns(len(PER10))
     for col, (name, label) in zip(per10, PER10.items(), strict=True):
         value = o[name]
         col.metric(label, "-" if value is None or pd.isna(value) else f"{value:,.2f}")
+
+
+def _missing(value: object) -> bool:
+    """No number: no games (a season's winrate), nothing done (its KDA)."""
+    return value is None or bool(pd.isna(value))
 
 
 def _per10(value: object) -> str:
@@ -190,8 +195,8 @@ def roles(view: data.PlayerView) -> None:
             "Games": r["games_played"].map("{:,}".format),
             "Won": r["games_won"].map("{:,}".format),
             "Lost": r["games_lost"].map("{:,}".format),
-            "Winrate (%)": r["winrate"].map("{:.2f}".format),
-            "KDA": r["kda"].map("{:.2f}".format),
+            "Winrate (%)": r["winrate"].map(lambda w: "no games" if _missing(w) else f"{w:.2f}"),
+            "KDA": r["kda"].map(lambda k: "-" if _missing(k) else f"{k:.2f}"),
             "Time played (h)": (r["time_played"] / 3600).map("{:,.1f}".format),
             **{label: r[name].map(_per10) for name, label in PER10.items() if name != "avg_assists"},
         }
