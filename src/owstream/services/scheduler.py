@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from owstream.bus import Producer, Ready, Topics
 from owstream.config import Settings
@@ -23,8 +24,16 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, settings: Settings, store: Store | None = None, *, tick: float = 5.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        tick: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
+        self.clock = clock  # the time of its requests and of "due" (the population benchmark's simulated clock)
         self.topics = Topics(settings.topic_prefix)
         self.store = store or Store.open(settings.resolved_store_url)
         self.policy = policy_of(settings)
@@ -73,7 +82,7 @@ class Scheduler:
                 self._requested.pop(player_id, None)
 
     def step(self, producer: Producer) -> list[str]:
-        now = time.time()
+        now = self.clock()
         due = self.due(now)
         topic = self.topics.fetch_requests
         for player_id in due:
