@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from owstream.store.aliases import Aliases
     from owstream.store.herostats import SourcedAnswer, StoredAnswer
     from owstream.store.notifications import Notifications
+    from owstream.store.sizes import TableSize
     from owstream.store.writer import BatchWriter
 
 # Loaded when first asked for (``from owstream.store import Notifications``): a command that only reads a
@@ -303,6 +304,13 @@ class Store:
 
         with self._read() as conn:
             return exports.export_tables(conn, player_id)
+
+    def table_sizes(self) -> dict[str, TableSize]:
+        """Each table's rows and bytes on disk, its indexes included (see :mod:`owstream.store.sizes`)."""
+        from owstream.store import sizes
+
+        with self._read() as conn:
+            return sizes.table_sizes(conn)
 
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""
