@@ -20,6 +20,7 @@ __all__ = [
     "gamemodes_body",
     "heroes_body",
     "new_player",
+    "one_game",
     "player_body",
     "player_from_state",
     "player_state",
@@ -124,6 +125,13 @@ def play(rng: random.Random, hero: Hero, games: int, wins: int) -> Totals:
     tens = time_played / 600
     values = [round(rate * tens * rng.uniform(0.7, 1.3)) for rate in _RATES[hero.role]]
     return Totals(games, wins, games - wins, time_played, *values)
+
+
+def one_game(rng: random.Random, hero: Hero, won: bool, seconds: int) -> Totals:
+    """Totals of one game of ``seconds`` on one hero (the population's games: :mod:`owstream.simulator.population`)."""
+    tens = seconds / 600
+    values = [round(rate * tens * rng.uniform(0.7, 1.3)) for rate in _RATES[hero.role]]
+    return Totals(1, int(won), int(not won), seconds, *values)
 
 
 @dataclass

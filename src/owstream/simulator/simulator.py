@@ -16,7 +16,8 @@ Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 4
 body of the real app, its ``retry_after`` growing 600 -> 1800 -> 5400 -> 16200 -> 21600 s.
 
 With a ``state_path`` (``simulate --state``, :mod:`owstream.simulator.state`) a restarted simulator goes on
-where it stopped instead of starting its players again from the seed.
+where it stopped instead of starting its players again from the seed. With ``play_from`` its players play as
+people do from that time on (:mod:`owstream.simulator.population`, the population benchmark), on its clock.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from owstream.simulator import state as simstate
 from owstream.simulator.data import SimPlayer
 from owstream.simulator.endpoints import endpoint_of
 from owstream.simulator.herostats import hero_stats
+from owstream.simulator.population import Population
 from owstream.simulator.responses import (
     ERROR_BODIES,
     RATE_LIMIT_BODY,
@@ -74,7 +76,9 @@ class Simulator:
     ``players``: how many (default 8-12 from the seed, one of them private) or the exact player ids
     to simulate. ``advance_every``: seconds of real time between automatic refreshes of every player.
     ``state_path``: where the players are kept across restarts (read at start when it holds the same seed
-    and players, written after every refresh).
+    and players, written after every refresh). ``play_from``: the players play by
+    :class:`~owstream.simulator.population.PlayModel` from this time of ``clock`` on (a function of the time:
+    no state file).
     """
 
     def __init__(
@@ -85,7 +89,12 @@ class Simulator:
         *,
         clock: Callable[[], float] = time.time,
         state_path: Path | None = None,
+        play_from: float | None = None,
     ) -> None:
+        if play_from is not None and state_path is not None:
+            raise ValueError(
+                "a simulator whose players play from a time keeps no state file: they are a function of it"
+            )
         self.seed = seed
         self.state_path = state_path
         self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not crypto
@@ -113,6 +122,7 @@ class Simulator:
             self._players, self.meta_step = saved.players, saved.meta_step
             self._not_found_checks = saved.not_found_checks
             self._rng.setstate(saved.rng)
+        self.population = Population(seed, play_from, list(self._players.values())) if play_from is not None else None
 
     def _ids(self, players: int | Sequence[str] | None) -> list[str]:
         if players is not None and not isinstance(players, int):
@@ -306,6 +316,7 @@ class Simulator:
         player = self._players.get(segments[1]) or self._by_blizzard_id(segments[1])
         if player is None:
             return self._not_found(segments[1])
+        self._catch_up([player])
         rest = segments[2:]
         if rest == ["summary"]:
             return cached(simdata.summary_body(player, self.media_base))
@@ -319,7 +330,14 @@ class Simulator:
         wanted = player_id.lower()
         return next((p for p in self._players.values() if p.blizzard_id == wanted), None)
 
+    def _catch_up(self, players: list[SimPlayer]) -> None:
+        """The games the population's players ended since they were last asked for (none without one)."""
+        for player in players if self.population is not None else ():
+            assert self.population is not None
+            self._history[player.player_id].extend(self.population.catch_up(player, self._clock()))
+
     def _search(self, query: dict[str, str]) -> SimResponse:
+        self._catch_up(list(self._players.values()))
         status, body = search_body(list(self._players.values()), query, self.media_base)
         return cached(body) if status == 200 else json_response(status, body)
 
