@@ -97,6 +97,13 @@ SUITE: Suite = {
         lambda m: m.run(5.0, 60.0),
         lambda m: m.run(5.0, 10.0),
     ),
+    "population": (
+        "population",
+        "tracked players who play as people do (a tenth a day), through the real pipeline on a simulated clock: "
+        "calls, fetch-results and store bytes per player per day, sessions seen and when, before and after issue 23",
+        lambda m: m.run(players=100, days=2.0),
+        lambda m: m.run(players=40, days=1.0),
+    ),
     "result-bytes": (
         "result_bytes",
         "bytes on fetch-results of a refresh before (summed, every time) and now: changed, unchanged (summary only)",
