@@ -4,49 +4,54 @@ Blizzard's update.
 
 **The population.** The simulator's ``--players`` players (one of them private) play by
 ``owstream.simulator.population``: a tenth of them on a given day, in evening sessions of a few games, most idle
-most days, half of them idle for weeks before the start. Its answers are the simulator's, valid against OverFast's
-OpenAPI. Both phases simulate the same days from the same start with the same seed: the same games at the same
+most days, 40 % idle for weeks before the start. Its answers are the simulator's, valid against OverFast's OpenAPI.
+Both phases simulate the same days from the same start (2026-01-01) with the same seed: the same games at the same
 simulated times.
 
-**The pipeline.** One local broker (3 partitions a topic) started by the bench; per phase its own topics and
-SQLite store; the real services: ``owstream run processor`` in a child process, a ``Fetcher`` in this process,
-and the ``Scheduler``'s own ``step`` (what its loop calls every 5 s) choosing whom to refresh. Every tracked
-player is added at the start; the first refresh of each (a new player: its search, summary and stats) is not
-counted; the window is everything after it.
+**The pipeline.** One local broker (3 partitions a topic) started by the bench. Each phase runs in a process of
+its own, both at once, with its own topics, SQLite store and simulator, and the real services:
+``owstream run processor`` in a child process, a ``Fetcher`` (4 workers, as deployed) and the ``Scheduler``'s own
+``step`` (what its loop calls every 5 s) choosing whom to refresh. Every tracked player is added at the start; the
+first refresh of each (a new player: its search, summary and stats) is not counted; the window is everything
+after it.
 
 **The clock: simulated, and it stands still while the pipeline works.** Nothing is scaled: every interval is
 the production one (OverFast's 600 s cache, the 600 s refresh, the adaptive refresh's day, week and 3,600 s,
-the once-a-day look at a second platform, the simulator's game times). Instead the scheduler, the fetcher (its
-freshness rule, its plan, its request expiry, the identity's backoff) and the simulator read one clock the bench
-moves (``clock=``, the argument each already takes). The bench sets it to the next 5-second tick at which the
-scheduler has someone due (empty ticks are skipped: nothing happens in them), calls ``Scheduler.step``, and
-waits until every request of that step is stored (its ``fetch_stored`` event); only then does time move on. So a
-step's fetches all happen at its simulated time, and a simulated day takes as long as its steps' real work.
-Real time: the pipeline itself (Kafka, the processor, SQLite), its latency (excluded from the delays below,
-which are simulated time; the latency bench measures it: ~45 ms), the processor's check of fetch times
-(simulated time begins on 2026-01-01, in the past). The meta service is not run (57 calls an hour
-whatever the population).
+the once-a-day look at a second platform, the identity's backoff, the simulator's game times). Instead the
+scheduler, the fetcher (its freshness rule, its plan, its request expiry) and the simulator read one clock the
+bench moves (``clock=``, the argument each takes). The bench sets it to the next 5-second tick at which the
+scheduler's rule has someone due (empty ticks are skipped: nothing would happen in them), calls
+``Scheduler.step``, and waits until every request of that step is stored (its ``fetch_stored`` event); only then
+does time move on. So a step's fetches all happen at its simulated time, and a simulated day takes as long as its
+steps' real work. Real: the pipeline itself (Kafka, the processor, SQLite, HTTP to the simulator on loopback), its
+latency (not in the delays below, which are simulated time; ``bench --only latency`` measures it, ~45 ms), the
+processor's check that no fetch time is ahead of its clock (simulated time is in the past). The meta service is
+not run (57 calls an hour, whatever the population).
 
 **Before** is ``OWSTREAM_FETCH_SUMMARY_FIRST=false`` and ``OWSTREAM_REFRESH_ADAPTIVE=false``: every player
 fully (summary and stats per platform) every 10 minutes; **after** the defaults. Printed side by side, per
-tracked player per simulated day: upstream calls (per endpoint), results and their bytes on ``fetch-results``
-(the messages, and the broker's log files: zstd batches), the store's growth; the sessions seen and the play
-model's games; how long after a session's first game it was first stored (players who played in the day before,
-and those back after a day or more), and every changed snapshot's ``fetched_at - last_updated_at``; and whether
-every stored number (stats of each platform and gamemode, ranks, ``last_updated_at``) equals the simulator's
-answer.
+tracked player per simulated day: upstream calls (per endpoint and per habit), results and their bytes on
+``fetch-results`` (the messages, and the broker's log files: zstd batches), the store's growth on SQLite and on
+PostgreSQL (the phase's ``fetch-results`` replayed into a throwaway PostgreSQL server: the window's results after
+the others); the sessions seen against the play model's games; how long after a session's first game it was first
+stored (players who played in the day before, and those back after a day or more idle), and every changed
+snapshot's ``fetched_at - last_updated_at``; whether every stored number (stats of each platform and gamemode,
+ranks, ``last_updated_at``) equals the simulator's answer; and the CPU per refresh (the phase's process but its
+driving thread: the fetcher and the simulator; the processor's process).
 
-    .venv/bin/python bench/bench_population.py [--players 120] [--days 2] [--seed 0] [--json PATH]
+    .venv/bin/python bench/bench_population.py [--players 100] [--days 1.5] [--seed 0] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +82,7 @@ from population_measure import (
 from population_pipeline import Counted, Driver, SimClock, cpu_seconds, start_processor, stop_processor
 from population_postgres import Postgres, pg_bin
 
+PHASES = ("before", "after")
 EGRESS_CALLS_PER_DAY = 27 * 86400 - 57 * 24  # one IP at 27 req/s (OverFast allows 30), less the meta's calls
 
 
@@ -119,7 +125,7 @@ def phase(
             Counter(driver.outcomes),
             driver.steps,
         )
-        cpu0, real0 = (cpu_seconds(), cpu_seconds(processor.pid)), time.perf_counter()
+        cpu0 = (cpu_seconds() - time.thread_time(), cpu_seconds(processor.pid), time.perf_counter())
         end, at, shown = start + days * DAY, start, start
         while at < end:
             at = min(end, driver.next_tick(at, start))
@@ -132,7 +138,9 @@ def phase(
                     file=sys.stderr,
                     flush=True,
                 )
-        cpu = (cpu_seconds() - cpu0[0], cpu_seconds(processor.pid) - cpu0[1], time.perf_counter() - real0)
+        # this process's CPU but the driver's (this thread: the scheduler's steps and the bench's own reading)
+        now = (cpu_seconds() - time.thread_time(), cpu_seconds(processor.pid), time.perf_counter())
+        cpu = tuple(b - a for a, b in zip(cpu0, now, strict=True))
         if errors():
             raise RuntimeError(f"the fetcher died: {errors()[0]!r}")
         calls, by_player = Counter(simulator.calls) - calls0, counted.by_player - by_player0
@@ -164,6 +172,15 @@ def phase(
         "seconds": time.perf_counter() - began,
         "public": len(simulator.player_ids()) - len(simulator.private_player_ids()),
     }
+
+
+def measured(base: Settings, name: str, players: int, days: float, seed: int, start: float) -> dict[str, Any]:
+    """:func:`phase` in a process of its own (both phases run at once), with its PostgreSQL growth: what it gives
+    that can leave the process."""
+    raw = phase(base, name, players, days, seed, start, new=name == "after")
+    raw["postgres"] = postgres_per_player_day(raw, players * days)
+    del raw["simulator"], raw["settings"]
+    return raw
 
 
 def postgres_per_player_day(raw: dict[str, Any], per: float) -> str:
@@ -235,7 +252,7 @@ def figures(players: int, days: float, seed: int, start: float, raw: dict[str, d
         "store_bytes_by_table_after": ", ".join(
             f"{t} {v / per:,.0f}" for t, v in sorted(a["store_bytes"].items(), key=lambda kv: -kv[1]) if v
         ),
-        "postgres_bytes_per_player_day": both(b, a, lambda p: postgres_per_player_day(p, per)),
+        "postgres_bytes_per_player_day": both(b, a, lambda p: p["postgres"]),
         "games_played_seen": both(b, a, lambda p: f"{p['truth'].games_seen} of {p['truth'].games}"),
         "sessions_seen": both(b, a, lambda p: f"{p['sessions']} session events, {p['truth'].sessions} play sessions"),
         "first_seen_played_day_before": both(b, a, lambda p: minutes(p["truth"].regular_first_seen)),
@@ -250,7 +267,7 @@ def figures(players: int, days: float, seed: int, start: float, raw: dict[str, d
     }
 
 
-def run(players: int = 100, days: float = 2.0, seed: int = 0) -> dict[str, Any]:
+def run(players: int = 100, days: float = 1.5, seed: int = 0) -> dict[str, Any]:
     start = float(simdata.BASE_TIME)  # 2026-01-01: the same games in every run, and in the past (the processor's check)
     with tempfile.TemporaryDirectory(prefix="bench-population-") as tmp:
         home = Path(tmp)
@@ -267,10 +284,11 @@ def run(players: int = 100, days: float = 2.0, seed: int = 0) -> dict[str, Any]:
         broker = LocalBroker(base)
         broker.start()
         try:
-            raw = {
-                name: phase(base, name, players, days, seed, start, new=name == "after") for name in ("before", "after")
-            }
-            return figures(players, days, seed, start, raw)  # PostgreSQL replays the phases' topics
+            spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no Kafka client threads forked
+            with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+                runs = {name: pool.submit(measured, base, name, players, days, seed, start) for name in PHASES}
+                raw = {name: done.result() for name, done in runs.items()}
+            return figures(players, days, seed, start, raw)
         finally:
             broker.stop()
 
@@ -278,7 +296,7 @@ def run(players: int = 100, days: float = 2.0, seed: int = 0) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--players", type=int, default=100, help="tracked players (100)")
-    parser.add_argument("--days", type=float, default=2.0, help="simulated days measured (2)")
+    parser.add_argument("--days", type=float, default=1.5, help="simulated days measured (1.5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -101,8 +101,8 @@ SUITE: Suite = {
         "population",
         "tracked players who play as people do (a tenth a day), through the real pipeline on a simulated clock: "
         "calls, fetch-results and store bytes per player per day, sessions seen and when, before and after issue 23",
-        lambda m: m.run(players=100, days=2.0),
-        lambda m: m.run(players=40, days=1.0),
+        lambda m: m.run(players=100, days=1.5),
+        lambda m: m.run(players=30, days=1.0),
     ),
     "result-bytes": (
         "result_bytes",
