@@ -345,3 +345,14 @@ def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps:
         private = client.fetch_snapshot("Player-137712", concurrent=True)
     assert again == first and private.private and private.stats == {}
     assert replay.count("/players/TeKrop-2217/stats/summary?gamemode=competitive") == 2
+
+
+def test_the_hero_catalogue_is_the_recorded_answer_checked(replay: ReplayServer, sleeps: list[float]) -> None:
+    with make_client(replay.url, sleeps) as client:
+        answer = client.heroes()
+    assert answer.body == raw(RESPONSES / "heroes.json")
+    recorded_heroes = load(RESPONSES / "heroes.json")
+    assert [(h.key, h.name, h.role, h.portrait) for h in answer.checked] == [
+        (h["key"], h["name"], h["role"], h["portrait"]) for h in recorded_heroes
+    ]
+    assert next(h.name for h in answer.checked if h.key == "soldier-76") == "Soldier: 76"

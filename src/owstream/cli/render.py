@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from owstream.domain.alerts import format_for, mask_url
+from owstream.domain.heroes import hero_name
 from owstream.domain.outcomes import duration, hours, utc
 from owstream.domain.vocabulary import rank_text
 
@@ -157,7 +158,9 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
             table.add_column(col, justify="left" if col == "role / hero" else "right")
         rows = list(block.get("roles", {}).items())
         heroes = sorted(block.get("heroes", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))[:8]
-        for name, b in [*rows, *heroes]:
+        names = data.get("hero_names") or {}
+        for key, b in [*rows, *heroes]:
+            name = hero_name(key, names) if key in block.get("heroes", {}) else key
             avg = b.get("average", {})
             table.add_row(
                 escape(name), str(b.get("games_played", 0)), str(b.get("winrate", 0)), str(b.get("kda", 0)),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from owstream.domain.heroes import Catalogue, hero_name
 from owstream.domain.outcomes import duration
 from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
 from owstream.messages.models import PlayerEvent, PrivacyChanged, RankChanged, SessionFound
@@ -102,8 +103,9 @@ def format_for(url: str, chosen: str | None = None) -> Format:
 # --- events in words -------------------------------------------------------------------------------
 
 
-def alert_of(event: PlayerEvent) -> Alert | None:
-    """The alert of an event, or None for an event that does not alert."""
+def alert_of(event: PlayerEvent, heroes: Catalogue | None = None) -> Alert | None:
+    """The alert of an event, or None for an event that does not alert. ``heroes``: the hero catalogue
+    (:meth:`owstream.store.Store.heroes`) that names them; without one, names come from the keys."""
     if isinstance(event, RankChanged):
         d = event.data
         before, after = rank_text(d.from_division, d.from_tier), rank_text(d.to_division, d.to_tier)
@@ -120,12 +122,12 @@ def alert_of(event: PlayerEvent) -> Alert | None:
         if s.is_reset or s.games <= 0:
             return None
         mode = GAMEMODE_NAMES.get(s.gamemode, s.gamemode)
-        heroes = ", ".join(hero_name(h) for h in s.heroes[:5]) or "none recorded"
+        played = ", ".join(hero_name(h, heroes) for h in s.heroes[:5]) or "none recorded"
         games = f"{s.games} {mode.lower()} game{'s' if s.games != 1 else ''}"
         title = f"{event.player_id}: a new {mode.lower()} session"
         text = (
             f"{event.player_id} played {games}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
-            f"{duration(s.time_played)}, heroes: {heroes}."
+            f"{duration(s.time_played)}, heroes: {played}."
         )
         fields: tuple[tuple[str, str], ...] = (
             ("Games", str(s.games)),
@@ -133,7 +135,7 @@ def alert_of(event: PlayerEvent) -> Alert | None:
             ("Winrate", f"{s.winrate:.2f} %"),
             ("KDA", f"{s.kda:.2f}"),
             ("Time played", duration(s.time_played)),
-            ("Heroes", heroes),
+            ("Heroes", played),
         )
         return _alert(event, title, text, fields, BLUE)
     if isinstance(event, PrivacyChanged):
@@ -146,11 +148,6 @@ def alert_of(event: PlayerEvent) -> Alert | None:
 
 def _alert(event: PlayerEvent, title: str, text: str, fields: tuple[tuple[str, str], ...], color: int) -> Alert:
     return Alert(event.event_id, event.type, event.player_id, event.at, title, text, fields, color)
-
-
-def hero_name(key: str) -> str:
-    """``soldier-76`` -> ``Soldier 76`` (OverFast's keys; new heroes need no table)."""
-    return " ".join(part.capitalize() for part in key.split("-"))
 
 
 # --- webhook bodies ----------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
+from owstream.messages.bodies import ErrorBody, HeroStat, HeroSummary, NotFoundBody, PlayerSummary, StatsSummary
 from owstream.overfast.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -241,6 +241,17 @@ class OverFastClient:
                 f"OverFast answered /heroes/stats with a body that is {exc}", status=answer.status
             ) from exc
         return ApiResponse(answer.body, rows, answer.status, answer.cache_headers)
+
+    def heroes(self) -> ApiResponse[list[HeroSummary]]:
+        """``GET /heroes``: every hero's key, display name, role and portrait URL."""
+        answer = self._get("/heroes", {})
+        try:
+            found = codec.decode_heroes(answer.body)
+        except ProcessingError as exc:
+            raise MalformedResponse(
+                f"OverFast answered /heroes with a body that is {exc}", status=answer.status
+            ) from exc
+        return ApiResponse(answer.body, found, answer.status, answer.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
     def _get_model(self, path: str, params: dict[str, str], model: type[M]) -> ApiResponse[M]:

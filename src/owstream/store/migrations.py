@@ -89,6 +89,11 @@ def _notifications(conn: Connection) -> None:
     schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
 
 
+def _heroes(conn: Connection) -> None:
+    """OverFast's hero catalogue: names, roles and portraits by key (a new store got it from 0001 already)."""
+    schema.heroes.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -97,6 +102,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0005_snapshot_seasons", _snapshot_seasons),
     ("0006_hero_stats", _hero_stats),
     ("0007_notifications", _notifications),
+    ("0012_heroes", _heroes),
 ]
 
 

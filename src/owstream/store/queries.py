@@ -107,6 +107,7 @@ def player_report(conn: Connection, player_id: str, gamemode: str | None = None)
     if player is None:
         return None
     latest = latest_changed_snapshot(conn, player_id)
+    gamemodes = _gamemodes(conn, player_id, gamemode)
     return {
         "player": {
             "player_id": player_id,
@@ -126,8 +127,19 @@ def player_report(conn: Connection, player_id: str, gamemode: str | None = None)
             "last_updated_at": latest.last_updated_at if latest else None,
         },
         "ranks": ranks_of(conn, latest.id) if latest else [],
-        "gamemodes": _gamemodes(conn, player_id, gamemode),
+        "gamemodes": gamemodes,
+        "hero_names": hero_names(conn, gamemodes),
     }
+
+
+def hero_names(conn: Connection, gamemodes: dict[str, Any]) -> dict[str, str]:
+    """The display names (OverFast's ``/heroes``) of the heroes of a report, by key; heroes the catalogue
+    does not know are left out (named from their keys)."""
+    keys = {key for block in gamemodes.values() for key in block["heroes"]}
+    if not keys:
+        return {}
+    h = schema.heroes.c
+    return {str(k): str(n) for k, n in conn.execute(select(h.key, h.name).where(h.key.in_(sorted(keys))))}
 
 
 def ranks_of(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
