@@ -24,6 +24,7 @@
     ├── StoreError                  owstream.store
     │   ├── StoreUnavailable        the database cannot be reached or is locked: retry later, nothing lost
     │   └── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │       └── WatchlistFull       the watchlist holds OWSTREAM_WATCHLIST_MAX players already
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
     └── RequestTimeout              a fetch request was not answered in time
@@ -120,6 +121,10 @@ class StoreUnavailable(StoreError):  # noqa: N818
 
 class StoreRejected(StoreError):  # noqa: N818
     """The database refuses this data (a constraint, a value out of range): retrying will not help."""
+
+
+class WatchlistFull(StoreRejected):
+    """The watchlist holds as many players as it may (``OWSTREAM_WATCHLIST_MAX``)."""
 
 
 class UnknownSeason(OwstreamError):  # noqa: N818
