@@ -90,9 +90,7 @@ def test_the_current_season_is_the_newest_any_snapshot_reports(store: Store) -> 
     assert store.current_season() is None
     first = ok_result("TeKrop-2217", "t1", 1.0)
     store.apply_results(src(first, ok_result("KIRIKO-12460", "k1", 2.0)))
-    reported = max(
-        p["season"] for p in (first.summary or {})["competitive"].values() if p and p.get("season")
-    )
+    reported = max(p["season"] for p in (first.summary or {})["competitive"].values() if p and p.get("season"))
     assert store.current_season() == reported
     later = copy.deepcopy(first.summary or {})
     later["competitive"]["pc"]["season"] = reported + 1
