@@ -36,9 +36,11 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 _LEGEND = {"orient": "top", "direction": "horizontal", "title": None, "labelLimit": 120, "symbolType": "square"}
 
 
-def show(spec: Spec, key: str | None = None) -> None:
-    """Draw ``spec`` across its container's width, its own height."""
-    st.vega_lite_chart(spec=spec, width="stretch", key=key)
+def show(spec: Spec, key: str) -> None:
+    """Draw ``spec`` across its container's width, its own height, in a container keyed ``key`` (its
+    ``st-key-<key>`` class names the chart in the page: the browser tests measure it by that)."""
+    with st.container(key=key):
+        st.vega_lite_chart(spec=spec, width="stretch")
 
 
 def _base(title: str | None, values: Sequence[Row]) -> Spec:
@@ -62,6 +64,12 @@ def nice_ticks(top: float, count: int = 4) -> list[float]:
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     return [round(i * step, 10) for i in range(int(top // step) + 1)]
+
+
+def _decimals(fmt: str) -> int:
+    """The decimals a d3 number format shows (``,.0f`` 0, ``.2f`` 2): the smallest tick step worth a label."""
+    digits = fmt.rsplit(".", 1)[-1].rstrip("f~") if "." in fmt else "0"
+    return int(digits) if digits.isdigit() else 0
 
 
 def legend_columns(entries: int) -> int:
@@ -145,7 +153,8 @@ def stacked(
         "y": {"field": "category", "type": "nominal", "sort": list(order), "title": None,
               "axis": {"labelLimit": 130, "ticks": False, "labelPadding": 6}},
     }  # fmt: skip
-    x = {"field": "x0", "type": "quantitative", "title": axis_title, "scale": {"domain": [0, top], "nice": False},
+    x = {"field": "x0", "type": "quantitative", "title": axis_title,
+         "scale": {"domain": [0, top * 1.03], "nice": False},
          "axis": {"values": nice_ticks(top), "format": ",.0f", "labelOverlap": "greedy"}}  # fmt: skip
     spec["layer"] = [
         {"mark": {"type": "bar", "stroke": "#ffffff", "strokeWidth": 1, "height": {"band": 0.78}},
@@ -182,8 +191,8 @@ def time_format(times: Sequence[float]) -> str:
 
 def time_x(times: Sequence[float], title: str, field: str = "t") -> Spec:
     """A UTC time axis over the period of ``times`` (epochs)."""
-    axis = {"format": time_format(times), "formatType": "utc", "labelOverlap": "greedy", "labelSeparation": 12,
-            "tickCount": 5, "labelFlush": True, "grid": False}  # fmt: skip
+    axis = {"labelExpr": f"utcFormat(datum.value, '{time_format(times)}')", "labelOverlap": "greedy",
+            "labelSeparation": 12, "tickCount": 5, "labelFlush": True, "grid": False}  # fmt: skip
     scale: Spec = {"type": "utc"}
     if times and max(times) - min(times) < 60:  # one moment: a window around it, so the point sits inside
         middle = (max(times) + min(times)) / 2
@@ -213,7 +222,8 @@ def over_time(
     encoding: Spec = {
         "x": time_x(times, x_title),
         "y": {"field": value, "type": "quantitative", "title": y_title, "scale": {"zero": False, "padding": 8},
-              "axis": y_axis or {"format": fmt, "tickCount": 4, "labelOverlap": "greedy"}},
+              "axis": y_axis or {"format": fmt, "tickCount": 4, "labelOverlap": "greedy",
+                                 "tickMinStep": 10 ** -_decimals(fmt)}},
         "tooltip": [{"field": f, "title": t} for f, t in tooltip],
     }  # fmt: skip
     if color is not None:

@@ -51,7 +51,10 @@ def render() -> None:
     view = data.squad(tuple(stored), mode, WINDOWS[window][1], season.query)
     if season.number is not None and not season_note(view, season):
         return
-    overall = [r for r in view.stats if r["scope"] == SCOPE_OVERALL]
+    order = {pid: i for i, pid in enumerate(stored)}
+    overall = sorted(
+        (r for r in view.stats if r["scope"] == SCOPE_OVERALL), key=lambda r: order.get(r["player_id"], 99)
+    )
     carried(view, WINDOWS[window][0])
     if not overall:
         st.info(f"None of these players has {GAMEMODE_NAMES[mode].lower()} stats.")
@@ -289,7 +292,7 @@ def sessions(view: data.SquadRows) -> None:
     ]  # fmt: skip
     times = [s["fetched_at"] for s in found]
     charts.show(charts.session_strip(dots, times=times, order=players, title="Each session, sized by its games"),
-                key="chart_squad_sessions")  # fmt: skip
+                key="chart_sessions_squad")  # fmt: skip
     layout.table(
         [
             {
