@@ -150,7 +150,7 @@ def _link(page: Any, base: str, player: str) -> float:
     page.wait_for_function(SETTLED, timeout=120_000, polling=50)
     began = float(page.evaluate("performance.now()"))
     page.get_by_role("link", name=player).first.click()
-    page.wait_for_url(f"**/player?player={player}", timeout=120_000)
+    page.wait_for_function("() => location.pathname.endsWith('/player')", timeout=120_000, polling=50)
     page.wait_for_function(f"() => window.__changed > {began}", timeout=120_000, polling=50)
     page.wait_for_function(SETTLED, timeout=120_000, polling=50)
     return (float(page.evaluate("window.__changed")) - began) / 1000

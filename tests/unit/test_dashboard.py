@@ -102,7 +102,7 @@ def choose(at: AppTest, key: str, value: Any) -> AppTest:
 
 
 def test_player_page_shows_the_recorded_numbers_per_gamemode(store: Store) -> None:
-    at = page("player", player="KIRIKO-12460")
+    at = page("player", player="KIRIKO-12460", table="1")  # the table of every hero, drawn when asked for
     assert not at.exception
     body = recorded("players_KIRIKO-12460_stats_summary_quickplay_all.json")
     general = body["general"]

@@ -122,8 +122,10 @@ def test_meta_page_trend_newest_answer_and_filters_in_the_url(meta: dict[str, An
     newest, first = by_hero(meta["second"]), by_hero(meta["first"])
     assert shown["Answers in the window"] == "2"
     assert shown["Heroes"] == str(len(newest))
-    table = at.table[0].value
     order = [r["hero"] for r in sorted(meta["second"], key=lambda r: (-r["pickrate"], r["hero"]))]
+    assert list(at.table[0].value.index) == [name_from_key(h) for h in order[:15]]  # the most picked first
+    at = page("meta", all="1")
+    table = at.table[0].value
     assert list(table.index) == [name_from_key(h) for h in order]
     for hero, row in newest.items():
         shown_row = table.loc[name_from_key(hero)]

@@ -11,7 +11,10 @@ parameter       what                                                       pages
 ``platform``    ``all`` (default) or a platform the store reports          Player, History, Squad, Meta
 ``window``      the squad's and the meta's time window                     Squad, Meta
 ``region``      ``division`` ``heroes``: the meta's filters                Meta
-``all``         ``1``: every hero drawn, not the top ten                   Player
+``all``         ``1``: every hero drawn (Player), listed (Meta)            Player, Meta
+``table``       ``1``: the table of every hero's numbers                   Player
+``stat``        the per-10-minutes stat drawn                              Player
+``sessions``    ``all``: every session listed, not the newest 20           History
 ==============  =========================================================  ==============================
 
 A widget is bound to its parameter by :func:`choice`: its value is read from the URL on every run (so a link

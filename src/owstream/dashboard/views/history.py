@@ -13,6 +13,7 @@ from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
 
 PICK_KEY = "history_pick"
 SESSIONS_OPENABLE = 10
+SESSIONS_LISTED = 20
 ROLE_OFFSET = {"tank": 0.14, "damage": 0.0, "support": -0.14, "open": 0.28}  # same rank, lines apart
 
 
@@ -157,7 +158,8 @@ def sessions(view: data.HistoryRows) -> None:
         st.info("No play session yet: a session is the difference between two snapshots, so it needs two fetches.")
         return
     catalogue = data.heroes()
-    resets = any(s["is_reset"] for s in view.sessions)
+    listed = view.sessions if state.param("sessions") == "all" else view.sessions[:SESSIONS_LISTED]
+    resets = any(s["is_reset"] for s in listed)
     layout.table(
         [
             {
@@ -170,9 +172,12 @@ def sessions(view: data.HistoryRows) -> None:
                 "Rank change": s["rank_change"] or "–",
                 **({"Counters reset": "yes" if s["is_reset"] else ""} if resets else {}),
             }
-            for s in view.sessions
+            for s in listed
         ]
     )
+    if len(view.sessions) > len(listed):
+        st.caption(f"The {len(listed)} newest of {fmt.plural(len(view.sessions), 'session')}.")
+        nav.link("history", "Every session", {**st.query_params.to_dict(), "sessions": "all"})
     shown = view.sessions[:SESSIONS_OPENABLE]
     labels = {
         int(s["to_snapshot_id"]): f"{layout.short(s['fetched_at'])}: {fmt.plural(s['games'], 'game')}, "

@@ -22,6 +22,7 @@ WINDOWS: dict[str, tuple[str, float | None]] = {
     "all": ("Everything", None),
 }
 SHOWN = 8  # heroes drawn at first: the most picked
+SHOWN_TABLE = 15  # heroes listed at first
 
 
 def render() -> None:
@@ -69,6 +70,7 @@ def render() -> None:
         st.info("One answer so far in this window: the lines start with the next one, an hour later.")
     trend(view.rows, drawn, catalogue)
     st.subheader("Newest answer", anchor=False)
+    every = state.flag(f"All {len(latest)} heroes", key="all")
     layout.table(
         [
             {
@@ -79,7 +81,7 @@ def render() -> None:
                 "Pick rate change": fmt.points(row["pickrate_change"]),
                 "Winrate change": fmt.points(row["winrate_change"]),
             }
-            for row in latest
+            for row in (latest if every else latest[:SHOWN_TABLE])
         ],
         index="Hero",
     )

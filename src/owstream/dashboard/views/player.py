@@ -226,7 +226,8 @@ def hero_section(heroes: list[rows.Row], mode: str) -> None:
         format_func=rows.PER10_NAMES.__getitem__,
     )  # fmt: skip
     charts.show(rows.per10_chart(shown, stat), key="chart_per10")
-    with st.expander(f"Every hero's numbers ({GAMEMODE_NAMES[mode].lower()})"):
+    # drawn only when asked for: a table of every hero is hundreds of cells for the browser to lay out
+    if state.flag(f"Every hero's numbers ({GAMEMODE_NAMES[mode].lower()}, a table)", key="table"):
         layout.table(rows.hero_table(heroes), index="Hero")
 
 

@@ -90,7 +90,8 @@ def squad() -> list[str]:
         max_selections=MAX_MEMBERS, placeholder="Type or paste BattleTags (Name#1234), or pick stored players",
         help=f"Up to {MAX_MEMBERS} players; the URL keeps them, so the squad can be shared",
     )  # fmt: skip
-    fetching.follow_pending()
+    if fetching.pending():
+        fetching.follow_pending()  # ticks only while requests are in flight
     if not members:
         st.info("Add players above: type or paste their BattleTags.")
     return members
