@@ -8,6 +8,7 @@ import json
 import pytest
 
 from owstream.domain import alerts
+from owstream.domain.heroes import Hero
 from owstream.messages.models import (
     FetchStored,
     PrivacyChanged,
@@ -76,6 +77,9 @@ def test_a_session_says_games_wins_losses_and_heroes() -> None:
         "TeKrop-2217 played 3 competitive games: 2 W - 1 L (67 % won), 31 min, heroes: Soldier 76, Ana."
     )
     assert dict(alert.fields)["W-L"] == "2-1"
+    catalogue = {"soldier-76": Hero("soldier-76", "Soldier: 76", "damage")}  # OverFast's /heroes, as stored
+    named = alerts.alert_of(session(), catalogue)
+    assert named is not None and named.text.endswith("heroes: Soldier: 76, Ana.")  # the same names as the pages
     assert alerts.alert_of(session(is_reset=True)) is None  # a counter reset is not games
     assert alerts.alert_of(session(games=0, wins=0, losses=0)) is None
 
