@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test test-fast compose-test reliability lint format bench install system-deps java clean
+.PHONY: run demo test test-fast compose-test reliability lint format bench screenshots install system-deps java clean
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
@@ -50,6 +50,11 @@ format: install
 
 bench: install
 	$(BIN)/owstream bench
+
+## screenshots: refresh docs/screenshots/ (every page at 1440 and 390 px, taken by the browser tests that
+## measure them: tests/e2e/test_pages.py)
+screenshots: install system-deps
+	$(BIN)/pytest tests/e2e/test_pages.py
 
 install: $(STAMP)
 
