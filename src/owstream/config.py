@@ -191,6 +191,28 @@ class Settings:
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
     log_level: LogLevel = ""
 
+    # --- The dashboard on a public host: the owner and visitors --------------------------------------
+    # Visitors look players up, fetch them (within the quotas below) and compare them; changing the watchlist
+    # and alerts, and forcing a refresh past OverFast's cache, is the owner's. The owner's token (a password
+    # set at deploy time; entered in the dashboard's sidebar, compared in constant time). Empty: on a loopback
+    # dashboard_address (your own machine) every session is the owner; on any other address nobody is, and
+    # those controls are off and say why.
+    owner_token: Secret = field(default_factory=Secret)
+    # E-mail addresses (comma-separated) that are the owner when signed in with Streamlit's OIDC login
+    # (st.login; configured in .streamlit/secrets.toml under [auth]). Empty: OIDC sign-in grants nothing.
+    owner_emails: str = ""
+    # Fetch requests one visitor's browser session may send per hour (a squad's members count one each).
+    session_fetches_per_hour: int = 20
+    # Fetch requests all visitors of one dashboard process may send per minute together.
+    fetches_per_minute: int = 30
+    # Forced refreshes (past OverFast's 10-minute cache; the owner's only) per hour, for the whole dashboard.
+    forced_refreshes_per_hour: int = 30
+    # Requests waiting for a fetcher (the fetch-requests consumer lag) beyond which a visitor's new request
+    # is refused ("busy: N ahead in the queue") instead of queued.
+    fetch_backlog_max: int = 200
+    # Players the watchlist may hold (the scheduler fetches each every refresh_interval).
+    watchlist_max: int = 100
+
     # --- Alerts (the notifier) -----------------------------------------------------------------------
     # Seconds one webhook request may take (connecting, sending, reading the answer).
     notify_timeout: float = 5.0

@@ -24,6 +24,7 @@
     ├── StoreError                  owstream.store
     │   ├── StoreUnavailable        the database cannot be reached, is locked, read-only or full: retry later
     │   ├── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │   │   └── WatchlistFull       the watchlist holds OWSTREAM_WATCHLIST_MAX players already
     │   └── StoreLost               the store's file was removed, replaced or emptied: stop, `owstream replay`
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
@@ -128,6 +129,10 @@ class StoreRejected(StoreError):  # noqa: N818
 class StoreLost(StoreError):  # noqa: N818
     """The store is not the one that was opened (its file removed, replaced or emptied, its identity row gone):
     what was written since is not kept. The processor stops; ``owstream replay`` rebuilds the store."""
+
+
+class WatchlistFull(StoreRejected):
+    """The watchlist holds as many players as it may (``OWSTREAM_WATCHLIST_MAX``)."""
 
 
 class UnknownSeason(OwstreamError):  # noqa: N818

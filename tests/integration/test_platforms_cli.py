@@ -71,10 +71,10 @@ def test_kiriko_shows_each_platform_with_its_own_numbers(
     assert zero["games_played"] == 0 and zero["winrate"] is None  # one snapshot: no games yet, not 0 % won
 
     out = tmp_path / "kiriko.csv"
-    exported = owstream(env, "export", "KIRIKO-12460", "--format", "csv", "--out", str(out))
+    exported = owstream(env, "export", "KIRIKO-12460", "--format", "csv", "--table", "overall", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(out.open()))
-    games = {(r["platform"], r["gamemode"]): int(r["games"]) for r in rows}
+    games = {(r["platform"], r["gamemode"]): int(r["games_played"]) for r in rows}
     assert games == {("pc", "quickplay"): 67, ("console", "quickplay"): 93, ("pc", "competitive"): 2,
                      ("console", "competitive"): 8}  # fmt: skip
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from owstream.domain import alerts
+from owstream.domain.heroes import Hero
 from owstream.messages.models import (
     FetchStored,
     PrivacyChanged,
@@ -80,6 +81,9 @@ def test_a_session_says_games_wins_losses_heroes_and_platform() -> None:
     assert dict(alert.fields)["W-L"] == "2-1" and dict(alert.fields)["Platform"] == "Console"
     old = alerts.alert_of(session())  # an event of an old result: OverFast's total of both, labelled so
     assert old is not None and "on PC + console:" in old.text
+    catalogue = {"soldier-76": Hero("soldier-76", "Soldier: 76", "damage")}  # OverFast's /heroes, as stored
+    named = alerts.alert_of(session(), catalogue)
+    assert named is not None and named.text.endswith("heroes: Soldier: 76, Ana.")  # the same names as the pages
     assert alerts.alert_of(session(is_reset=True)) is None  # a counter reset is not games
     assert alerts.alert_of(session(games=0, wins=0, losses=0)) is None
 

@@ -407,3 +407,14 @@ def test_requests_leave_from_the_source_address_set() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_hero_catalogue_is_the_recorded_answer_checked(replay: ReplayServer, sleeps: list[float]) -> None:
+    with make_client(replay.url, sleeps) as client:
+        answer = client.heroes()
+    assert answer.body == raw(RESPONSES / "heroes.json")
+    recorded_heroes = load(RESPONSES / "heroes.json")
+    assert [(h.key, h.name, h.role, h.portrait) for h in answer.checked] == [
+        (h["key"], h["name"], h["role"], h["portrait"]) for h in recorded_heroes
+    ]
+    assert next(h.name for h in answer.checked if h.key == "soldier-76") == "Soldier: 76"

@@ -160,7 +160,8 @@ def print_report(console: Console, data: dict[str, Any]) -> None:
         if data.get("season") is not None:
             console.print(f"\n[bold]{escape(per.get('label') or platform_name(platform))}[/bold]", highlight=False)
             print_season(console, per if "since" in per else data)
-        _print_gamemodes(console, platform, per.get("gamemodes", {}), per.get("season_label", data.get("season_label")))
+        season = per.get("season_label", data.get("season_label"))
+        _print_gamemodes(console, platform, per.get("gamemodes", {}), season, data.get("hero_names") or {})
 
 
 def _print_identity(console: Console, data: dict[str, Any]) -> None:
@@ -172,7 +173,9 @@ def _print_identity(console: Console, data: dict[str, Any]) -> None:
         console.print(f"last fetch: {last.get('error')}", markup=False, highlight=False, style="yellow")
 
 
-def _print_gamemodes(console: Console, platform: str, gamemodes: dict[str, Any], season: str | None) -> None:
+def _print_gamemodes(
+    console: Console, platform: str, gamemodes: dict[str, Any], season: str | None, names: dict[str, str]
+) -> None:
     where = platform_name(platform)
     if platform == "both":
         where += " (OverFast's total of both, before per-platform fetches)"
@@ -193,7 +196,7 @@ def _print_gamemodes(console: Console, platform: str, gamemodes: dict[str, Any],
         if heroes:
             shown = heroes[:TOP_HEROES]
             caption = f"{len(shown)} of {plural(len(heroes), 'hero', 'heroes')}, most played first"
-            table = _stats_table("hero", [(hero_name(key), b) for key, b in shown])
+            table = _stats_table("hero", [(hero_name(key, names), b) for key, b in shown])
             table.caption = caption if len(shown) < len(heroes) else None
             console.print()
             console.print(table)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from owstream.domain.heroes import hero_name
+from owstream.domain.heroes import Catalogue, hero_name
 from owstream.domain.outcomes import duration
 from owstream.domain.vocabulary import GAMEMODE_NAMES, platform_name, rank_score, rank_text
 from owstream.messages.models import PlayerEvent, PrivacyChanged, RankChanged, SessionFound
@@ -104,8 +104,9 @@ def format_for(url: str, chosen: str | None = None) -> Format:
 # --- events in words -------------------------------------------------------------------------------
 
 
-def alert_of(event: PlayerEvent) -> Alert | None:
-    """The alert of an event, or None for an event that does not alert."""
+def alert_of(event: PlayerEvent, heroes: Catalogue | None = None) -> Alert | None:
+    """The alert of an event, or None for an event that does not alert. ``heroes``: the hero catalogue
+    (:meth:`owstream.store.Store.heroes`) that names them; without one, names come from the keys."""
     if isinstance(event, RankChanged):
         d = event.data
         before, after = rank_text(d.from_division, d.from_tier), rank_text(d.to_division, d.to_tier)
@@ -122,13 +123,13 @@ def alert_of(event: PlayerEvent) -> Alert | None:
         if s.is_reset or s.games <= 0:
             return None
         mode = GAMEMODE_NAMES.get(s.gamemode, s.gamemode)
-        heroes = ", ".join(hero_name(h) for h in s.heroes[:5]) or "none recorded"
+        played = ", ".join(hero_name(h, heroes) for h in s.heroes[:5]) or "none recorded"
         games = f"{s.games} {mode.lower()} game{'s' if s.games != 1 else ''}"
         where = platform_name(s.platform)
         title = f"{event.player_id}: a new {mode.lower()} session ({where})"
         text = (
             f"{event.player_id} played {games} on {where}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
-            f"{duration(s.time_played)}, heroes: {heroes}."
+            f"{duration(s.time_played)}, heroes: {played}."
         )
         fields: tuple[tuple[str, str], ...] = (
             ("Platform", where),
@@ -137,7 +138,7 @@ def alert_of(event: PlayerEvent) -> Alert | None:
             ("Winrate", f"{s.winrate:.2f} %"),
             ("KDA", f"{s.kda:.2f}"),
             ("Time played", duration(s.time_played)),
-            ("Heroes", heroes),
+            ("Heroes", played),
         )
         return _alert(event, title, text, fields, BLUE)
     if isinstance(event, PrivacyChanged):

@@ -216,3 +216,19 @@ class HeroStat(Struct, frozen=True, gc=False):
 # season; a few hundred rows is far more than the game has.
 MAX_HERO_ROWS = 500
 HeroStats = Annotated[list[HeroStat], Meta(max_length=MAX_HERO_ROWS)]
+
+
+class HeroSummary(Struct, frozen=True, gc=False):
+    """One hero of ``GET /heroes``: its key, display name (``Soldier: 76``), role and portrait URL."""
+
+    key: Key
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    role: Key | None = None
+    portrait: Url | None = None
+
+    def __post_init__(self) -> None:
+        check_keys((self.key,) if self.role is None else (self.key, self.role))
+
+
+# ``GET /heroes``: an array of heroes (a few dozen; bounded like the stats rows).
+HeroList = Annotated[list[HeroSummary], Meta(max_length=MAX_HERO_ROWS)]

@@ -24,7 +24,7 @@ import msgspec
 import zstandard
 
 from owstream.errors import ProcessingError
-from owstream.messages.bodies import HeroStat, HeroStats, StatBlock
+from owstream.messages.bodies import HeroList, HeroStat, HeroStats, HeroSummary, StatBlock
 from owstream.messages.models import (
     MAX_REQUEST_IDS,
     CheckedResult,
@@ -54,6 +54,7 @@ _EVENT = msgspec.json.Decoder(PlayerEvent, strict=False)
 _ANY = msgspec.json.Decoder()
 _HERO_ROWS = msgspec.json.Decoder(HeroStats, strict=False)
 _HERO_ANSWER = msgspec.json.Decoder(WireHeroStats, strict=False)
+_HERO_LIST = msgspec.json.Decoder(HeroList, strict=False)
 _DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
 _WHERE = re.compile(r"^(?P<what>.*?)(?: - at (?:`key` in )?`\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
@@ -160,6 +161,12 @@ def decode_hero_rows(body: bytes) -> list[HeroStat]:
     """The body of ``GET /heroes/stats`` (an array of rows, at most MAX_HERO_ROWS) checked as HeroStat rows."""
     rows: list[HeroStat] = _decode(_HERO_ROWS, body, "hero stats array")
     return rows
+
+
+def decode_heroes(body: bytes) -> list[HeroSummary]:
+    """The body of ``GET /heroes`` (an array of heroes, at most MAX_HERO_ROWS) checked as HeroSummary rows."""
+    heroes: list[HeroSummary] = _decode(_HERO_LIST, body, "heroes array")
+    return heroes
 
 
 def decode_hero_stats(value: bytes) -> tuple[WireHeroStats, list[HeroStat]]:

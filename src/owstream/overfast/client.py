@@ -43,7 +43,15 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSearch, PlayerSummary, StatsSummary
+from owstream.messages.bodies import (
+    ErrorBody,
+    HeroStat,
+    HeroSummary,
+    NotFoundBody,
+    PlayerSearch,
+    PlayerSummary,
+    StatsSummary,
+)
 from owstream.overfast import decoding
 from owstream.overfast.ratelimit import BURST, RateLimiter
 from owstream.retry import Backoff, retry_after_of
@@ -263,6 +271,17 @@ class OverFastClient:
                 f"OverFast answered /heroes/stats with a body that is {exc}", status=answer.status
             ) from exc
         return ApiResponse(answer.body, rows, answer.status, answer.cache_headers)
+
+    def heroes(self) -> ApiResponse[list[HeroSummary]]:
+        """``GET /heroes``: every hero's key, display name, role and portrait URL."""
+        answer = self._get("/heroes", {})
+        try:
+            found = codec.decode_heroes(answer.body)
+        except ProcessingError as exc:
+            raise MalformedResponse(
+                f"OverFast answered /heroes with a body that is {exc}", status=answer.status
+            ) from exc
+        return ApiResponse(answer.body, found, answer.status, answer.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
     def _get_model(self, path: str, params: dict[str, str], model: type[M]) -> ApiResponse[M]:

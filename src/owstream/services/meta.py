@@ -4,7 +4,9 @@
 
 When a combination was last fetched is read from the store, from the last messages of the topic when the
 service starts (answers the processor has not stored yet) and from what this process published, so a
-restarted service does not fetch again what OverFast still has cached. Requests go through the process's
+restarted service does not fetch again what OverFast still has cached. It also asks ``GET /heroes`` (each hero's
+display name, role and portrait) once at start and then at the same interval, and writes the catalogue to
+the store itself (reference data like the watchlist, not derived from a topic). Requests go through the process's
 shared OverFast rate limit. Upstream trouble never stops the service: 429/503 are retried by the client after
 Retry-After, then, like 504/500 and timeouts, pause the pass (Retry-After, else a growing backoff) and are
 logged; a 422 or a malformed body is logged and that combination waits for its next interval.
@@ -19,8 +21,16 @@ from collections.abc import Callable
 
 from owstream.bus import Producer, Ready, Topics, read_tail
 from owstream.config import Settings
+from owstream.domain.heroes import Hero
 from owstream.domain.meta import Combination, combinations
-from owstream.errors import BusError, OverFastError, ProcessingError, UpstreamBusy, UpstreamUnavailable
+from owstream.errors import (
+    BusError,
+    OverFastError,
+    ProcessingError,
+    StoreError,
+    UpstreamBusy,
+    UpstreamUnavailable,
+)
 from owstream.messages import codec
 from owstream.overfast.client import OverFastClient
 from owstream.retry import Backoff
@@ -55,6 +65,8 @@ class MetaService:
         self._not_before: dict[str, float] = {}  # combination key -> no request before (after a 422/bad body)
         self._paused_until = 0.0
         self._failures = 0  # passes in a row that upstream trouble cut short
+        self._heroes_due = float("-inf")  # when the hero catalogue (/heroes) is asked for next
+        self.heroes_asked = 0  # /heroes requests made
 
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
         producer = Producer(self.settings)
@@ -107,6 +119,8 @@ class MetaService:
                 break
             if not self._fetch(producer, client, combo):
                 return min(self.tick, max(0.0, self._paused_until - self._clock()))
+        if self._clock() >= self._heroes_due and not (stop is not None and stop.is_set()):
+            self.refresh_heroes(client)  # after a whole pass: upstream trouble above pauses it too
         return self.tick
 
     def _fetch(self, producer: Producer, client: OverFastClient, combo: Combination) -> bool:
@@ -143,6 +157,25 @@ class MetaService:
         self.published += 1
         log.debug("meta: %s: %d heroes", combo.describe(), len(response.checked))
         return True
+
+    def refresh_heroes(self, client: OverFastClient) -> int:
+        """Ask ``GET /heroes`` and store the catalogue; upstream trouble is logged and waits for the next
+        interval (pages name heroes from their keys meanwhile). Returns how many heroes were stored."""
+        self._heroes_due = self._clock() + self.interval
+        self.heroes_asked += 1
+        try:
+            answer = client.heroes()
+        except OverFastError as exc:
+            log.warning("meta: the hero catalogue (/heroes): %s; next try in %.0f s", exc, self.interval)
+            return 0
+        found = [Hero(h.key, h.name, h.role, h.portrait) for h in answer.checked]
+        try:
+            stored = self.store.put_heroes(found, self._clock())
+        except StoreError as exc:
+            log.warning("meta: cannot store the hero catalogue: %s", exc)
+            return 0
+        log.debug("meta: hero catalogue: %d heroes", stored)
+        return stored
 
     def published_lately(self) -> dict[str, float]:
         """When each combination was last published, from the topic's last messages (at least one pass)."""

@@ -222,7 +222,7 @@ class Notifier:
         if target is None:
             return self._finish(delivery, DROPPED, delivery.attempts, error="the player no longer has a webhook")
         event = codec.decode_event(delivery.event.encode())
-        alert = alerts.alert_of(event)
+        alert = alerts.alert_of(event, self.store.heroes())  # heroes by their display names
         if alert is None:
             return self._finish(delivery, DROPPED, delivery.attempts, error="nothing to alert")
         fmt = alerts.format_for(target.url, target.format)

@@ -30,17 +30,19 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from owstream.errors import StoreError, StoreRejected, StoreUnavailable
+from owstream.errors import StoreError, StoreRejected, StoreUnavailable, WatchlistFull
 from owstream.store import queries, schema
 from owstream.store.engine import WRITE, make_engine, upsert
 from owstream.store.identity import Identity, diagnosis, read_id
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
+from owstream.store.reading import Reads
 from owstream.store.sourced import SourcedResult
 
 if TYPE_CHECKING:
     from owstream.domain.fetchplan import Stored
     from owstream.domain.freshness import LastFetches
+    from owstream.domain.heroes import Hero
     from owstream.messages.models import PlayerEvent
     from owstream.store.aliases import Aliases
     from owstream.store.herostats import SourcedAnswer, StoredAnswer
@@ -88,8 +90,9 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-class Store:
-    """One store; not thread-safe for writing (one writer per process, the processor)."""
+class Store(Reads):
+    """One store; not thread-safe for writing (one writer per process, the processor). The pages' reads are
+    :class:`owstream.store.reading.Reads`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -203,6 +206,16 @@ class Store:
         except SQLAlchemyError as exc:
             raise translated(exc, self.identity.path) from exc
 
+    def put_heroes(self, heroes: Sequence[Hero], at: float) -> int:
+        """Store OverFast's hero catalogue (``GET /heroes``): names, roles and portraits by key."""
+        try:
+            with self._write() as conn, conn.begin():
+                from owstream.store import lookups
+
+                return lookups.write_heroes(conn, heroes, at)
+        except SQLAlchemyError as exc:
+            raise translated(exc) from exc
+
     def reset_derived(self) -> None:
         """Empty everything derived from fetch results (all but the watchlist and schema_migrations)."""
         try:
@@ -212,10 +225,18 @@ class Store:
         finally:
             self._writer.cache.clear()
 
-    def watch_add(self, player_id: str, at: float) -> bool:
-        """Add to the watchlist; False if already there."""
+    def watch_add(self, player_id: str, at: float, *, limit: int | None = None) -> bool:
+        """Add to the watchlist; False if already there. ``limit``: WatchlistFull when the list already
+        holds that many players (checked in the same transaction)."""
         table = schema.watchlist
         with self._write() as conn, conn.begin():
+            if limit is not None:
+                from sqlalchemy import func, select
+
+                held = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                known = conn.execute(select(table.c.player_id).where(table.c.player_id == player_id)).first()
+                if known is None and held >= limit:
+                    raise WatchlistFull(f"the watchlist is full: it holds {held} players (at most {limit})")
             stmt: Any = upsert(conn.dialect.name, table)
             stmt = stmt.values(player_id=player_id, added_at=at).on_conflict_do_nothing()
             return conn.execute(stmt.returning(table.c.player_id)).first() is not None

@@ -177,6 +177,11 @@ def _rebuilt(conn: Connection, table: Table) -> None:
     conn.exec_driver_sql(f"DROP TABLE {old}")
 
 
+def _heroes(conn: Connection) -> None:
+    """OverFast's hero catalogue: names, roles and portraits by key (a new store got it from 0001 already)."""
+    schema.heroes.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -188,6 +193,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0008_store_identity", _store_identity),
     ("0009_identity_checks", _identity_checks),
     ("0010_platforms", _platforms),
+    ("0011_heroes", _heroes),
 ]
 
 

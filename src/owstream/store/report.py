@@ -104,6 +104,7 @@ def player_report(
         "platform_label": platform_name(chosen) if chosen else None,
         "gamemodes": per_platform[chosen]["gamemodes"] if chosen in per_platform else {},
         "platforms": per_platform,  # every platform with stats (or the one asked for), each its own numbers
+        "hero_names": hero_names(conn, per_platform),
         "seasons": newest_seasons(conn, player_id),  # each platform's newest reported competitive season
         "identity": identity_of(conn, player_id),
         "last_fetch": last_fetch(conn, player_id),
@@ -164,3 +165,13 @@ def last_fetch(conn: Connection, player_id: str) -> dict[str, Any] | None:
         .limit(1)
     ).first()
     return None if row is None else dict(row._mapping)
+
+
+def hero_names(conn: Connection, per_platform: dict[str, Any]) -> dict[str, str]:
+    """The display names (OverFast's ``/heroes``) of the heroes of a report, by key; heroes the catalogue
+    does not know are left out (named from their keys)."""
+    keys = {key for per in per_platform.values() for block in per["gamemodes"].values() for key in block["heroes"]}
+    if not keys:
+        return {}
+    h = schema.heroes.c
+    return {str(k): str(n) for k, n in conn.execute(select(h.key, h.name).where(h.key.in_(sorted(keys))))}

@@ -319,6 +319,18 @@ hero_stat_rows = Table(
     sqlite_with_rowid=False,
 )
 
+# Migration 0012: OverFast's hero catalogue (``GET /heroes``): each hero's display name, role and portrait,
+# written by the meta service at its interval. Reference data, not derived from fetch-results: replay keeps it.
+heroes = Table(
+    "heroes",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16)),
+    Column("portrait", Text),
+    Column("fetched_at", Float, nullable=False),
+)
+
 ix_fetch_outcomes_at = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_at")
 ix_raw_results_fetched = next(i for i in raw_results.indexes if i.name == "ix_raw_results_fetched")
 ix_fetch_outcomes_player = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_player")
