@@ -80,7 +80,8 @@ def _read_range(
     of the call (later messages are left out), until every partition is read or ``deadline`` passes.
     A partition's last offsets may be transaction markers or aborted messages, never returned to a
     read_committed reader: a partition is done when its position reaches its end, or when nothing arrived
-    for IDLE seconds (what is left can only be such records)."""
+    for IDLE seconds of waiting on the broker (what is left can only be such records); a caller slow with a
+    batch (a replay into a busy store) stops nothing."""
     consumer = _reader(settings, "range")
     try:
         marks = _watermarks(consumer, settings, topic, timeout)
@@ -102,8 +103,8 @@ def _read_range(
                     continue
                 batch.append(rec)
             if batch:
-                quiet_since = time.monotonic()
                 yield batch
+                quiet_since = time.monotonic()  # the caller's time with the batch is not the topic's silence
             _drop_finished(consumer, topic, ends)
     except ck.KafkaException as exc:
         raise KafkaUnavailable(f"Kafka is not reachable at {settings.bootstrap_servers}: {exc.args[0]}") from exc
