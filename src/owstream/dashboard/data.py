@@ -16,6 +16,7 @@ import streamlit as st
 
 from owstream.config import Settings, get_settings
 from owstream.domain.heroes import Hero
+from owstream.domain.refresh import policy_of
 from owstream.store import Store
 from owstream.store.lookups import Member, Resolved
 from owstream.store.views import (
@@ -91,7 +92,8 @@ def activity(now_minute: int) -> ActivityRows:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def watchlist() -> list[WatchRow]:
-    return store().watch_view()
+    """The tracked players, each with when the scheduler refreshes it next and why (its settings' rule)."""
+    return store().watch_view(policy_of(settings()))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
