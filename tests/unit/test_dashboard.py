@@ -188,7 +188,9 @@ def test_history_page_sessions_and_their_heroes(store: Store) -> None:
     assert (row["Games"], row["W – L"], row["Winrate"]) == ("4", "3 – 1", "75 %")
     detail = next(t.value for t in at.table if t.value.index.name == "Hero")
     assert list(detail["Games"]) == ["4"]
-    assert "Competitive · Since tracking began" in text(at) and "4 games in 1 session" in text(at)
+    # snapshots stored before per-platform fetches: OverFast's total of both, said so
+    assert "Competitive · PC + console (before per-platform fetches) · Since tracking began" in text(at)
+    assert "4 games in 1 session" in text(at)
 
 
 def test_squad_page_side_by_side_who_carried_and_the_url(store: Store) -> None:
