@@ -9,7 +9,7 @@ import time
 
 from owstream.bus import Producer, TopicNames
 from owstream.config import get_settings
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest, new_id
 from owstream.simulator import player_ids
 
@@ -25,7 +25,7 @@ def main(rate: float, seconds: float) -> int:
         while time.monotonic() - began < seconds:
             player = players[sent % len(players)]
             request = FetchRequest(player_id=player, request_id=new_id(), force=True, requested_at=time.time())
-            producer.send(topic, codec.encode(request), key=player, headers=codec.headers("FetchRequest"))
+            producer.send(topic, codec.encode(request), key=player, headers=contracts.FETCH_REQUEST.headers)
             sent += 1
             time.sleep(max(0.0, began + sent / rate - time.monotonic()))
         producer.flush_or_raise(timeout=30)

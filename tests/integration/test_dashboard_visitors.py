@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from owstream.bus import Admin, Producer, TopicNames, read_tail
 from owstream.config import Settings, get_settings
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest, new_id
 from owstream.services.fetcher import Fetcher
 from owstream.services.processor import Processor
@@ -62,7 +62,7 @@ def queued(settings: Settings, count: int) -> None:
     for i in range(count):
         request = FetchRequest(player_id=f"Queued-{1000 + i}", request_id=new_id(), requested_at=time.time(),
                                source="test")  # fmt: skip
-        producer.send(topic, codec.encode(request), key=request.player_id, headers=codec.headers("FetchRequest"))
+        producer.send(topic, codec.encode(request), key=request.player_id, headers=contracts.FETCH_REQUEST.headers)
     producer.flush(15)
     producer.close()
 

@@ -20,12 +20,13 @@ from support.results import Result, encoded, replace
 
 
 def later(result: Result, result_id: str, hero_games: dict[str, tuple[int, int]], hours: float = 2.0) -> Result:
-    """``result`` ``hours`` later with competitive games added to some heroes (and their role, and overall)."""
+    """``result`` ``hours`` later with competitive games added to some heroes (and their role, and overall), on
+    the platform the player played most (a result fetched per platform) or in its summed stats (an old one)."""
     summary = copy.deepcopy(result.summary)
     assert summary is not None
     summary["last_updated_at"] += int(3600 * hours)
-    stats = copy.deepcopy(result.stats)
-    body = stats["competitive"]
+    stats, per_platform = copy.deepcopy(result.stats), copy.deepcopy(result.platform_stats)
+    body = competitive_of(stats, per_platform)
     for hero, (won, lost) in hero_games.items():
         role = next(iter(body["roles"]))
         for block in (body["heroes"][hero], body["roles"][role], body["general"]):
@@ -34,7 +35,26 @@ def later(result: Result, result_id: str, hero_games: dict[str, tuple[int, int]]
             block["games_lost"] += lost
             block["time_played"] += 600 * (won + lost)
             block["winrate"] = round(100 * block["games_won"] / block["games_played"], 2)
-    return replace(result, result_id=result_id, request_ids=[], fetched_at=time.time(), summary=summary, stats=stats)
+    return replace(result, result_id=result_id, request_ids=[], fetched_at=time.time(), summary=summary,
+                   stats=stats, platform_stats=per_platform)  # fmt: skip
+
+
+def main_platform(per_platform: dict[str, Any]) -> str:
+    """The platform played most (the pages' default) of a result fetched per platform."""
+    played = {
+        platform: sum(body["general"]["time_played"] for body in modes.values() if body)
+        for platform, modes in per_platform.items()
+    }
+    return max(played, key=lambda platform: played[platform])
+
+
+def competitive_of(stats: dict[str, Any], per_platform: dict[str, Any]) -> dict[str, Any]:
+    """The competitive stats body a test edits: the main platform's, or the summed one of an old result."""
+    if per_platform:
+        found: dict[str, Any] = per_platform[main_platform(per_platform)]["competitive"]
+        return found
+    summed: dict[str, Any] = stats["competitive"]
+    return summed
 
 
 def stored_result(store: Store, player_id: str) -> Result:
@@ -70,7 +90,7 @@ def add_sessions(settings: Settings, store: Store, players: dict[str, tuple[int,
     later_ones = []
     for pid, (won, lost) in players.items():
         first = stored_result(store, pid)
-        heroes = list(first.stats["competitive"]["heroes"])
+        heroes = list(competitive_of(first.stats, first.platform_stats)["heroes"])
         later_ones.append(later(first, f"synthetic-{pid}", {heroes[0]: (won, lost), heroes[-1]: (1, 1)}))
     publish(settings, store, later_ones)
 
@@ -80,14 +100,16 @@ def with_heroes(store: Store, source: str, player_id: str, count: int) -> Result
     in each gamemode."""
     found = stored_result(store, source)
     stats: dict[str, Any] = copy.deepcopy(found.stats)
-    for body in stats.values():
-        kept = sorted(body["heroes"].items(), key=lambda kv: -kv[1]["time_played"])[:count]
-        body["heroes"] = dict(kept)
+    per_platform: dict[str, Any] = copy.deepcopy(found.platform_stats)
+    for body in [*stats.values(), *(b for modes in per_platform.values() for b in modes.values())]:
+        if body:  # {}: no stats on that platform
+            kept = sorted(body["heroes"].items(), key=lambda kv: -kv[1]["time_played"])[:count]
+            body["heroes"] = dict(kept)
     summary = copy.deepcopy(found.summary)
     assert summary is not None
     summary["username"] = player_id.split("-", maxsplit=1)[0]
     return replace(found, result_id=f"synthetic-{player_id}", request_ids=[], player_id=player_id,
-                   fetched_at=time.time(), summary=summary, stats=stats)  # fmt: skip
+                   fetched_at=time.time(), summary=summary, stats=stats, platform_stats=per_platform)  # fmt: skip
 
 
 def meta_answers(settings: Settings, store: Store, simulator: Any) -> int:

@@ -282,6 +282,19 @@ class Consumer:
             # The partition was revoked meanwhile: its new owner will see the records again (at-least-once).
             log.info("offsets not stored (partition revoked?): %s", exc.args[0])
 
+    def committed(self, partitions: Iterable[tuple[str, int]], timeout: float = 10.0) -> Offsets:
+        """The group's committed offsets of ``partitions``, a partition with none left out. A transaction still
+        committing offsets on them is waited for (``read_committed`` asks for stable offsets, KIP-447).
+        KafkaUnavailable when the group's coordinator does not answer within ``timeout`` seconds."""
+        wanted = [ck.TopicPartition(t, p) for t, p in sorted(set(partitions))]
+        if not wanted:
+            return {}
+        try:
+            got = self._consumer.committed(wanted, timeout=timeout)
+        except ck.KafkaException as exc:
+            raise KafkaUnavailable(f"cannot read the group's committed offsets: {exc.args[0]}") from exc
+        return {(tp.topic, tp.partition): tp.offset for tp in got if tp.error is None and tp.offset >= 0}
+
     def rewind(self, records: Iterable[Record]) -> None:
         """Read ``records`` again (after an aborted transaction): seek each partition back to its first one.
         Partitions no longer assigned are left to their new owner, which starts at the committed offset."""
