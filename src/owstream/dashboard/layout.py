@@ -161,6 +161,12 @@ def platform(options: Sequence[str], key: str = "platform") -> str | None:
     return chosen
 
 
+def player_query(player_id: str, platform: str | None) -> dict[str, str]:
+    """The query of a link to a player's page on ``platform`` (left out when it is the player's default)."""
+    default = next(iter(data.platforms(player_id)), None)
+    return {"player": player_id, **({"platform": platform} if platform and platform != default else {})}
+
+
 def controls(platforms: Sequence[str], *, season_key: str | None = "season") -> tuple[str | None, str, Season | None]:
     """Platform (among ``platforms``), gamemode and season side by side (stacked on a phone)."""
     with st.container(horizontal=True, gap="medium"):

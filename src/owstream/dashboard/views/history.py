@@ -24,7 +24,7 @@ def render() -> None:
         return
     where, mode, season = layout.controls(data.platforms(player_id))
     view = data.history(player_id, mode, season.query if season else "lifetime", where)
-    shown = {"player": player_id, **({"platform": where} if where else {})}  # the same platform there
+    shown = layout.player_query(player_id, where)  # the same platform there
     nav.link("player", f"{player_id}'s numbers on the Player page", shown, icon=":material/person:")
     if season is not None and season.number is not None and view.season is None:
         layout.no_season(season, view.platform, view.seasons)

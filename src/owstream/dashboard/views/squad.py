@@ -261,7 +261,7 @@ def side_by_side(overall: list[dict[str, Any]], view: data.SquadRows, mode: str,
     with st.container(horizontal=True, gap="small"):
         for r in overall:  # each to the platform shown here
             pid = str(r["player_id"])
-            nav.link("player", pid, {"player": pid, "platform": str(r["platform"])}, icon=":material/person:")
+            nav.link("player", pid, layout.player_query(pid, str(r["platform"])), icon=":material/person:")
     players = [str(r["player_id"]) for r in overall]
     scale = palette.categorical(players)
     cols = st.columns(3, gap="medium")
