@@ -60,17 +60,16 @@ def render() -> None:
                 if row.name and row.name != row.player_id.rsplit("-", 1)[0]
                 else row.player_id
             )
-            with st.container(width=240):
+            with st.container(width=240, gap="small"):
                 nav.link("player", label, {"player": row.player_id}, icon=":material/person:")
+                st.caption(plain(platforms_text(row.platforms)))
             refreshed = (
                 f"refreshed {layout.since(row.last_fetched_at, now)}" if row.last_fetched_at else "not fetched yet"
             )
             last = member.last_outcome or row.last_outcome
             outcome = OUTCOMES.get(last or "", "–") if last else "waiting for its first fetch"
-            st.markdown(f"{outcome}  \n{plain(refreshed)}", width=260)
-            st.markdown(plain(next_refresh(row, now)), width=300)
-            st.markdown(plain(platforms_text(row.platforms)), width=220)
-            st.markdown(f"Alerts: {plain(notify_text(row.notify_url, row.notify_format))}", width=280)
+            st.markdown(f"{outcome} · {plain(refreshed)}  \n{plain(next_refresh(row, now))}", width=300)
+            st.markdown(f"Alerts: {plain(notify_text(row.notify_url, row.notify_format))}", width=220)
             if not locked and st.button("Remove", key=f"remove_{row.player_id}"):
                 data.store().watch_remove(row.player_id)
                 data.clear_caches()
