@@ -173,9 +173,12 @@ class Producer:
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
 
-    def _tracked(self, delivered: Delivered) -> Callable[[Any, Any], None]:
+    @staticmethod
+    def _tracked(delivered: Delivered) -> Callable[[Any, Any], None]:
+        """A message sent with ``delivered``: its fate is told to the sender, who sends it again or not (not
+        kept for :meth:`flush` to raise: a sender that retries would see its old failures raised forever)."""
+
         def on_delivery(err: Any, msg: Any) -> None:
-            self._on_delivery(err, msg)
             delivered(None if err is None else f"{msg.topic()}: {err.str()}")
 
         return on_delivery
@@ -186,7 +189,8 @@ class Producer:
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait up to ``timeout`` until every message sent so far is acknowledged; the number still waiting.
-        BusError if Kafka gave up on any (after DELIVERY_TIMEOUT_MS, or a message it refuses)."""
+        BusError if Kafka gave up on any sent without a ``delivered`` callback (after DELIVERY_TIMEOUT_MS, or a
+        message it refuses); those sent with one were told."""
         remaining = int(self._producer.flush(timeout))
         failures, self._failures = self._failures, []
         if failures:
