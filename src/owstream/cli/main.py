@@ -215,7 +215,7 @@ def show(
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
     season: Annotated[
         str | None,
-        typer.Option(help="Only this competitive season's numbers: current, last or a season number."),
+        typer.Option(help="Only this competitive season's numbers: current, last (the app's) or a number."),
     ] = None,
     platform: Annotated[
         StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")

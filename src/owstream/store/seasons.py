@@ -34,6 +34,7 @@ from owstream.domain.seasons import (
 from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, platform_name
 from owstream.errors import UnknownSeason
 from owstream.store import schema
+from owstream.store.lookups import current_season
 from owstream.store.queries import current_stats, latest_session, ranks_of, stat_block
 from owstream.store.report import chosen_platform, platforms_of, player_report
 from owstream.store.state import stat_row_from_db
@@ -176,6 +177,7 @@ def season_report(
     if report is None:
         return None
     candidates = [platform] if platform is not None else (platforms_of(conn, player_id) or [BOTH])
+    asked, choice = choice, app_season(conn, choice)
     per: dict[str, dict[str, Any]] = {}
     missing: UnknownSeason | None = None
     for name in candidates:
@@ -187,6 +189,8 @@ def season_report(
         per[name] = _season_of(conn, player_id, span, gamemode, name)
     if not per:
         assert missing is not None
+        if asked != choice:
+            raise UnknownSeason(f"{missing} ({choice} is the {asked} season: the newest any stored player shows)")
         raise missing
     top = next(iter(per))
     chosen = per[top]
@@ -194,6 +198,17 @@ def season_report(
     report |= {key: chosen[key] for key in ("ranks", "gamemodes", "season", "season_label", "since", "until")}
     report |= {"platform": top, "platform_label": chosen["label"], "platforms": per}
     return report
+
+
+def app_season(conn: Connection, choice: str) -> str:
+    """``current`` and ``last`` as the whole app names them (the dashboard too): the newest season any stored
+    snapshot reports, and the one before it, whatever season this player last played; other choices as they are."""
+    if choice not in ("current", "last"):
+        return choice
+    current = current_season(conn)
+    if current is None:
+        return choice  # no season reported anywhere: the player's own (pick says there is none)
+    return str(current if choice == "current" else current - 1)
 
 
 def _season_of(
