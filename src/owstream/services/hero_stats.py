@@ -42,25 +42,38 @@ def store_answers(
     *,
     sleep: Callable[[float], object] = time.sleep,
 ) -> int:
-    """Decode and store ``records``; returns how many answers were new. A store that is unavailable is waited
-    out (``sleep`` returns True to stop waiting); answers the store refuses are dead-lettered."""
-    items: list[SourcedAnswer] = []
+    """Decode and store ``records``; returns how many answers were new. Each record that cannot be taken goes
+    to ``dead`` exactly once: one that does not decode, or one the store refuses (the batch is then applied
+    answer by answer, so only the refused ones are dead letters). A store that is unavailable is waited out
+    (``sleep`` returns True to stop waiting)."""
+    parsed: list[tuple[Record, SourcedAnswer]] = []
     for record in records:
         try:
-            items.append(parse_answer(record))
+            parsed.append((record, parse_answer(record)))
         except ProcessingError as exc:
             dead(record, str(exc))
-    if not items:
+    if not parsed:
         return 0
+    try:
+        return _apply_waiting(store, [item for _record, item in parsed], sleep)
+    except StoreRejected:  # the data, not the database: find the answers it refuses, keep the others
+        pass
+    new = 0
+    for record, item in parsed:
+        try:
+            new += _apply_waiting(store, [item], sleep)
+        except StoreRejected as exc:
+            dead(record, str(exc))
+    return new
+
+
+def _apply_waiting(store: Store, items: list[SourcedAnswer], sleep: Callable[[float], object]) -> int:
+    """``store.apply_hero_stats(items)``, a store that is unavailable waited out (rolled back, nothing lost)."""
     attempt = 0
     while True:
         try:
             return store.apply_hero_stats(items)
-        except StoreRejected as exc:  # the data, not the database: no retry makes it pass
-            for record in records:
-                dead(record, str(exc))
-            return 0
-        except StoreUnavailable as exc:  # rolled back, nothing lost
+        except StoreUnavailable as exc:
             attempt += 1
             wait = min(5.0, 0.1 * 2**attempt)
             log.warning("storing hero stats failed (%s); retrying in %.1f s", exc, wait)
