@@ -21,6 +21,7 @@ from owstream.config import Settings
 from owstream.localkafka import LocalBroker, free_ports
 from owstream.runtime.kafka import ensure_kafka
 from owstream.runtime.status import kafka_status
+from support.contracts import check_broker
 from support.env import owstream_env
 from support.homes import broker_home
 from support.pipeline import wait_for
@@ -43,6 +44,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterato
     try:
         ensure_kafka(settings, start_local=False)
         yield settings
+        if LocalBroker(settings).state() is None:  # the last test stops it: the same data, started again
+            LocalBroker(settings).start()
+        check_broker(settings)
     finally:
         broker.stop()
 

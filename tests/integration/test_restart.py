@@ -18,6 +18,7 @@ from owstream.runtime.kafka import ensure_kafka
 from owstream.services.processor import SERVICE, Processor
 from owstream.services.runner import in_background
 from owstream.store import Store, schema
+from support.contracts import check_broker
 from support.pipeline import recorded_json, wait_for
 from support.results import Result, encoded, result
 
@@ -39,6 +40,7 @@ def own_broker(tmp_path: Path, jar_home: Path) -> Iterator[Settings]:
     broker.start()
     try:
         yield settings
+        check_broker(settings)
     finally:
         broker.stop()
 

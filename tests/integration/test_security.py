@@ -21,7 +21,7 @@ from owstream.services.fetcher import Fetcher
 from owstream.services.processor import Processor
 from owstream.services.runner import in_background
 from owstream.store import Store
-from support.contracts import check_topics
+from support.contracts import check_broker, check_topics
 from support.env import owstream_env
 from support.homes import broker_home
 from support.pipeline import request_and_wait
@@ -36,6 +36,7 @@ def secure(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterator
     broker = start_secure_broker(broker_home(tmp_path_factory.mktemp("secure-home"), jar_home))
     try:
         yield broker
+        check_broker(broker.settings)  # every topic the module's tests wrote, over SASL_SSL
     finally:
         broker.stop()
 
