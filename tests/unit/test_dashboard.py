@@ -4,9 +4,13 @@ recorded OverFast responses (plus one synthetic later snapshot, so History and S
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -161,10 +165,35 @@ def test_outcome_messages() -> None:
     assert "Stored" in notice_for("A-123", state("ok")).text
 
 
-def test_history_page_lines_and_sessions(store: Store) -> None:
-    at = page("history", "TeKrop-2217")
+def drawn(at: AppTest) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
+    """Each Vega-Lite chart of the page by title: its spec and the rows it draws (the Arrow data it was sent)."""
+    out = {}
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
+        (dataset,) = chart.proto.datasets
+        out[title] = (spec, pa.ipc.open_stream(dataset.data.data).read_pandas())
+    return out
+
+
+def test_history_page_draws_a_line_through_each_snapshot_and_lists_the_sessions(store: Store) -> None:
+    at = page("history", "TeKrop-2217", timeout=30)
     assert not at.exception
     at.radio(key="history_gamemode").set_value("competitive").run()
+    charts = drawn(at)
+    assert set(charts) == {"Games played (total)", "Winrate (%)", "KDA", "Competitive rank per role"}
+    comp = recorded("players_TeKrop-2217_stats_summary_competitive_all.json")["general"]
+    played, won = comp["games_played"] + 4, comp["games_won"] + 3
+    for title, column, values in (
+        ("Games played (total)", "games_played", [comp["games_played"], played]),
+        ("Winrate (%)", "winrate", [comp["winrate"], round(100 * won / played, 2)]),
+        ("KDA", "kda", [comp["kda"], comp["kda"]]),
+    ):
+        spec, rows = charts[title]
+        assert spec["mark"]["type"] == "line" and spec["encoding"]["y"]["field"] == column, title
+        assert list(rows.sort_values("when")[column]) == pytest.approx(values), title  # one point per snapshot
+    _spec, ranks = charts["Competitive rank per role"]
+    assert len(ranks) == 2 and set(ranks["role"]) == {"support (pc)"}
     sessions = at.dataframe[0].value
     assert len(sessions) == 1
     row = sessions.iloc[0]
