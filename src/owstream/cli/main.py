@@ -191,10 +191,19 @@ def up(
 def run(
     service: Service,
     ready_file: Annotated[
-        Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
+        Path | None,
+        typer.Option(
+            help="Write this process's pid to this file once the service is ready (the Python services; the "
+            "dashboard is ready when its /_stcore/health answers)."
+        ),
     ] = None,
 ) -> None:
     """One service in the foreground (what `up` and Compose start); `services`: the five Python ones in one process."""
+    if service is Service.dashboard and ready_file is not None:
+        raise OwstreamError(
+            "--ready-file is for the Python services: the dashboard becomes Streamlit and is ready when "
+            "http://<address>:<port>/_stcore/health answers ok"
+        )
     _service_logging()
     settings = get_settings()
     if service is Service.dashboard:
