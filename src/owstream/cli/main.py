@@ -374,14 +374,25 @@ def bench(
     only: Annotated[
         list[str] | None, typer.Option(help="Run only this benchmark (repeatable): latency, commands, pages, …")
     ] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures, with commit, host and date, to this file.")
+    ] = None,
+    record: Annotated[
+        bool, typer.Option(help="Keep the figures, with commit, host and date, in docs/results/ (what docs quote).")
+    ] = False,
 ) -> None:
     """The benchmark suite (docs/benchmarks.md): prints figures, each with its limit measured in the same run."""
     from owstream.cli.bench import run_suite
+    from owstream.cli.results import Run
 
+    run = Run("bench")
     figures = run_suite(quick=quick, only=only)
+    extra: dict[str, Any] = {"quick": quick, "only": only or []}
     if json_path is not None:
-        json_path.write_text(json.dumps(figures, indent=2))
+        json_path.write_text(json.dumps(run.document(figures, **extra), indent=2, default=str) + "\n")
+    if record:
+        tag = "-".join(["quick"] * quick + list(only or []))
+        out.print(f"results: {run.record(figures, tag=tag, **extra)}")
 
 
 def main() -> None:
