@@ -91,3 +91,18 @@ def grows(p: Pipeline, than: int, timeout: float) -> bool:
             return True
         time.sleep(0.005)
     return False
+
+
+def partitions_per_member(settings: Settings, group: str) -> list[dict[str, int]]:
+    """How many partitions of each topic each member of a consumer group holds now (the group coordinator's
+    view; topics by their suffix)."""
+    admin = AdminClient({k: v for k, v in client_config(settings).items() if k != "logger"})
+    (future,) = admin.describe_consumer_groups([group], request_timeout=30).values()
+    out = []
+    for member in future.result(timeout=30).members:
+        held: dict[str, int] = {}
+        for tp in member.assignment.topic_partitions:
+            suffix = tp.topic.rsplit(".", 1)[-1]
+            held[suffix] = held.get(suffix, 0) + 1
+        out.append(dict(sorted(held.items())))
+    return out
