@@ -2,7 +2,7 @@
 ``docs/results/`` (a source checkout), so that every figure the README and docs/ quote names the run it came
 from. A file holds the figures and their provenance: the commit (and whether the work tree differed from it),
 the host (CPU model, cores, memory, kernel, load average when the run began and ended), the UTC start and end,
-and the command."""
+and the command. The commit is read when the run begins: the code that ran."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ class Run:
         self.argv = list(sys.argv if argv is None else argv)
         self.began = time.time()
         self.load_at_start = os.getloadavg()
+        self.commit = commit()  # the code that runs: what the tree holds when the run begins
 
     def document(self, figures: Any, **extra: Any) -> dict[str, Any]:
         ended = time.time()
@@ -90,7 +91,7 @@ class Run:
             "began": utc(self.began),
             "ended": utc(ended),
             "minutes": round((ended - self.began) / 60, 1),
-            "commit": commit(),
+            "commit": self.commit,
             "host": host() | {"load_average_at_start": self.load_at_start, "load_average_at_end": os.getloadavg()},
             **extra,
             "figures": figures,
