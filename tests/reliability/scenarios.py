@@ -120,7 +120,8 @@ def processor_kill_between_commits(load: int, at: float, tries: int = 10) -> Act
 
 def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, restart: bool = True) -> Act:
     """kill -9 of a fetcher once ``moment`` of the load is stored, at a moment its group holds requests it has
-    taken (``fetch_started`` out) and not answered; ``slow``: while its fetches wait for a slow OverFast (40
+    taken (``fetch_started`` out) and not answered (two fetchers may have taken the whole load by then: 30 more
+    requests are sent before each new try); ``slow``: while its fetches wait for a slow OverFast (40
     answers 1.5 s late); not ``restart``: left dead, the other fetcher takes over."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
@@ -132,7 +133,8 @@ def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, r
             time.sleep(1.0)
         victim = p.service("fetcher", run % cluster.profile.fetchers)
         what = "requests taken and waiting for a slow OverFast" if slow else "requests taken, not answered"
-        windows.kill_with_work(p, victim, _group(p, "fetcher"), windows.taken_not_answered, what)
+        feed = None if slow else lambda: p.send(30)  # the fetchers may have taken the whole load already
+        windows.kill_with_work(p, victim, _group(p, "fetcher"), windows.taken_not_answered, what, feed=feed)
         p.notes.append(f"{victim.label} killed at {p.stored()} stored")
         if restart:
             p.restart(victim)

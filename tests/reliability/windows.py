@@ -62,11 +62,15 @@ def kill_with_work(
     pending: Callable[[Pipeline], int],
     what: str,
     tries: int = 20,
+    feed: Callable[[], object] | None = None,
 ) -> int:
     """kill -9 ``victim`` at a moment its group (frozen while it is looked at) has work in flight, as ``pending``
     counts it; a moment without any is let go and tried again 0.2 s later, at most ``tries`` times
-    (MissedWindowError). Returns how much was in flight."""
+    (MissedWindowError). ``feed``: called after a moment without work (more requests: the group may have
+    finished the load before the moment came). Returns how much was in flight."""
     for attempt in range(1, tries + 1):
+        if attempt > 1 and feed is not None:
+            feed()
         for service in group:
             service.freeze()
         try:
