@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test test-fast reliability lint format bench install system-deps java clean
+.PHONY: run demo test test-fast compose-test reliability lint format bench screenshots install system-deps java clean
 
 ## run: bring the product up (local Kafka, services, dashboard); the offline demo when OverFast is unreachable
 run: install
@@ -21,9 +21,15 @@ run: install
 demo: install
 	$(BIN)/owstream up --demo
 
-## test: everything, on a real Kafka broker, real HTTP servers and a real browser
+## test: everything, on a real Kafka broker, real HTTP servers and a real browser, then compose.yaml for real
 test: install system-deps
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory compose-test
+
+## compose-test: compose.yaml up, checked and taken down on a container engine (started here if none runs;
+## base images made locally if no registry answers): tests/compose/run.sh
+compose-test: install system-deps
+	bash tests/compose/run.sh
 
 test-fast: install
 	$(BIN)/pytest -m "not browser"
@@ -45,6 +51,11 @@ format: install
 
 bench: install
 	$(BIN)/owstream bench --record $(BENCH_ARGS)
+
+## screenshots: refresh docs/screenshots/ (every page at 1440 and 390 px, taken by the browser tests that
+## measure them: tests/e2e/test_pages.py)
+screenshots: install system-deps
+	$(BIN)/pytest tests/e2e/test_pages.py
 
 install: $(STAMP)
 

@@ -6,7 +6,8 @@ stats rows for every block of a player's first snapshot, 2 gamemodes x (overall 
 only for the blocks a session moved, 2 x (overall + 1 role + 2 heroes); 3 ranks, 2 sessions with 3 parts
 each, one raw result (with a small placeholder payload), one fetch outcome, a rank change every 10th
 snapshot; the second half of each player's snapshots in a new season). Then it
-times the ``load_*`` functions of ``owstream.dashboard.data`` (no Streamlit cache) per page, median of runs.
+times the store's page reads (``owstream.store.reading.Reads``, what ``owstream.dashboard.data`` caches) per page,
+median of runs.
 
 Run: ``.venv/bin/python bench/bench_dashboard.py [--quick] [--players N] [--snapshots N]``.
 """
@@ -14,8 +15,6 @@ Run: ``.venv/bin/python bench/bench_dashboard.py [--quick] [--players N] [--snap
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import sqlite3
 import statistics
@@ -155,24 +154,21 @@ def _median_ms(fn: Callable[[], object]) -> float:
 
 
 def time_pages(url: str, players: int, snapshots: int) -> dict[str, float]:
-    # Importing the dashboard outside a Streamlit server logs one "no runtime" warning per cached function.
-    with contextlib.redirect_stderr(io.StringIO()):
-        from owstream.dashboard import data
-
     store = Store.open(url)
     pid = _pid(players // 2)
     squad = [_pid(i) for i in range(min(4, players))]
     now = T0 + 3600 * (snapshots - 1) + players
+    season = str(store.current_season())
     try:
         return {
-            "player": _median_ms(lambda: (data.load_players(store), data.load_player(store, pid, "competitive"))),
-            "history": _median_ms(lambda: data.load_history(store, pid, "competitive")),
-            "squad": _median_ms(lambda: (data.load_players(store), data.load_squad(store, squad, "competitive", 12.0))),
-            "player (this season)": _median_ms(lambda: data.load_player(store, pid, "competitive", "current")),
-            "history (this season)": _median_ms(lambda: data.load_history(store, pid, "competitive", season="current")),
-            "squad (this season)": _median_ms(lambda: data.load_squad(store, squad, "competitive", 12.0, "current")),
-            "pipeline (store part)": _median_ms(lambda: data.load_activity(store, now)),
-            "watchlist": _median_ms(lambda: data.load_watchlist(store)),
+            "player": _median_ms(lambda: (store.players(), store.player_view(pid, "competitive"))),
+            "history": _median_ms(lambda: store.history_view(pid, "competitive")),
+            "squad": _median_ms(lambda: (store.players(), store.squad_view(squad, "competitive", 12.0))),
+            "player (this season)": _median_ms(lambda: store.player_view(pid, "competitive", season)),
+            "history (this season)": _median_ms(lambda: store.history_view(pid, "competitive", season)),
+            "squad (this season)": _median_ms(lambda: store.squad_view(squad, "competitive", 12.0, season)),
+            "pipeline (store part)": _median_ms(lambda: store.activity_view(now)),
+            "watchlist": _median_ms(store.watch_view),
         }
     finally:
         store.close()

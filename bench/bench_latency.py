@@ -39,12 +39,11 @@ import confluent_kafka as ck
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from owstream.bus import Producer, TailReader, TopicNames
+from owstream.bus import Producer, TailReader, Topics
 from owstream.config import Settings
 from owstream.errors import ProcessingError
 from owstream.localkafka import LocalBroker, free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
-from owstream.messages import codec
 from owstream.messages.models import FetchRequest, new_id
 from owstream.runtime.kafka import ensure_kafka
 from owstream.simulator import Simulator, SimulatorServer
@@ -108,7 +107,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.names = TopicNames(settings.topic_prefix)
+        self.topics = Topics(settings.topic_prefix)
         ready = settings.home / "services.ready"
         env = {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
         argv = [sys.executable, "-m", "owstream.cli", "run", "services", "--ready-file", str(ready)]
@@ -120,23 +119,23 @@ class Pipeline:
                 raise RuntimeError("owstream run services did not get ready: see " + str(log.name))
             time.sleep(0.05)
         self.producer = Producer(settings)
-        self.events = TailReader(settings, self.names.player_events)
+        self.events = TailReader(settings, self.topics.player_events.name)
         self.sent: dict[str, float] = {}
         self.stored: dict[str, float] = {}
 
-    def request(self, player_id: str) -> None:
-        request = FetchRequest(player_id=player_id, request_id=new_id(), force=True, requested_at=time.time())
+    def request(self, player_id: str, *, force: bool = True) -> None:
+        request = FetchRequest(player_id=player_id, request_id=new_id(), force=force, requested_at=time.time())
         assert request.request_id is not None
         self.sent[request.request_id] = time.perf_counter()
-        value, headers = codec.encode(request), codec.headers("FetchRequest")
-        self.producer.send(self.names.fetch_requests, value, key=player_id, headers=headers)
+        message = self.topics.fetch_requests.message(request, key=player_id)
+        self.producer.send(message.topic, message.value, key=message.key, headers=message.headers)
         self.producer.poll(0)
 
     def receive(self, timeout: float) -> None:
         for record in self.events.poll(timeout):
             now = time.perf_counter()
             try:
-                event = codec.decode_event(record.value)
+                event = self.topics.player_events.read(record)
             except ProcessingError:
                 continue
             if event.type == "fetch_stored" and event.request_id in self.sent:

@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import confluent_kafka as ck
 
 from bench_store import build_messages, reference_loop
-from owstream.bus import Producer, TransactionalProducer
+from owstream.bus import Producer
 from owstream.config import Settings
 from owstream.localkafka import LocalBroker, free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
@@ -67,21 +68,20 @@ def _measure(settings: Settings, messages: list[bytes]) -> dict[str, Any]:
     producer.close()
     store = Store.open(settings.resolved_store_url)
     processor = Processor(settings, store)
-    consumer = processor.consumer()
-    transactional = TransactionalProducer(settings, processor.transactional_id)
+    stream = processor.make_stream(threading.Event())
+    stream.open()
     done = 0
     start = cpu = 0.0
     try:
         while done < len(messages):
-            got = processor.step(consumer, transactional, timeout=1.0)
+            got = stream.step(timeout=1.0)
             if got and not start:
                 start, cpu = time.perf_counter(), time.process_time()  # from the first batch: group join excluded
             done += got
         # every batch's events and offsets are committed in its transaction by the time step() returns
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
-        consumer.close(commit=False)
-        transactional.close()
+        stream.close()
         store.close()
     bare = bare_consumer_rate(settings, names.fetch_results, len(messages))
     with tempfile.TemporaryDirectory() as tmp:

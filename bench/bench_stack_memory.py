@@ -28,11 +28,10 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from owstream.bus import Producer, TopicNames
+from owstream.bus import Producer, Topics
 from owstream.config import Settings
 from owstream.localkafka import free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
-from owstream.messages import codec
 from owstream.messages.models import FetchRequest, new_id
 from owstream.processes import descendants, pss_of
 from owstream.runtime.up import DEMO_PREFIX
@@ -70,7 +69,7 @@ def loads_pandas(pid: int) -> bool:
 
 def load(settings: Settings, rate: float, seconds: float, stop: threading.Event) -> int:
     """Forced fetch requests for the demo's players, ``rate`` a second for ``seconds``; returns how many."""
-    names = TopicNames(settings.topic_prefix)
+    requests = Topics(settings.topic_prefix).fetch_requests
     players = player_ids()
     producer = Producer(settings)
     sent = 0
@@ -79,8 +78,8 @@ def load(settings: Settings, rate: float, seconds: float, stop: threading.Event)
         while not stop.is_set() and time.monotonic() - began < seconds:
             player = players[sent % len(players)]
             request = FetchRequest(player_id=player, request_id=new_id(), force=True, requested_at=time.time())
-            value, headers = codec.encode(request), codec.headers("FetchRequest")
-            producer.send(names.fetch_requests, value, key=player, headers=headers)
+            message = requests.message(request, key=player)
+            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
             sent += 1
             stop.wait(max(0.0, began + sent / rate - time.monotonic()))
         producer.flush_or_raise(timeout=15)

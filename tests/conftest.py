@@ -17,6 +17,37 @@ OVERFAST = Path(__file__).resolve().parent / "fixtures" / "overfast"  # recorded
 _counter = itertools.count()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--busy-machine",
+        action="store_true",
+        help="keep the CPUs busy (spinning processes, load >= 7 on 2 cores) for the whole run, as the busy CI "
+        "machine where the restart and outage tests once failed",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_run(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With ``--busy-machine`` (or OWSTREAM_TEST_BUSY=1): the whole session on a machine kept busy."""
+    if not (request.config.getoption("--busy-machine") or os.environ.get("OWSTREAM_TEST_BUSY") == "1"):
+        yield
+        return
+    from support.busy import busy_cpus
+
+    with busy_cpus():
+        yield
+
+
+@pytest.fixture
+def busy_machine() -> Iterator[list[int]]:
+    """The CPUs kept busy for one test (spinning processes, load >= 7 on 2 cores); they are killed in the
+    teardown, whatever ended the test (a failure, pytest-timeout's signal)."""
+    from support.busy import busy_cpus
+
+    with busy_cpus() as pids:
+        yield pids
+
+
 @pytest.fixture(scope="session")
 def jar_home() -> Path:
     """Where the session's broker finds its jars: a persistent cache, so only the first run resolves them."""

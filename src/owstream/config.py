@@ -2,7 +2,10 @@
 ``.env`` file in the working directory; the environment wins); the comment above each field says what it does.
 
 A frozen dataclass read by a few lines of code, not pydantic-settings: every command reads the settings,
-and importing pydantic-settings alone took 0.17 s of a command's start.
+and importing pydantic-settings alone took 0.17 s of a command's start. Closed settings are Literals (the
+game's words from :mod:`owstream.domain.vocabulary`) and every value is checked when a Settings is made: a
+wrong one is a ConfigError naming the variable and what it may be, at start-up, not when a service first
+uses it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
+from owstream.domain.vocabulary import REGIONS, Region
 from owstream.errors import ConfigError
 
 PUBLIC_OVERFAST_URL = "https://overfast-api.tekrop.fr"
@@ -43,6 +47,26 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+LogLevel = Literal["", "DEBUG", "INFO", "WARNING", "ERROR"]
+CLOSED: dict[str, tuple[str, ...]] = {
+    "kafka_security_protocol": get_args(SecurityProtocol),
+    "kafka_sasl_mechanism": get_args(SaslMechanism),
+    "log_level": get_args(LogLevel),
+    "meta_region": REGIONS,
+}
+# numbers that must be at least this (ports also at most 65535)
+AT_LEAST: dict[str, float] = {
+    "kafka_port": 1, "kafka_controller_port": 1, "kafka_brokers": 1, "kafka_partitions": 1,
+    "kafka_replication_factor": 0, "rate_limit": 0.01, "overfast_timeout": 0.1, "overfast_max_attempts": 1,
+    "overfast_max_backoff": 0, "overfast_cache_seconds": 0, "refresh_interval": 1, "meta_interval": 1,
+    "processor_batch_size": 1, "dashboard_port": 1, "notify_timeout": 0.1, "notify_max_attempts": 1,
+    "notify_max_wait": 0,
+}  # fmt: skip
+PORTS = ("kafka_port", "kafka_controller_port", "dashboard_port")
 
 
 def _default_home() -> Path:
@@ -77,15 +101,41 @@ class Settings:
     # Replication factor of new topics; 0: as many brokers as the cluster has, at most 3.
     kafka_replication_factor: int = 0
     # Security protocol for a remote cluster: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
-    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
     # SASL mechanism for a remote cluster: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (empty: none).
-    kafka_sasl_mechanism: str = ""
+    kafka_sasl_mechanism: SaslMechanism = ""
     # SASL user name.
     kafka_sasl_username: str = ""
     # SASL password.
     kafka_sasl_password: Secret = field(default_factory=Secret)
     # CA certificate file (PEM) to verify the brokers' TLS certificates; empty: the system store.
     kafka_ssl_ca_location: str = ""
+    # Per-service SASL users (least privilege: each service its own principal, with the ACLs of
+    # docs/topics.md). Empty: the service uses kafka_sasl_username/kafka_sasl_password like the CLI does.
+    # SASL user of the fetcher (empty: the shared one).
+    kafka_sasl_fetcher_username: str = ""
+    # SASL password of the fetcher.
+    kafka_sasl_fetcher_password: Secret = field(default_factory=Secret)
+    # SASL user of the processor (empty: the shared one).
+    kafka_sasl_processor_username: str = ""
+    # SASL password of the processor.
+    kafka_sasl_processor_password: Secret = field(default_factory=Secret)
+    # SASL user of the scheduler (empty: the shared one).
+    kafka_sasl_scheduler_username: str = ""
+    # SASL password of the scheduler.
+    kafka_sasl_scheduler_password: Secret = field(default_factory=Secret)
+    # SASL user of the meta (empty: the shared one).
+    kafka_sasl_meta_username: str = ""
+    # SASL password of the meta.
+    kafka_sasl_meta_password: Secret = field(default_factory=Secret)
+    # SASL user of the notifier (empty: the shared one).
+    kafka_sasl_notifier_username: str = ""
+    # SASL password of the notifier.
+    kafka_sasl_notifier_password: Secret = field(default_factory=Secret)
+    # SASL user of the dashboard (empty: the shared one).
+    kafka_sasl_dashboard_username: str = ""
+    # SASL password of the dashboard.
+    kafka_sasl_dashboard_password: Secret = field(default_factory=Secret)
     # The name of this service instance, unique among the instances of one service: the stable part of the
     # fetcher's and processor's Kafka transactional.id (a restarted instance fences its dead predecessor).
     # Empty: the host name.
@@ -111,16 +161,27 @@ class Settings:
     # OverFast caches players for this long: a player fetched more recently is not fetched again
     # unless forced, and the scheduler never refreshes faster.
     overfast_cache_seconds: int = 600
+    # Scheduled refreshes ask the summary alone, and the stats only when last_updated_at or a rank moved
+    # (docs/scaling.md). false: every refresh asks the summary and the stats at once, as before.
+    fetch_summary_first: bool = True
+    # The local IP address this process's OverFast requests leave from (one of the machine's egress addresses:
+    # one fetcher per address, each within that address's limit; docs/scaling.md). Empty: the system's choice.
+    overfast_source_address: str = ""
 
     # --- Services ----------------------------------------------------------------------------------
     # How often (seconds) the scheduler requests a fetch of each watchlist player (>= overfast_cache_seconds).
     refresh_interval: int = 600
+    # Refresh a player idle for more than a day less often, in proportion, up to refresh_max_interval after a
+    # week idle (docs/scaling.md). false: every player every refresh_interval.
+    refresh_adaptive: bool = True
+    # The longest time (seconds) between two refreshes of an idle tracked player.
+    refresh_max_interval: int = 3600
     # How often (seconds) the meta service asks OverFast's /heroes/stats for each combination of platform,
     # region, gamemode and division. OverFast caches those answers for an hour: below 3600 s against the
     # real API it only returns the same answer again.
     meta_interval: int = 3600
     # The region `owstream meta` and the dashboard show by default: americas, europe or asia.
-    meta_region: str = "europe"
+    meta_region: Region = "europe"
     # Messages the processor takes from Kafka per store transaction, at most (it takes what has arrived).
     processor_batch_size: int = 500
     # Address the dashboard binds to; 0.0.0.0 only behind a reverse proxy.
@@ -128,7 +189,29 @@ class Settings:
     # Port of the Streamlit dashboard.
     dashboard_port: int = 8501
     # Log level: DEBUG, INFO, WARNING, ERROR. Empty: INFO for services (run, up), WARNING for commands.
-    log_level: str = ""
+    log_level: LogLevel = ""
+
+    # --- The dashboard on a public host: the owner and visitors --------------------------------------
+    # Visitors look players up, fetch them (within the quotas below) and compare them; changing the watchlist
+    # and alerts, and forcing a refresh past OverFast's cache, is the owner's. The owner's token (a password
+    # set at deploy time; entered in the dashboard's sidebar, compared in constant time). Empty: on a loopback
+    # dashboard_address (your own machine) every session is the owner; on any other address nobody is, and
+    # those controls are off and say why.
+    owner_token: Secret = field(default_factory=Secret)
+    # E-mail addresses (comma-separated) that are the owner when signed in with Streamlit's OIDC login
+    # (st.login; configured in .streamlit/secrets.toml under [auth]). Empty: OIDC sign-in grants nothing.
+    owner_emails: str = ""
+    # Fetch requests one visitor's browser session may send per hour (a squad's members count one each).
+    session_fetches_per_hour: int = 20
+    # Fetch requests all visitors of one dashboard process may send per minute together.
+    fetches_per_minute: int = 30
+    # Forced refreshes (past OverFast's 10-minute cache; the owner's only) per hour, for the whole dashboard.
+    forced_refreshes_per_hour: int = 30
+    # Requests waiting for a fetcher (the fetch-requests consumer lag) beyond which a visitor's new request
+    # is refused ("busy: N ahead in the queue") instead of queued.
+    fetch_backlog_max: int = 200
+    # Players the watchlist may hold (the scheduler fetches each every refresh_interval).
+    watchlist_max: int = 100
 
     # --- Alerts (the notifier) -----------------------------------------------------------------------
     # Seconds one webhook request may take (connecting, sending, reading the answer).
@@ -137,8 +220,27 @@ class Settings:
     notify_max_attempts: int = 8
     # Upper bound in seconds on one wait between attempts: the backoff and a webhook's Retry-After alike.
     notify_max_wait: float = 300.0
+    # Webhook receivers inside that alerts may reach anyway (comma-separated host names, addresses or CIDR
+    # networks: "hooks.lan,10.0.0.5,192.168.1.0/24"). Empty: webhooks reach public addresses only; loopback,
+    # private, link-local (169.254.169.254), multicast, reserved and unspecified ones are refused.
+    notify_allow: str = ""
 
     # --- construction ------------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        """Every closed setting one of its values, every number in its range: one clear ConfigError."""
+        for name, allowed in CLOSED.items():
+            value = getattr(self, name)
+            if name in ("log_level", "kafka_security_protocol", "kafka_sasl_mechanism") and isinstance(value, str):
+                object.__setattr__(self, name, value := value.strip().upper())
+            if value not in allowed:
+                shown = ", ".join(a or repr(a) for a in allowed)
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is not one of: {shown}")
+        for name, least in AT_LEAST.items():
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < least or (name in PORTS and value > 65535):
+                bound = f"{least:g} to 65535" if name in PORTS else f"at least {least:g}"
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is out of range ({bound})")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Self:
         """The settings of ``OWSTREAM_*`` variables in ``environ`` (default: the process's) and ``env_file``."""
@@ -170,6 +272,16 @@ class Settings:
     def resolved_store_url(self) -> str:
         """The store URL with the SQLite default filled in."""
         return self.store_url or f"sqlite:///{self.home / 'owstream.db'}"
+
+    def for_service(self, service: str) -> Self:
+        """These settings as ``service`` connects to Kafka: its own SASL user and password
+        (``kafka_sasl_<service>_username``/``_password``) when it has one, else the shared ones."""
+        user = getattr(self, f"kafka_sasl_{service}_username", "")
+        if not user:
+            return self
+        return self.replace(
+            kafka_sasl_username=user, kafka_sasl_password=getattr(self, f"kafka_sasl_{service}_password")
+        )
 
     @property
     def uses_local_broker(self) -> bool:
@@ -232,6 +344,20 @@ def _convert(name: str, kind: Any, raw: str) -> Any:
     if kind == "Secret":
         return Secret(raw)
     return raw
+
+
+def explicit_names(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> frozenset[str]:
+    """The names of the settings given explicitly: an ``OWSTREAM_*`` variable of ``environ`` (default: the
+    process's) or of ``env_file``. (The others may come from a running stack: owstream.runtime.stack.)"""
+    values = _read_env_file(Path(env_file)) if env_file is not None else {}
+    values.update(os.environ if environ is None else environ)
+    return frozenset(f.name for f in fields(Settings) if ENV_PREFIX + f.name.upper() in values)
+
+
+@lru_cache(maxsize=1)
+def explicit_settings() -> frozenset[str]:
+    """:func:`explicit_names` of this process, read once."""
+    return explicit_names()
 
 
 @lru_cache(maxsize=1)

@@ -22,11 +22,15 @@
     │   ├── MalformedResponse       a body that is not the JSON the API documents
     │   └── ClientBug               422: the request itself was wrong
     ├── StoreError                  owstream.store
-    │   ├── StoreUnavailable        the database cannot be reached or is locked: retry later, nothing lost
-    │   └── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │   ├── StoreUnavailable        the database cannot be reached, is locked, read-only or full: retry later
+    │   ├── StoreRejected           the database refuses this data (a constraint, a value out of range)
+    │   │   └── WatchlistFull       the watchlist holds OWSTREAM_WATCHLIST_MAX players already
+    │   └── StoreLost               the store's file was removed, replaced or emptied: stop, `owstream replay`
     ├── UnknownSeason               a season the store holds no snapshot of
     ├── ProcessingError             a message that cannot be normalised (goes to the dead-letter topic)
-    └── RequestTimeout              a fetch request was not answered in time
+    ├── RequestTimeout              a fetch request was not answered in time
+    ├── FetchFailed                 a fetch was answered: not found, private, OverFast unreachable or busy, expired
+    └── NotStored                   the store holds nothing of that player (yet)
 """
 
 from __future__ import annotations
@@ -122,6 +126,15 @@ class StoreRejected(StoreError):  # noqa: N818
     """The database refuses this data (a constraint, a value out of range): retrying will not help."""
 
 
+class StoreLost(StoreError):  # noqa: N818
+    """The store is not the one that was opened (its file removed, replaced or emptied, its identity row gone):
+    what was written since is not kept. The processor stops; ``owstream replay`` rebuilds the store."""
+
+
+class WatchlistFull(StoreRejected):
+    """The watchlist holds as many players as it may (``OWSTREAM_WATCHLIST_MAX``)."""
+
+
 class UnknownSeason(OwstreamError):  # noqa: N818
     """The player has no stored snapshot in the season asked for; the message lists those stored."""
 
@@ -132,3 +145,17 @@ class ProcessingError(OwstreamError):
 
 class RequestTimeout(OwstreamError):  # noqa: N818
     """A fetch request was not answered in time."""
+
+
+class FetchFailed(OwstreamError):  # noqa: N818 - reads as the situation
+    """A fetch was answered, but not with stats: ``outcome`` is not_found, private, upstream_error or expired."""
+
+    def __init__(self, message: str, *, outcome: str | None, player_id: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.player_id = player_id
+        self.retry_after = retry_after
+
+
+class NotStored(OwstreamError):  # noqa: N818
+    """The store holds nothing of that player (yet)."""

@@ -56,7 +56,7 @@ def test_an_unknown_player_is_not_asked_for_again_before_its_retry_time(
     assert "OverFast will check Blizzard again in 10 min" in first.stderr
     assert replay.count("/players/Unknown-1234/summary") == 1
     second = owstream(env, "fetch", "Unknown-1234", "--json")
-    assert second.returncode == 1 and second.stdout == ""
+    assert second.returncode == 1 and json.loads(second.stdout)["error"]["type"] == "not_found"
     lines = [line for line in second.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, second.stderr
     assert "Player not found" in lines[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 from owstream.bus import Producer, TopicNames
 from owstream.config import Settings
 from owstream.store import Store
+from owstream.store.exports import TABLES
 from support.databases import table_dump
 from support.env import owstream_env
 from support.pipeline import recorded_json
@@ -37,7 +39,9 @@ def env(kafka: Settings, replay: ReplayServer) -> dict[str, str]:
     return owstream_env(kafka.replace(overfast_url=replay.url, rate_limit=50.0))
 
 
-def owstream(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def owstream(
+    env: dict[str, str], *args: str, timeout: float = 180, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "owstream.cli", *args],
         capture_output=True,
@@ -45,6 +49,7 @@ def owstream(env: dict[str, str], *args: str, timeout: float = 180) -> subproces
         env=env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -83,26 +88,34 @@ def test_fetch_json_prints_the_recorded_numbers(env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tag", "needle"),
+    ("tag", "needle", "kind"),
     [
-        ("Unknown-1234", "not found"),
-        ("Player-137712", "private"),
-        ("bad tag!", "not a BattleTag"),
+        ("Unknown-1234", "not found", "not_found"),
+        ("Player-137712", "private", "private"),
+        ("bad tag!", "not a BattleTag", "invalid_battle_tag"),
     ],
 )
-def test_fetch_errors_are_one_line_and_non_zero(env: dict[str, str], tag: str, needle: str) -> None:
+def test_fetch_errors_are_one_line_one_json_object_and_non_zero(
+    env: dict[str, str], tag: str, needle: str, kind: str
+) -> None:
     proc = owstream(env, "fetch", tag, "--json")
     assert proc.returncode == 1
-    assert proc.stdout == ""
+    error = json.loads(proc.stdout)["error"]  # one JSON object on stdout, nothing else
+    assert error["type"] == kind and needle in error["message"]
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0]
+    if kind == "not_found":
+        assert error["player_id"] == tag and error["retry_after"] > 0
 
 
 def test_show_unknown_player_says_how_to_fetch(env: dict[str, str]) -> None:
     proc = owstream(env, "show", "Nobody-1234")
     assert proc.returncode == 1
-    assert "owstream fetch" in proc.stderr
+    assert "owstream fetch" in proc.stderr and proc.stdout == ""
+    as_json = owstream(env, "show", "Nobody-1234", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["type"] == "not_stored"
 
 
 def test_track_add_list_remove(env: dict[str, str]) -> None:
@@ -143,17 +156,67 @@ def test_replay_rebuilds_an_identical_store_and_export_writes_history(
     for table in live:
         assert rebuilt[table] == live[table], table
 
+    check_export(env, tmp_path)
+
+
+def check_export(env: dict[str, str], tmp_path: Path) -> None:
+    """`owstream export` of a stored player: every table, UTC timestamps, the recorded numbers."""
+    recorded = recorded_json("players_TeKrop-2217_stats_summary_competitive.json")
     for fmt in ("csv", "parquet"):
-        out = tmp_path / f"history.{fmt}"
+        out = tmp_path / f"tekrop-{fmt}"
         proc = owstream(env, "export", "TeKrop-2217", "--format", fmt, "--out", str(out))
         assert proc.returncode == 0, proc.stderr
-        frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
-        assert set(frame["gamemode"]) == {"quickplay", "competitive"}
-        competitive = frame[frame["gamemode"] == "competitive"].iloc[-1]
-        recorded = recorded_json("players_TeKrop-2217_stats_summary_competitive.json")["general"]
-        assert competitive["games"] == recorded["games_played"]
-        assert competitive["wins"] == recorded["games_won"]
-        assert competitive["time_played_hours"] == pytest.approx(recorded["time_played"] / 3600)
+        read = pd.read_csv if fmt == "csv" else pd.read_parquet
+        tables = {name: read(out / f"{name}.{fmt}") for name in TABLES}
+        assert all(f"{out / name}.{fmt}" in proc.stdout for name in TABLES)
+        overall = tables["overall"]
+        assert set(overall["gamemode"]) == {"quickplay", "competitive"}
+        competitive = overall[overall["gamemode"] == "competitive"].iloc[-1]
+        assert competitive["games_played"] == recorded["general"]["games_played"]
+        assert competitive["games_won"] == recorded["general"]["games_won"]
+        assert competitive["time_played_hours"] == pytest.approx(recorded["general"]["time_played"] / 3600)
+        assert competitive["eliminations_per_10min"] == recorded["general"]["average"]["eliminations"]
+        heroes = tables["heroes"]
+        last = heroes[(heroes["gamemode"] == "competitive") & (heroes["result_id"] == competitive["result_id"])]
+        assert dict(zip(last["hero"], last["games_played"], strict=True)) == {
+            hero: block["games_played"] for hero, block in recorded["heroes"].items()
+        }
+        assert "Soldier 76" in set(heroes["hero_name"]) or "soldier-76" not in set(heroes["hero"])
+        assert set(tables["roles"]["role"]) <= {"tank", "damage", "support"}
+        assert {"season", "fetched_at", "last_updated_at"} <= set(tables["snapshots"].columns)
+        fetched = tables["snapshots"]["fetched_at"]
+        if fmt == "csv":  # ISO 8601 in UTC
+            assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value) for value in fetched)
+        else:
+            assert str(fetched.dtype) in ("datetime64[ns, UTC]", "datetime64[us, UTC]", "datetime64[ms, UTC]")
+
+    one = owstream(env, "export", "TeKrop-2217", "--table", "sessions", "--format", "parquet", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert (tmp_path / "TeKrop-2217-sessions.parquet").is_file()  # the default name follows the format
+    private = owstream(env, "export", "Player-137712", "--out", str(tmp_path / "private"))
+    assert private.returncode == 0, private.stderr
+    assert list(pd.read_csv(tmp_path / "private" / "snapshots.csv")["outcome"]) == ["private"]
+    assert "private" in private.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--out", "/nonexistent/dir/x"), "the folder /nonexistent/dir does not exist"),
+        (("--out", "history.csv"), "names a file, but export writes a folder of tables"),
+        (
+            ("--table", "heroes", "--format", "parquet", "--out", "heroes.csv"),
+            "names a csv file, but --format is parquet",
+        ),
+    ],
+)
+def test_export_refuses_what_it_cannot_write_with_one_line(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
+    proc = owstream(env, "export", "TeKrop-2217", *args, cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not Path("/nonexistent").exists() and list(tmp_path.iterdir()) == []
 
 
 def test_show_season_gives_the_numbers_since_the_season_began(env: dict[str, str], kafka: Settings) -> None:
@@ -198,6 +261,6 @@ def test_show_season_gives_the_numbers_since_the_season_began(env: dict[str, str
     assert "counted in Season 23" in human.stdout
     for wrong, needle in (("5", "stored seasons: 22, 23"), ("soon", "--season takes current, last or")):
         proc = owstream(env, "show", "TeKrop-2217", "--season", wrong, "--json")
-        assert proc.returncode == 1 and proc.stdout == ""
+        assert proc.returncode == 1 and needle in json.loads(proc.stdout)["error"]["message"]
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and needle in lines[0], proc.stderr

@@ -4,6 +4,7 @@ checked against jars.lock. The repository here is the local Maven cache served o
 from __future__ import annotations
 
 import functools
+import itertools
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from owstream.errors import JarsUnavailable
-from owstream.localkafka.jars import ensure_jars, jars_dir, read_lock
+from owstream.localkafka.jars import JarProgress, ensure_jars, jars_dir, read_lock
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -47,8 +48,16 @@ def test_download_fallback_fetches_and_verifies_every_pinned_jar(
     tmp_path: Path, maven_repo: tuple[str, Path], no_mvn: None
 ) -> None:
     url, _ = maven_repo
-    target = ensure_jars(tmp_path / "home", maven_repo=url)
+    heard: list[JarProgress] = []
+    target = ensure_jars(tmp_path / "home", maven_repo=url, progress=heard.append)
     assert sorted(p.name for p in target.glob("*.jar")) == sorted(j.filename for j in read_lock())
+    # the download is told as it goes: from nothing, never backwards, to every jar and its bytes, then done
+    total = sum(p.stat().st_size for p in target.glob("*.jar"))
+    assert (heard[0].files, heard[0].size, heard[0].total_files) == (0, 0, len(read_lock()))
+    assert all(a.size <= b.size and a.files <= b.files for a, b in itertools.pairwise(heard))
+    assert len({p.files for p in heard}) == len(read_lock()) + 1
+    assert heard[-1] == JarProgress(len(read_lock()), total, len(read_lock()), url, done=True)
+    assert [p.done for p in heard].count(True) == 1
     # the second call is offline: a dead repository URL does not matter any more
     assert ensure_jars(tmp_path / "home", maven_repo="http://127.0.0.1:9") == target
 

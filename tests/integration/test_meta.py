@@ -15,7 +15,7 @@ import pytest
 from owstream.bus import Producer, TopicNames, read_all
 from owstream.config import Settings
 from owstream.domain.meta import combinations
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.overfast.client import OverFastClient
 from owstream.services.meta import FIRST_BACKOFF, MetaService
 from owstream.services.processor import Processor
@@ -69,13 +69,18 @@ def test_every_combination_once_stored_and_printed_as_overfast_answered(settings
     with in_background([Processor(settings, store)]), OverFastClient.from_settings(settings) as client:
         service = MetaService(settings, store, client=client, clock=clock)
         service.step(producer, client)
-        assert service.published == EVERY == requests_to_meta(simulator)
+        assert service.published == EVERY == requests_to_meta(simulator) - service.heroes_asked
+        assert service.heroes_asked == 1  # the hero catalogue, at start, stored by the service itself
+        catalogue = store.heroes()
+        assert catalogue["soldier-76"].name == "Soldier: 76" and catalogue["soldier-76"].role == "damage"
+        assert catalogue["lucio"].name == "Lúcio" and catalogue["lucio"].portrait.endswith("/hero/lucio.svg")
         wait_for(lambda: len(store.hero_stats_fetched()) == EVERY, timeout=60)
         clock.now += 3599  # within OverFast's hour: nothing is asked again
         service.step(producer, client)
         restarted = MetaService(settings, store, client=client, clock=clock)  # knows only the store
         restarted.step(producer, client)
-        assert service.published + restarted.published == EVERY == requests_to_meta(simulator)
+        asked = service.heroes_asked + restarted.heroes_asked
+        assert service.published + restarted.published == EVERY == requests_to_meta(simulator) - asked
         clock.now += 1  # an hour on: every combination once more
         restarted.step(producer, client)
         assert restarted.published == EVERY
@@ -135,7 +140,7 @@ def test_a_restart_before_the_processor_stored_anything_reads_the_topic(settings
         again.step(producer, client)
     producer.close()
     store.close()
-    assert again.published == 0 and requests_to_meta(simulator) == asked
+    assert again.published == 0 and requests_to_meta(simulator) == asked + again.heroes_asked
 
 
 def test_upstream_trouble_pauses_the_pass_and_never_stops_the_service(settings: Settings, sim: Any) -> None:
@@ -184,7 +189,7 @@ def test_the_processor_dead_letters_what_it_cannot_decode_and_stores_the_rest(se
     over = codec.encode(good).replace(b"12.5", b"120.5")  # a pick rate above 100 %
     producer = Producer(settings)
     for value in (b"{not json", over, codec.encode(good)):  # the bad ones without schema header: not ours
-        headers = codec.headers("HeroStats") if value == codec.encode(good) else None
+        headers = contracts.HERO_STATS.headers if value == codec.encode(good) else None
         producer.send(names.hero_stats, value, key="competitive.pc.europe.gold.all", headers=headers)
     producer.flush()
     producer.close()

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from owstream.bus import Producer, TopicNames, read_all
 from owstream.config import Settings, get_settings
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import RankChanged, RankChangeData
 from owstream.services.fetcher import Fetcher
 from owstream.services.notifier import Notifier
@@ -49,7 +49,10 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def settings(kafka: Settings, sim: tuple[Simulator, str]) -> Settings:
-    return kafka.replace(overfast_url=sim[1], rate_limit=100.0, notify_timeout=1.0, notify_max_attempts=3)
+    # The receivers run on 127.0.0.1, where webhooks may not go unless the allow-list names it.
+    return kafka.replace(
+        overfast_url=sim[1], rate_limit=100.0, notify_timeout=1.0, notify_max_attempts=3, notify_allow="127.0.0.1"
+    )
 
 
 @pytest.fixture
@@ -162,7 +165,7 @@ def publish_rank_change(settings: Settings, player_id: str, event_id: str) -> No
         TopicNames(settings.topic_prefix).player_events,
         codec.encode(event),
         key=player_id,
-        headers=codec.headers("PlayerEvent"),
+        headers=contracts.PLAYER_EVENT.headers,
     )
     producer.flush()
     producer.close()
@@ -235,3 +238,36 @@ def test_a_dead_webhook_is_given_up_after_the_bound_and_others_still_get_theirs(
         st.cache_data.clear()
         st.cache_resource.clear()
         get_settings.cache_clear()
+
+
+def test_webhooks_inside_are_refused_and_redirects_not_followed(
+    settings: Settings, store: Store, receiver: WebhookReceiver
+) -> None:
+    """A URL stored before the check (or a name that now resolves inside) is refused when sent; a public
+    receiver redirecting to an internal port is not followed. Neither is marked sent; nothing inside is hit."""
+    inside, redirecting = "/api/webhooks/9/inside-token", "/hook/redirecting-token"
+    with WebhookReceiver() as internal:
+        receiver.always(redirecting, Answer(302, {"Location": internal.url("/internal/admin?delete=all")}))
+        track(store, PLAYER, receiver.url(inside))  # written to the store directly: the send still checks
+        track(store, OTHER, receiver.url(redirecting))
+        # no allow-list for the first: 127.0.0.1 is inside; the second is let through to be redirected
+        strict = Notifier(settings.replace(notify_allow=""), store, backoff_base=0.2)
+        allowing = Notifier(settings, store, backoff_base=0.2)
+        publish_rank_change(settings, PLAYER, "inside:rank_change:0")
+        with in_background([strict]) as died:
+            wait_for(lambda: store.notifications.statuses(["inside:rank_change:0"]).get("inside:rank_change:0")
+                     == "given_up", timeout=30)  # fmt: skip
+            assert died() == []
+        assert receiver.attempts(inside) == []
+        publish_rank_change(settings, OTHER, "redirect:rank_change:0")
+        with in_background([allowing]) as died:
+            wait_for(lambda: store.notifications.statuses(["redirect:rank_change:0"]).get("redirect:rank_change:0")
+                     == "given_up", timeout=30)  # fmt: skip
+            assert died() == []
+        assert internal.received == [] and len(receiver.attempts(redirecting)) == 1
+    why = {d.event_id: d.last_error for d in store.notifications.unfinished_and_failed()}
+    assert why["inside:rank_change:0"] == (
+        "refused: 127.0.0.1 is a loopback address; webhooks reach only public addresses "
+        "(OWSTREAM_NOTIFY_ALLOW lists receivers inside)"
+    )
+    assert why["redirect:rank_change:0"] == "HTTP 302 Found: a redirect, not followed"

@@ -78,30 +78,40 @@ def test_recorded_players_come_out_equal_to_the_recorded_json(settings: Settings
     for pid in FULL_PLAYERS:
         checked, as_json = results[pid]
         assert as_json["summary"] == recorded_json(f"players_{pid}_summary.json")  # OverFast's JSON as it came
-        assert as_json["stats"]["competitive"] == recorded_json(f"players_{pid}_stats_summary_competitive.json")
-        assert as_json["stats"]["quickplay"] == recorded_json(f"players_{pid}_stats_summary_quickplay_all.json")
+        assert as_json["stats"] == {}  # asked per platform, never summed
+        for platform, modes in as_json["platform_stats"].items():
+            for mode in ("competitive", "quickplay"):
+                assert modes[mode] == recorded_json(f"players_{pid}_stats_summary_{mode}_{platform}.json")
         assert checked.cache_headers.get("x-cache-ttl") == "600"
-    assert results["Player-137712"][0].stats == {}
+    assert set(results["KIRIKO-12460"][1]["platform_stats"]) == {"pc", "console"}
+    assert set(results["TeKrop-2217"][1]["platform_stats"]) == {"pc"}
+    assert results["Player-137712"][0].stats == {} and results["Player-137712"][0].platform_stats == {}
 
     for pid in FULL_PLAYERS:
-        report = pipeline.player_report(pid)
-        assert report is not None
-        for mode, recorded_name in (
-            ("competitive", f"players_{pid}_stats_summary_competitive.json"),
-            ("quickplay", f"players_{pid}_stats_summary_quickplay_all.json"),
-        ):
-            recorded = recorded_json(recorded_name)
-            block = report["gamemodes"][mode]
-            for field in ("games_played", "games_won", "games_lost", "time_played", "winrate", "kda"):
-                assert block["overall"][field] == recorded["general"][field], (pid, mode, field)
-            assert set(block["heroes"]) == set(recorded["heroes"])
-            for hero, stats in recorded["heroes"].items():
-                assert block["heroes"][hero]["games_played"] == stats["games_played"]
-                assert block["heroes"][hero]["average"] == stats["average"]
-                assert block["heroes"][hero]["total"] == stats["total"]
+        for platform in results[pid][1]["platform_stats"]:
+            report = pipeline.player_report(pid, platform=platform)
+            assert report is not None
+            _equal_to_recorded(pid, platform, report)
     private = pipeline.player_report("Player-137712")
     assert private is not None and private["player"]["private"] is True
     assert pipeline.request_status(states["Unknown-1234"].request_id).outcome == "not_found"  # type: ignore[union-attr]
+
+
+def _equal_to_recorded(pid: str, platform: str, report: dict[str, Any]) -> None:
+    """Every number of one platform's report equals OverFast's answer for that platform filter ({}: nothing)."""
+    for mode in ("competitive", "quickplay"):
+        recorded = recorded_json(f"players_{pid}_stats_summary_{mode}_{platform}.json")
+        if not recorded:
+            assert mode not in report["gamemodes"]
+            continue
+        block = report["gamemodes"][mode]
+        for field in ("games_played", "games_won", "games_lost", "time_played", "winrate", "kda"):
+            assert block["overall"][field] == recorded["general"][field], (pid, mode, field)
+        assert set(block["heroes"]) == set(recorded["heroes"])
+        for hero, stats in recorded["heroes"].items():
+            assert block["heroes"][hero]["games_played"] == stats["games_played"]
+            assert block["heroes"][hero]["average"] == stats["average"]
+            assert block["heroes"][hero]["total"] == stats["total"]
 
 
 def test_duplicate_requests_in_flight_are_coalesced_and_recent_fetches_skipped(

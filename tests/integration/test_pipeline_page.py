@@ -35,7 +35,7 @@ def test_the_pipeline_page_shows_the_brokers_and_no_under_replicated_partition(
         assert brokers.loc[1, "Alive"] == "yes"
         assert brokers.loc[1, "Address"] == kafka.bootstrap_servers
         assert "Every partition has all its replicas in sync." in [s.value for s in at.success]
-        assert {m.label for m in at.metric} >= {"Dead letters", "Consumer lag (messages)"}
+        assert {m.label for m in at.metric} >= {"Dead letters", "Consumer lag"}
     finally:
         get_settings.cache_clear()
         st.cache_data.clear()
@@ -51,7 +51,8 @@ def test_a_dead_broker_and_its_partitions_are_tabled() -> None:
             {"topic": "t.fetch-results", "partition": 0, "leader": -1, "replicas": [2, 1], "isr": [1]}
         ],
     }
-    brokers = broker_table(status)
-    assert brokers.loc[2, "Alive"] == "no" and brokers.loc[1, "Roles"] == "broker, controller"
-    under = under_replicated_table(status)
-    assert under.loc["t.fetch-results [0]"].to_dict() == {"Leader": "none", "Replicas": "2, 1", "In sync": "1"}
+    brokers = {row["Broker"]: row for row in broker_table(status)}
+    assert brokers[2]["Alive"] == "no" and brokers[1]["Roles"] == "broker, controller"
+    assert under_replicated_table(status) == [
+        {"Partition": "t.fetch-results [0]", "Leader": "none", "Replicas": "2, 1", "In sync": "1"}
+    ]

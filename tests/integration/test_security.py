@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from owstream.bus import Admin, Producer, TopicNames
+from owstream.bus import Admin, Producer, TopicNames, read_all
+from owstream.bus.acls import apply_acls
 from owstream.config import Secret, Settings
 from owstream.errors import BusError, KafkaRefused, KafkaUnavailable
 from owstream.runtime.kafka import ensure_kafka
 from owstream.runtime.status import kafka_status
 from owstream.services.fetcher import Fetcher
 from owstream.services.processor import Processor
-from owstream.services.runner import in_background
+from owstream.services.runner import in_background, make_service
 from owstream.store import Store
 from support.contracts import check_broker, check_topics
 from support.env import owstream_env
@@ -111,3 +112,56 @@ def test_plaintext_clients_are_refused(secure: SecureBroker) -> None:
     producer.send(TopicNames("secure").fetch_requests, b"never", key="Nobody-1")
     with pytest.raises(BusError):  # never acknowledged: timed out
         producer.flush(timeout=10)
+
+
+def test_each_service_has_its_own_principal_allowed_only_its_part(secure: SecureBroker, tmp_path: Path) -> None:
+    with ReplayServer() as replay:
+        admin_settings = secure.settings.replace(
+            topic_prefix="least", overfast_url=replay.url, rate_limit=50.0,
+            store_url=f"sqlite:///{tmp_path / 'store.db'}",
+        )  # fmt: skip
+        ensure_kafka(admin_settings, start_local=False)  # an administrator creates the topics...
+        users = {service: user for service, (user, _password) in secure.service_users.items()}
+        with Admin(admin_settings) as admin:
+            assert apply_acls(admin, "least", users) > 0  # ...and grants each service its part
+        settings = secure.with_service_users(admin_settings)
+        assert settings.for_service("fetcher").kafka_sasl_username == "owstream-fetcher"
+        store = Store.open(settings.resolved_store_url)
+        try:  # the whole pipeline, each service as its own principal, a request as the dashboard's
+            with in_background([make_service("fetcher", settings), make_service("processor", settings)]) as died:
+                state = request_and_wait(settings.for_service("dashboard"), "TeKrop-2217")
+                assert died() == []
+            assert state.outcome == "ok" and store.player_report("TeKrop-2217") is not None
+        finally:
+            store.close()
+
+    names = TopicNames("least")
+    denied = [
+        ("dashboard", names.fetch_results),  # a visitor's client cannot forge a result...
+        ("dashboard", names.player_events),  # ...nor an event
+        ("scheduler", names.fetch_results),
+        ("notifier", names.player_events),  # the notifier writes nothing
+        ("meta", names.fetch_results),
+        ("fetcher", names.hero_stats),
+        ("processor", names.fetch_requests),
+    ]
+    for service, topic in denied:
+        producer = Producer(settings.for_service(service), idempotent=False, **{"message.timeout.ms": 10000})
+        producer.send(topic, b'{"player_id": "Forged-1234"}', key="Forged-1234")
+        with pytest.raises(BusError, match=r"Topic authorization failed|TOPIC_AUTHORIZATION_FAILED"):
+            producer.flush(timeout=20)
+        producer.close()
+    allowed = Producer(settings.for_service("scheduler"), idempotent=False)
+    allowed.send(names.fetch_requests, b'{"player_id": "TeKrop-2217"}', key="TeKrop-2217")
+    assert allowed.flush(timeout=20) == 0
+    allowed.close()
+    results = [r for batch in read_all(admin_settings, names.fetch_results) for r in batch]
+    assert results and all(r.key != "Forged-1234" for r in results)  # nothing forged got in
+    try:  # the notifier may not read the results the administrator reads
+        seen = [
+            r for batch in read_all(settings.for_service("notifier"), names.fetch_results, timeout=5) for r in batch
+        ]
+    except BusError as exc:
+        assert "uthoriz" in str(exc)  # refused outright, or...
+        seen = []
+    assert seen == []  # ...given nothing

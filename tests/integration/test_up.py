@@ -4,12 +4,14 @@ topics valid against its schema, a killed part restarted, and SIGTERM leaving no
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -119,6 +121,8 @@ def test_up_demo_runs_restarts_and_stops_cleanly(
         demo = Settings(home=home, kafka_port=kafka_port, topic_prefix=DEMO_PREFIX)
         assert check_topics(demo) > 0  # the demo's requests, results and events, as the services wrote them
 
+        second_shell(home, out.ready_pids(), dashboard_port)
+
         old = out.ready_pids()[victim][-1]
         os.kill(old, signal.SIGKILL)
         wait_for(lambda: len(out.ready_pids().get(victim, [])) >= 2, timeout=120)
@@ -134,3 +138,45 @@ def test_up_demo_runs_restarts_and_stops_cleanly(
     leftovers = processes_of(home)
     assert leftovers == set(), f"processes left behind: {leftovers}"
     assert proc.returncode == 0, "\n".join(out.lines)
+    assert not (home / "runtime.json").exists()  # a clean stop leaves no runtime file behind
+
+
+def second_shell(home: Path, ready: dict[str, list[int]], dashboard_port: int) -> None:
+    """Another shell with no variable but the home: the commands find the running demo through its runtime
+    file, and a second `up` is refused, saying which one runs, without touching the first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env.update(OWSTREAM_HOME=str(home), COLUMNS="200")
+
+    def owstream(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "owstream.cli", *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    runtime = json.loads((home / "runtime.json").read_text())
+    assert runtime["topic_prefix"] == "owstream-demo" and runtime["store_url"].endswith("demo.db")
+    assert runtime["dashboard_url"] == f"http://localhost:{dashboard_port}"
+    assert all(runtime["pids"][part] == pids[-1] for part, pids in ready.items())
+
+    status = owstream("kafka", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    started = owstream("kafka", "start")  # the stack's broker, on its ports: not a second one, not "stop it"
+    assert started.returncode == 0 and "already running at" in started.stdout, started.stderr
+    assert "owstream-demo.fetch-results" in {t["name"] for t in json.loads(status.stdout)["topics"]}
+    listed = json.loads(owstream("track", "list", "--json").stdout)["watchlist"]
+    stored = next(e["player_id"] for e in listed if e["last_fetched_at"])
+    shown = owstream("show", stored, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["player"]["player_id"] == stored
+
+    unknown = owstream("show", "Nobody-1234")
+    assert unknown.returncode == 1 and "this shell uses the running demo" in unknown.stderr
+
+    began = time.monotonic()
+    again = subprocess.run(
+        [sys.executable, "-m", "owstream.cli", "up", "--demo", "--no-browser"],
+        capture_output=True, text=True, env={**env, "OWSTREAM_DASHBOARD_PORT": str(dashboard_port)}, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert again.returncode == 1 and time.monotonic() - began < 30
+    assert f"owstream up already runs from OWSTREAM_HOME={home}" in again.stderr
+    assert f"pid {runtime['pid']}" in again.stderr
+    assert json.loads((home / "runtime.json").read_text()) == runtime  # the first stack is left alone

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from itertools import count as counter
 
 from owstream.bus import Producer
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.models import FetchRequest
 from owstream.runtime.kafka import ensure_kafka
 from owstream.store import Store
@@ -99,7 +99,7 @@ class Pipeline:
         the last ones of them are kept as sent but never produced (the harness's own check that a loss at the
         first hop is counted)."""
         players = self.cluster.players
-        headers = codec.headers("FetchRequest")
+        headers = contracts.FETCH_REQUEST.headers
         if self.first_sent is None:
             self.first_sent = time.monotonic()
         for i in range(n):

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import logging
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from owstream.bus import Producer
+from owstream.messages import contracts
+from owstream.messages.models import FetchRequest
 from reliability import windows
 from reliability.pipeline import MissedWindowError, Pipeline
 from reliability.stack import Cluster, Service
+from support.env import owstream_env
 
 log = logging.getLogger("reliability")
 
@@ -305,6 +312,102 @@ def store_locked(load: int, seconds: float) -> Act:
     return act
 
 
+def store_deleted(load: int) -> Act:
+    """The SQLite store's file removed under load: the processor must stop (StoreLost) before announcing what
+    no file keeps, saying to run ``owstream replay``; the operator's fix (replay, then the processor started
+    again) must leave every request stored and announced once."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        url = p.settings.resolved_store_url
+        if not url.startswith("sqlite:///"):
+            p.notes.append("PostgreSQL: no file to remove (the identity row is checked by the unit tests)")
+            p.send(load)
+            return
+        p.send(load)
+        p.wait_stored(load // 3)
+        path = Path(url.removeprefix("sqlite:///"))
+        removed_at = p.stored()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        processors = [s for s in p.services if s.name == "processor"]
+        _until(lambda: not any(s.alive for s in processors), 120, "every processor to stop on the removed store")
+        said = " ".join(s.tail(30) for s in processors)
+        if "owstream replay" not in said:
+            raise AssertionError(f"the processor stopped without naming owstream replay: {said[-300:]}")
+        p.notes.append(f"store file removed at {removed_at} stored; the processors stopped naming owstream replay")
+        replay = subprocess.run(
+            [sys.executable, "-m", "owstream.cli", "replay"], env=owstream_env(p.settings), capture_output=True,
+            text=True, timeout=600, check=False,
+        )  # fmt: skip
+        if replay.returncode != 0:
+            raise AssertionError(f"owstream replay failed: {replay.stderr[-500:]}")
+        p.notes.append(f"replayed: {replay.stdout.strip()}")
+        for processor in processors:
+            p.restart(processor)
+
+    return act
+
+
+def expired_requests(load: int, old: int) -> Act:
+    """``old`` requests made an hour ago (past the fetchers' 10 minutes) among ``load`` fresh ones: each old
+    one is answered ``expired``, stored and announced, never dropped in silence."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load // 2)
+        producer = Producer(p.settings)
+        topic = contracts.FETCH_REQUEST
+        ids = [f"{p.prefix}-expired-{i}" for i in range(old)]
+        for i, request_id in enumerate(ids):
+            player_id = cluster.players[i % len(cluster.players)]
+            request = FetchRequest(
+                player_id=player_id, request_id=request_id, source="reliability", requested_at=time.time() - 3600
+            )
+            producer.send(p.names.fetch_requests, topic.encode(request), key=player_id, headers=topic.headers)
+        producer.flush_or_raise(60)
+        producer.close()
+        p.send(load - load // 2)
+
+        def answered() -> bool:
+            with create_engine(p.settings.resolved_store_url).connect() as conn:
+                rows = conn.execute(text("SELECT request_id, outcome FROM fetch_outcomes")).all()
+            outcomes = {r[0]: r[1] for r in rows if r[0] in set(ids)}
+            return len(outcomes) == old and set(outcomes.values()) == {"expired"}
+
+        _until(answered, 300, f"the {old} old requests to be answered expired")
+        p.notes.append(f"{old} requests an hour old answered expired")
+
+    return act
+
+
+def stuck_transactions(load: int, frozen: float) -> Act:
+    """The broker frozen (SIGSTOP: connections open, nothing answers) for ``frozen`` seconds under load, longer
+    than a transactional operation may stay stuck (60 s), then continued: the fetchers' and processors'
+    producers are renewed instead of waiting for ever (an abort once answered _TIMED_OUT for 10 minutes)."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(load // 4, timeout=600)
+        began = time.time()
+        cluster.freeze_broker(True)
+        try:
+            p.send(100, flush=False)  # queued in the producer while Kafka does not answer
+            time.sleep(frozen)
+        finally:
+            cluster.freeze_broker(False)
+        renewed = {s.label: s.log_text(began).count("renewing the transactional producer") for s in p.services}
+        p.notes.append(f"broker frozen {frozen:.0f} s; producers renewed: {renewed}")
+
+    return act
+
+
+def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.5)
+
+
 def upstream_faults(load: int) -> Act:
     """OverFast misbehaving under load: 429 and 503 with Retry-After, 504, 500, answers slower than the
     timeout, a byte at a time, garbage, a 3 MB body, a 200,000-deep body."""
@@ -354,6 +457,9 @@ def full(brokers: int) -> list[Scenario]:
         ]
     rows += [
         Scenario("store locked 45 s", store_locked(1500, 45.0), runs=1),
+        Scenario("store file deleted", store_deleted(600), runs=1),
+        Scenario("expired requests", expired_requests(400, 50), runs=1),
+        Scenario("broker frozen 75 s mid-transaction", stuck_transactions(1000, 75.0), runs=1),
         Scenario("upstream faults", upstream_faults(600), runs=1),
         Scenario("poison messages", poison_set(200), runs=1),
     ]

@@ -211,7 +211,8 @@ class Service:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # its own session: whatever it started goes too
             self.proc.wait(10)
             return None
 
@@ -223,6 +224,15 @@ class Service:
             return 0
         loud = (" WARNING ", " ERROR ", " CRITICAL ")
         return sum(1 for line in text.splitlines() if any(w in line[:40] for w in loud) and _within(line, since, until))
+
+    def log_text(self, since: float = 0.0) -> str:
+        """This service's log from the first line written at or after ``since`` (a unix time)."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        first = next((i for i, line in enumerate(lines) if _within(line, since, None)), len(lines))
+        return "\n".join(lines[first:])
 
     def tail(self, lines: int = 5) -> str:
         try:

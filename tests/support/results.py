@@ -56,6 +56,18 @@ def ok_result(player: str, result_id: str, at: float, **changes: Any) -> Result:
     return Result(**fields)
 
 
+def platform_result(
+    player: str, result_id: str, at: float, platforms: tuple[str, ...] = ("pc", "console"), **changes: Any
+) -> Result:
+    """A recorded player's summary and each platform's stats summary per gamemode (``platform=`` filter), as the
+    fetcher sends them since it asks per platform (``{}`` where the player has no stats on a platform)."""
+    per_platform = {
+        platform: {m: recorded(f"players_{player}_stats_summary_{m}_{platform}.json") for m in MODES}
+        for platform in platforms
+    }
+    return ok_result(player, result_id, at, stats={}, platform_stats=per_platform, **changes)
+
+
 def replace(item: Result, **changes: Any) -> Result:
     return msgspec.structs.replace(item, **changes)
 

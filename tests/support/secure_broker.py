@@ -3,6 +3,9 @@ tests: a CA and a broker certificate made here with openssl, SCRAM credentials c
 when it formats the storage (``--add-scram``). The KRaft controller listener stays PLAINTEXT on loopback;
 the brokers' own traffic uses the SASL_SSL listener with a SCRAM user of its own.
 
+An authorizer (StandardAuthorizer) is on: the tests' user is a super user (it creates the topics and the
+ACLs), and each service has a SCRAM user of its own with no right until ``bus/acls.py`` grants it some.
+
 The clients connect with owstream's own settings (``OWSTREAM_KAFKA_SECURITY_PROTOCOL`` and the rest), as
 they would to a secured cluster elsewhere: ``SecureBroker.settings`` names the listener in
 ``kafka_bootstrap``.
@@ -12,9 +15,10 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from owstream.bus.acls import SERVICES
 from owstream.config import Secret, Settings
 from owstream.localkafka import LocalBroker, free_port
 
@@ -25,12 +29,21 @@ MECHANISM = "SCRAM-SHA-512"
 
 @dataclass(frozen=True)
 class SecureBroker:
-    settings: Settings  # what a client needs: bootstrap, SASL_SSL, the user, its password, the CA
+    settings: Settings  # what a client needs: bootstrap, SASL_SSL, the user (a super user), its password, the CA
     broker: LocalBroker
     ca: Path
+    service_users: dict[str, tuple[str, str]] = field(default_factory=dict)  # service -> (user, password)
 
     def stop(self) -> None:
         self.broker.stop()
+
+    def with_service_users(self, settings: Settings) -> Settings:
+        """``settings`` with every service's own SASL user (OWSTREAM_KAFKA_SASL_<SERVICE>_USERNAME/_PASSWORD)."""
+        changes: dict[str, object] = {}
+        for service, (user, password) in self.service_users.items():
+            changes[f"kafka_sasl_{service}_username"] = user
+            changes[f"kafka_sasl_{service}_password"] = Secret(password)
+        return settings.replace(**changes)
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -76,7 +89,13 @@ def start_secure_broker(home: Path, *, timeout: float = 120.0) -> SecureBroker:
         "ssl.keystore.location": str(keystore),
         "ssl.truststore.type": "PEM",
         "ssl.truststore.location": str(ca),
+        # An authorizer: a principal does only what ACLs allow (bus/acls.py). Super users: the broker itself,
+        # the tests' administrator, and ANONYMOUS, which is how the broker's own requests arrive on the
+        # PLAINTEXT controller listener (loopback only, controller requests only).
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{BROKER_USER};User:{CLIENT_USER};User:ANONYMOUS",
     }
+    service_users = {service: (f"owstream-{service}", secrets.token_urlsafe(16)) for service in SERVICES}
     settings = Settings(
         home=home,
         kafka_bootstrap=f"127.0.0.1:{port}",
@@ -94,7 +113,7 @@ def start_secure_broker(home: Path, *, timeout: float = 120.0) -> SecureBroker:
         settings,
         brokers=1,
         properties=properties,
-        scram={CLIENT_USER: client_password, BROKER_USER: broker_password},
+        scram={CLIENT_USER: client_password, BROKER_USER: broker_password, **dict(service_users.values())},
     )
     broker.start(timeout=timeout)
-    return SecureBroker(settings, broker, ca)
+    return SecureBroker(settings, broker, ca, service_users)

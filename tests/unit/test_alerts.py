@@ -8,6 +8,7 @@ import json
 import pytest
 
 from owstream.domain import alerts
+from owstream.domain.heroes import Hero
 from owstream.messages.models import (
     FetchStored,
     PrivacyChanged,
@@ -18,7 +19,9 @@ from owstream.messages.models import (
     SessionFound,
     StoredData,
 )
-from owstream.services.notifier import _scrub, backoff, retry_after_of
+from owstream.services.notifier import backoff
+from owstream.services.webhooks import retry_after_of
+from owstream.services.webhooks import scrub as _scrub
 
 AT = 1_767_225_600.0
 
@@ -69,13 +72,18 @@ def test_rank_change_direction(before: tuple, after: tuple, moved: str, color: i
     assert alert is not None and moved in alert.text and alert.color == color
 
 
-def test_a_session_says_games_wins_losses_and_heroes() -> None:
-    alert = alerts.alert_of(session())
+def test_a_session_says_games_wins_losses_heroes_and_platform() -> None:
+    alert = alerts.alert_of(session(platform="console"))
     assert alert is not None
     assert alert.text == (
-        "TeKrop-2217 played 3 competitive games: 2 W - 1 L (67 % won), 31 min, heroes: Soldier 76, Ana."
+        "TeKrop-2217 played 3 competitive games on Console: 2 W - 1 L (67 % won), 31 min, heroes: Soldier 76, Ana."
     )
-    assert dict(alert.fields)["W-L"] == "2-1"
+    assert dict(alert.fields)["W-L"] == "2-1" and dict(alert.fields)["Platform"] == "Console"
+    old = alerts.alert_of(session())  # an event of an old result: OverFast's total of both, labelled so
+    assert old is not None and "on PC + console:" in old.text
+    catalogue = {"soldier-76": Hero("soldier-76", "Soldier: 76", "damage")}  # OverFast's /heroes, as stored
+    named = alerts.alert_of(session(), catalogue)
+    assert named is not None and named.text.endswith("heroes: Soldier: 76, Ana.")  # the same names as the pages
     assert alerts.alert_of(session(is_reset=True)) is None  # a counter reset is not games
     assert alerts.alert_of(session(games=0, wins=0, losses=0)) is None
 
@@ -117,6 +125,7 @@ def test_discord_limits_are_kept() -> None:
         ),
         ("https://hooks.slack.com/services/T0/B0/XXXXSECRET", "https://hooks.slack.com/services/T0/B0/****"),
         ("http://127.0.0.1:8080/hook/secret", "http://127.0.0.1:8080/hook/****"),
+        ("http://[2001:db8::1]:8080/hook/secret", "http://[2001:db8::1]:8080/hook/****"),
         ("https://user:pw@example.com/a?token=1", "https://****@example.com/****?****"),
         ("https://example.com", "https://example.com"),
         ("not a url", "****"),

@@ -15,7 +15,7 @@ import zstandard
 from owstream.bus import Record
 from owstream.domain.normalize import normalize_result
 from owstream.errors import ProcessingError
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.messages.bodies import StatBlock, StatsBlocks, StatsSummary
 from owstream.messages.models import (
     FetchRequest,
@@ -115,7 +115,7 @@ EVENTS = [
             winrate=75.0,
             kda=1 / 3,
             time_played=2400,
-            eliminations=1e16,
+            eliminations=1e15,  # the largest total a stats block may hold
             assists=0.0,
             deaths=3.0,
             damage=12345.67,
@@ -264,8 +264,8 @@ def test_a_schema_header_this_version_does_not_read_is_refused(header: bytes) ->
 
 
 def test_headers_say_json_and_the_schema() -> None:
-    assert codec.headers("FetchResult") == [("content-type", b"application/json"), ("schema", b"fetch-result/1")]
-    assert codec.schema_id("PlayerEvent") == "player-event/1"
+    assert contracts.FETCH_RESULT.headers == [("content-type", b"application/json"), ("schema", b"fetch-result/1")]
+    assert contracts.PLAYER_EVENT.schema_id == "player-event/1"
 
 
 def test_store_payloads_compress_and_decompress() -> None:

@@ -68,3 +68,47 @@ def test_a_local_cluster_of_three_is_reached_on_all_its_nodes() -> None:
     assert Settings(kafka_port=20000, kafka_brokers=3).bootstrap_servers == (
         "127.0.0.1:20000,127.0.0.1:20001,127.0.0.1:20002"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("OWSTREAM_KAFKA_SECURITY_PROTOCOL", "SASL_TLS", "is not one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+        ("OWSTREAM_KAFKA_SASL_MECHANISM", "GSSAPI", "is not one of: '', PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"),
+        ("OWSTREAM_META_REGION", "mars", "is not one of: americas, europe, asia"),
+        ("OWSTREAM_LOG_LEVEL", "LOUD", "is not one of: '', DEBUG, INFO, WARNING, ERROR"),
+        ("OWSTREAM_RATE_LIMIT", "0", "is out of range (at least 0.01)"),
+        ("OWSTREAM_KAFKA_PORT", "70000", "is out of range (1 to 65535)"),
+        ("OWSTREAM_PROCESSOR_BATCH_SIZE", "0", "is out of range (at least 1)"),
+    ],
+)
+def test_a_closed_or_out_of_range_setting_stops_at_start_up_naming_the_variable(
+    tmp_path: Path, variable: str, value: str, says: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value}, env_file=tmp_path / "absent.env")
+    assert str(caught.value).startswith(f"{variable}=") and says in str(caught.value)
+
+
+def test_closed_settings_are_read_whatever_their_case() -> None:
+    settings = Settings.from_env({"OWSTREAM_LOG_LEVEL": "info", "OWSTREAM_KAFKA_SECURITY_PROTOCOL": "sasl_ssl"}, None)
+    assert (settings.log_level, settings.kafka_security_protocol) == ("INFO", "SASL_SSL")
+
+
+def test_a_wrong_setting_is_the_one_json_object_of_a_json_command(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
+    env |= {"OWSTREAM_HOME": str(tmp_path), "OWSTREAM_META_REGION": "mars"}
+    argv = [sys.executable, "-m", "owstream.cli", "show", "TeKrop-2217", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 1
+    error = json.loads(done.stdout)["error"]  # one JSON object on stdout, as for any other error
+    assert error == {
+        "type": "config_error",
+        "message": "OWSTREAM_META_REGION='mars' is not one of: americas, europe, asia",
+    }
+    assert done.stderr.count("\n") == 1 and "OWSTREAM_META_REGION" in done.stderr

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from owstream.config import get_settings
-from owstream.dashboard import data
+from owstream.domain import format as fmt
+from owstream.domain.heroes import name_from_key
+from owstream.domain.meta import ranked_platform, versus
 from owstream.messages import codec
 from owstream.simulator import Simulator
 from owstream.store import SourcedAnswer, SourcedResult, Store
@@ -72,15 +73,15 @@ def meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
     get_settings.cache_clear()
 
 
-def page(name: str, player: str | None = None) -> AppTest:
+def page(name: str, **params: str) -> AppTest:
     def script(page_name: str) -> None:
         import importlib
 
         importlib.import_module(f"owstream.dashboard.views.{page_name}").render()
 
     at = AppTest.from_function(script, kwargs={"page_name": name}, default_timeout=15)
-    if player:
-        at.query_params["player"] = player
+    for key, value in params.items():
+        at.query_params[key] = value
     return at.run()
 
 
@@ -89,100 +90,78 @@ def by_hero(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_player_heroes_next_to_the_meta_of_their_rank(meta: dict[str, Any]) -> None:
-    at = page("player", "TeKrop-2217")
+    at = page("player", player="TeKrop-2217")
     assert not any(s.value == "You vs the meta" for s in at.subheader)  # quickplay: no meta columns
-    at.radio(key="player_gamemode").set_value("competitive").run()
+    at.button_group(key="mode").set_value("competitive").run()
     assert not at.exception
     assert any(s.value == "You vs the meta" for s in at.subheader)
-    versus = at.table[1].value  # after the roles table
+    table = next(t.value for t in at.table if "Hero winrate" in t.value.columns)
     competitive = recorded("players_TeKrop-2217_stats_summary_competitive_all.json")["heroes"]
     silver, everyone = by_hero(meta["silver"]), by_hero(meta["second"])  # the newest answers
-    assert set(versus.index) == set(competitive)
+    assert set(table.index) == {name_from_key(h) for h in competitive}
     for hero in competitive:
-        row = versus.loc[hero]
-        assert row["Your winrate (%)"] == f"{competitive[hero]['winrate']:.2f}"
+        row = table.loc[name_from_key(hero)]
+        assert row["Your winrate"] == fmt.percent(competitive[hero]["winrate"])
         expected = silver[hero] if hero in SUPPORT else everyone[hero]
-        assert row["Hero winrate (%)"] == str(expected["winrate"])  # as OverFast gave it
-        assert row["Hero pick rate (%)"] == str(expected["pickrate"])
+        assert row["Hero winrate"] == f"{expected['winrate']} %".replace(".0 %", " %")  # as OverFast gave it
+        assert row["Hero pick rate"] == f"{expected['pickrate']} %".replace(".0 %", " %")
         assert row["Division of the meta"] == ("Silver" if hero in SUPPORT else "all divisions (unranked as damage)")
-    caption = " ".join(c.value for c in at.caption)
+    caption = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "Champion counts as Grandmaster" in caption and "PC, Europe" in caption
 
-    heroes = at.dataframe[0].value  # the hero table: the same numbers next to the player's winrate
-    columns = list(heroes.columns)
-    assert columns.index("Hero winrate at your rank (%)") == columns.index("Winrate (%)") + 1
-    ana = heroes[heroes["Hero"] == "ana"].iloc[0]
-    assert ana["Hero winrate at your rank (%)"] == silver["ana"]["winrate"]
-    assert ana["Hero pick rate at your rank (%)"] == silver["ana"]["pickrate"]
-    assert ana["Meta division"] == "Silver"
-
-    at.radio(key="player_meta_region").set_value("asia").run()
+    at.button_group(key="region").set_value("asia").run()
     assert not at.exception
+    assert at.query_params["region"] == "asia"
     assert any("No hero stats of OverFast stored yet for competitive, PC, Asia" in i.value for i in at.info)
 
 
-def test_meta_page_trend_and_newest_answer(meta: dict[str, Any]) -> None:
+def test_meta_page_trend_newest_answer_and_filters_in_the_url(meta: dict[str, Any]) -> None:
     at = page("meta")
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     newest, first = by_hero(meta["second"]), by_hero(meta["first"])
     assert shown["Answers in the window"] == "2"
     assert shown["Heroes"] == str(len(newest))
+    order = [r["hero"] for r in sorted(meta["second"], key=lambda r: (-r["pickrate"], r["hero"]))]
+    assert list(at.table[0].value.index) == [name_from_key(h) for h in order[:15]]  # the most picked first
+    at = page("meta", all="1")
     table = at.table[0].value
-    assert list(table.index) == [r["hero"] for r in sorted(meta["second"], key=lambda r: (-r["pickrate"], r["hero"]))]
+    assert list(table.index) == [name_from_key(h) for h in order]
     for hero, row in newest.items():
-        assert table.loc[hero, "Pick rate (%)"] == str(row["pickrate"])
-        assert table.loc[hero, "Winrate (%)"] == str(row["winrate"])
-        assert table.loc[hero, "Winrate change (points)"] == f"{round(row['winrate'] - first[hero]['winrate'], 1):+.1f}"
-    assert at.multiselect[0].value == list(table.index[:8])  # the most picked heroes drawn
+        shown_row = table.loc[name_from_key(hero)]
+        assert shown_row["Pick rate"] == fmt.percent(row["pickrate"])
+        assert shown_row["Winrate"] == fmt.percent(row["winrate"])
+        assert shown_row["Winrate change"] == fmt.points(round(row["winrate"] - first[hero]["winrate"], 1))
+    assert at.multiselect(key="meta_heroes").value == order[:8]  # the most picked heroes drawn
 
-    at.selectbox(key="meta_division").set_value("silver").run()
-    assert {m.label: m.value for m in at.metric}["Answers in the window"] == "1"
-    assert any("One answer so far" in i.value for i in at.info)
-    at.radio(key="meta_gamemode").set_value("quickplay").run()
-    assert not at.exception
-    assert at.selectbox(key="meta_division").disabled
-    assert "No hero stats stored for Quickplay, PC, Europe in this window" in at.info[0].value
-
-
-def test_meta_frames_for_the_charts(meta: dict[str, Any], tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        view = data.load_meta(store, "competitive", "pc", "europe", division=None, since=None)
-    finally:
-        store.close()
-    assert view.answers == 2 and len(view.trend) == len(meta["first"]) + len(meta["second"])
-    ana = view.trend[view.trend["hero"] == "ana"]
-    assert list(ana["winrate"]) == [by_hero(meta["first"])["ana"]["winrate"], by_hero(meta["second"])["ana"]["winrate"]]
-    assert ana["fetched_at"].is_monotonic_increasing
+    division = page("meta", division="silver")  # a shared link with the meta's filters
+    assert {m.label: m.value for m in division.metric}["Answers in the window"] == "1"
+    assert any("One answer so far" in i.value for i in division.info)
+    quick = page("meta", mode="quickplay")
+    assert not quick.exception
+    assert quick.selectbox(key="division").disabled
+    assert "No hero stats stored for Quickplay, PC, Europe in this window" in quick.info[0].value
 
 
 def test_versus_meta_says_why_it_reads_all_divisions() -> None:
-    heroes = pd.DataFrame({"key": ["ana", "reinhardt", "newhero", "genji", "mercy"]})
-    ranks = pd.DataFrame(
-        [("pc", "support", "ultimate"), ("pc", "tank", "gold"), ("pc", "damage", "diamond"),
-         ("console", "support", "bronze")],
-        columns=["platform", "role", "division"],
-    )  # fmt: skip
-    by_division = pd.DataFrame(
-        [
-            ("all", 1.0, "ana", 10.0, 50.0), ("all", 1.0, "reinhardt", 9.0, 49.0), ("all", 1.0, "genji", 8.0, 48.0),
-            ("grandmaster", 2.0, "ana", 12.0, 55.5), ("diamond", 2.0, "widowmaker", 4.0, 51.0),
-        ],
-        columns=["division", "fetched_at", "hero", "pickrate", "winrate"],
-    )  # fmt: skip
+    heroes = ["ana", "reinhardt", "newhero", "genji", "mercy"]
+    ranks = [
+        {"platform": "pc", "role": "support", "division": "ultimate"},
+        {"platform": "pc", "role": "tank", "division": "gold"},
+        {"platform": "pc", "role": "damage", "division": "diamond"},
+        {"platform": "console", "role": "support", "division": "bronze"},
+    ]
+    rows = [("all", 1.0, "ana", 10.0, 50.0), ("all", 1.0, "reinhardt", 9.0, 49.0), ("all", 1.0, "genji", 8.0, 48.0),
+            ("grandmaster", 2.0, "ana", 12.0, 55.5), ("diamond", 2.0, "widowmaker", 4.0, 51.0)]  # fmt: skip
+    by_division = [dict(zip(("division", "fetched_at", "hero", "pickrate", "winrate"), r, strict=True)) for r in rows]
     roles = {"ana": "support", "reinhardt": "tank", "genji": "damage", "mercy": "support"}
-    got = data.versus_meta(heroes, ranks, data.PlayerMeta(by_division, roles), "pc").set_index("key")
-    assert got.loc["ana", "meta_division"] == "Grandmaster (with Champion)"  # Champion reads grandmaster
-    assert (got.loc["ana", "meta_winrate"], got.loc["ana", "meta_pickrate"]) == (55.5, 12.0)
-    assert bool(got.loc["ana", "meta_ranked"])
-    assert got.loc["reinhardt", "meta_division"] == "all divisions (no Gold answer yet)"
-    assert got.loc["reinhardt", "meta_winrate"] == 49.0
-    assert got.loc["newhero", "meta_division"] == "all divisions (role unknown)"
-    assert pd.isna(got.loc["newhero", "meta_winrate"])
-    assert got.loc["genji", "meta_division"] == "all divisions (not in the Diamond answer)"
-    assert got.loc["mercy", "meta_division"] == "all divisions (not in the Grandmaster (with Champion) answer)"
-    console = data.versus_meta(heroes, ranks, data.PlayerMeta(by_division, roles), "console").set_index("key")
-    assert console.loc["reinhardt", "meta_division"] == "all divisions (unranked as tank)"
-    assert data.player_platform(ranks) == "pc"
-    assert data.player_platform(ranks[ranks["platform"] == "console"]) == "console"
+    got = {v.key: v for v in versus(heroes, ranks, by_division, roles, "pc")}
+    assert got["ana"].division == "Grandmaster (with Champion)"  # Champion reads grandmaster
+    assert (got["ana"].winrate, got["ana"].pickrate, got["ana"].ranked) == (55.5, 12.0, True)
+    assert got["reinhardt"].division == "all divisions (no Gold answer yet)" and got["reinhardt"].winrate == 49.0
+    assert got["newhero"].division == "all divisions (role unknown)" and got["newhero"].winrate is None
+    assert got["genji"].division == "all divisions (not in the Diamond answer)"
+    assert got["mercy"].division == "all divisions (not in the Grandmaster (with Champion) answer)"
+    console = {v.key: v for v in versus(heroes, ranks, by_division, roles, "console")}
+    assert console["reinhardt"].division == "all divisions (unranked as tank)"
+    assert ranked_platform(ranks) == "pc" and ranked_platform(ranks[3:]) == "console"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from owstream.bus import Record
-from owstream.messages import codec
+from owstream.messages import codec, contracts
 from owstream.services.hero_stats import store_answers
 from owstream.store import Store
 from support.databases import count
@@ -22,7 +22,7 @@ def record(offset: int, region: str) -> Record:
         BODY, answer_id=f"a{offset}", fetched_at=100.0 + offset, gamemode="competitive", platform="console",
         region=region, division="master",
     )  # fmt: skip
-    headers = dict(codec.headers("HeroStats"))
+    headers = dict(contracts.HERO_STATS.headers)
     return Record("t.hero-stats", 0, offset, "competitive.console", codec.encode(message), headers)
 
 
@@ -47,11 +47,11 @@ def refuse_a_region(store: Store, region: str) -> None:
 
 def test_a_refused_answer_is_dead_lettered_once_and_the_batch_others_are_stored(store: Store) -> None:
     refuse_a_region(store, REFUSED_REGION)
-    garbage = Record("t.hero-stats", 0, 1, "x", b"{not json", dict(codec.headers("HeroStats")))
+    garbage = Record("t.hero-stats", 0, 1, "x", b"{not json", dict(contracts.HERO_STATS.headers))
     records = [record(0, "europe"), garbage, record(2, REFUSED_REGION), record(3, "americas")]
     letters: list[tuple[Record, str]] = []
 
-    new = store_answers(store, records, lambda r, why: letters.append((r, why)), sleep=lambda _s: None)
+    new = store_answers(store, records, lambda r, why: letters.append((r, why)))
 
     assert Counter(r.offset for r, _ in letters) == {1: 1, 2: 1}  # each bad record once, the good ones never
     why = {r.offset: w for r, w in letters}

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, inspect, text
 
-from owstream.store import Store
+from owstream.store import Store, schema
 from owstream.store.migrations import MIGRATIONS, migrate
 from support.results import ok_result, replace, src
 
@@ -154,6 +154,48 @@ def _before_0007(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_fetch_outcomes_player")
 
 
+def _before_0008(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE store_identity")
+
+
+def _before_0009(conn: Connection) -> None:
+    for column in ("verdict", "why", "checked_at", "next_check_at", "checks"):
+        conn.exec_driver_sql(f"ALTER TABLE player_aliases DROP COLUMN {column}")
+    conn.exec_driver_sql("ALTER TABLE fetch_outcomes DROP COLUMN suggestion")
+
+
+def _before_0010(conn: Connection) -> None:
+    """Stats, sessions and their parts without ``platform`` (nor in their primary keys), the players and
+    snapshots without their per-platform columns."""
+    for column in ("pc_asked_at", "console_asked_at", "summary_digest"):
+        conn.exec_driver_sql(f"ALTER TABLE players DROP COLUMN {column}")
+    for column in ("season_pc", "season_console"):
+        conn.exec_driver_sql(f"ALTER TABLE snapshots DROP COLUMN {column}")
+    for name in ("stats", "sessions", "session_parts"):
+        table = schema.metadata.tables[name]
+        keys = [c.name for c in table.primary_key.columns if c.name != "platform"]
+        columns = [c.name for c in table.columns if c.name != "platform"]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {name}_pkey")
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP COLUMN platform")
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({', '.join(keys)})")
+            continue
+        old = Table(
+            f"{name}_old", MetaData(),
+            *[Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in keys) for c in table.columns
+              if c.name != "platform"],
+        )  # fmt: skip
+        old.create(conn)
+        listed = ", ".join(columns)
+        conn.exec_driver_sql(f"INSERT INTO {old.name} ({listed}) SELECT {listed} FROM {name}")
+        conn.exec_driver_sql(f"DROP TABLE {name}")
+        conn.exec_driver_sql(f"ALTER TABLE {old.name} RENAME TO {name}")
+
+
+def _before_0011(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE heroes")
+
+
 BEFORE: dict[str, Callable[[Connection], None]] = {
     "0002_activity_indexes": _before_0002,
     "0003_stats_changes_only": _before_0003,
@@ -161,6 +203,10 @@ BEFORE: dict[str, Callable[[Connection], None]] = {
     "0005_snapshot_seasons": _before_0005,
     "0006_hero_stats": _before_0006,
     "0007_notifications": _before_0007,
+    "0008_store_identity": _before_0008,
+    "0009_identity_checks": _before_0009,
+    "0010_platforms": _before_0010,
+    "0011_heroes": _before_0011,
 }
 
 
@@ -201,3 +247,27 @@ def test_each_migration_brings_an_older_store_to_this_version_on_both_databases(
     with Store.open(store_url) as again:
         assert again.player_report("TeKrop-2217") == report
         assert [e.player_id for e in again.watchlist()] == ["TeKrop-2217"]
+
+
+def test_aliases_learned_before_0009_are_no_longer_trusted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store.open(url).close()
+    engine = create_engine(url)
+    john = "a1b2c3d4e5f6a7b8c9d0e1|0123456789abcdef0123456789abcdef"
+    with engine.begin() as conn:  # a store written before 0009: the alias taken from a wrongly labelled hit
+        for column in ("verdict", "why", "checked_at", "next_check_at", "checks"):
+            conn.execute(text(f"ALTER TABLE player_aliases DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE fetch_outcomes DROP COLUMN suggestion"))
+        conn.execute(
+            text("INSERT INTO player_aliases (alias, player_id, blizzard_id, learned_at) VALUES (:a, :a, :b, 1.0)"),
+            {"a": "Player-137712", "b": john},
+        )
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0009_identity_checks'"))
+    assert migrate(engine) == ["0009_identity_checks"]
+    assert migrate(engine) == []
+    engine.dispose()
+    with Store.open(url) as store:
+        row = store.aliases.lookup("Player-137712")
+        assert row is not None and row.verdict == "legacy" and not row.proven and row.due(0.0)
+        assert store.aliases.owner_of(john) is None  # no longer joins histories
+        assert store.last_fetches("Player-137712").suggestion is None  # the new column reads

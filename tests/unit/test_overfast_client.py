@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from owstream.errors import ClientBug, MalformedResponse, PlayerNotFound, UpstreamBusy, UpstreamUnavailable
 from owstream.overfast import OverFastClient, RateLimiter
+from owstream.overfast.ratelimit import BURST
 from owstream.simulator import Simulator, SimulatorServer
 from support.replay_server import RESPONSES, RESPONSES2, ReplayServer, Reply, read_headers, recorded
 
@@ -162,6 +164,17 @@ def test_429_until_attempts_run_out_is_upstream_busy(replay: ReplayServer, sleep
     assert replay.count(path) == 4
 
 
+def test_a_wait_cut_short_by_a_stop_ends_the_attempts(replay: ReplayServer, sleeps: list[float]) -> None:
+    path = "/players/JohnV1-1190/summary"
+    replay.script(path, [Reply.json(429, RATE_LIMITED, {"Retry-After": "1"})] * 4)
+    stopping = threading.Event()
+    stopping.set()  # the service stops: its Event.wait answers True at once
+    with make_client(replay.url, sleeps, sleep=stopping.wait) as client, pytest.raises(UpstreamBusy) as caught:
+        client.summary("JohnV1-1190")
+    assert caught.value.status == 429
+    assert replay.count(path) == 1  # no attempt after the stop, Retry-After or not
+
+
 def test_503_sleeps_the_recorded_retry_after(replay: ReplayServer, sleeps: list[float]) -> None:
     path = "/players/KIRIKO-12460/summary"
     busy = recorded("error_503_blizzard_rate_limited.json")
@@ -267,7 +280,18 @@ def test_connection_refused_is_translated(sleeps: list[float]) -> None:
     with client, pytest.raises(UpstreamUnavailable) as caught:
         client.summary("TeKrop-2217")
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert len(sleeps) == 1
+    assert len(sleeps) == 1  # a server being restarted: worth another attempt
+    assert f"nothing accepts connections at 127.0.0.1:{port} (connection refused" in str(caught.value)
+
+
+def test_a_host_name_that_does_not_resolve_is_said_at_once_without_retries(sleeps: list[float]) -> None:
+    # a name the resolver refuses without asking any DNS server (a label may not begin with "-")
+    client = make_client("http://-owstream-no-such-host-", sleeps, max_attempts=4)
+    with client, pytest.raises(UpstreamUnavailable) as caught:
+        client.summary("TeKrop-2217")
+    assert "the host name -owstream-no-such-host- does not resolve" in str(caught.value)
+    assert "busy" not in str(caught.value)
+    assert sleeps == []  # the name will not exist a few seconds later either
 
 
 def test_timeout_via_the_simulator_delay_fault(sleeps: list[float]) -> None:
@@ -335,7 +359,7 @@ def test_from_settings_reads_the_settings() -> None:
     with OverFastClient.from_settings(settings) as client:
         assert client.base_url == "http://127.0.0.1:9"
         assert client.max_attempts == 2
-        assert client._limiter is RateLimiter.shared(7.0)
+        assert client._limiter is RateLimiter.shared(7.0, burst=BURST)
 
 
 def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps: list[float]) -> None:
@@ -351,3 +375,52 @@ def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps:
     assert one_by_one == 1  # not concurrent: the summary alone, and no stats for a private profile
     assert again == first and private.private and private.stats == {}
     assert replay.count("/players/TeKrop-2217/stats/summary?gamemode=competitive") == 2
+
+
+def test_requests_leave_from_the_source_address_set() -> None:
+    """OWSTREAM_OVERFAST_SOURCE_ADDRESS binds the client's connections: a real server on 127.0.0.1 sees them come
+    from 127.0.0.2 (any 127.x address is this machine's), and from 127.0.0.1 without the setting."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from owstream.config import Settings
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.client_address[0])
+            body = json.dumps(load(RESPONSES / "players_TeKrop-2217_summary.json")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for address, expected in (("127.0.0.2", "127.0.0.2"), ("", "127.0.0.1")):
+            settings = Settings(overfast_url=url, overfast_source_address=address, rate_limit=1000.0)
+            with OverFastClient.from_settings(settings, limiter=CountingLimiter()) as client:
+                assert client.summary("TeKrop-2217").checked.username == "TeKrop"
+            assert seen[-1] == expected
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_hero_catalogue_is_the_recorded_answer_checked(replay: ReplayServer, sleeps: list[float]) -> None:
+    with make_client(replay.url, sleeps) as client:
+        answer = client.heroes()
+    assert answer.body == raw(RESPONSES / "heroes.json")
+    recorded_heroes = load(RESPONSES / "heroes.json")
+    assert [(h.key, h.name, h.role, h.portrait) for h in answer.checked] == [
+        (h["key"], h["name"], h["role"], h["portrait"]) for h in recorded_heroes
+    ]
+    assert next(h.name for h in answer.checked if h.key == "soldier-76") == "Soldier: 76"

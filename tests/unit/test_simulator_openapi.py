@@ -200,3 +200,40 @@ def test_hero_stats_has_the_shape_of_the_recorded_answer(sim: Simulator) -> None
     got = {name.lower(): value for name, value in answer.headers.items()}
     for name in ("x-cache-ttl", "cache-control", "x-cache-status"):
         assert got[name] == wanted[name], name
+
+
+# --- /players?name=: the search ------------------------------------------------------------------------------
+
+
+def test_the_search_answers_as_overfast_does() -> None:
+    checker = validator("/players", 200)
+    twins = Simulator(seed=3, players=["Rook-1111", "Quiet-4444", "Rook-2222", "Nova-3333"])
+    single = fetch(twins, "/players?name=Nova-3333")
+    assert_valid(checker, single)
+    (hit,) = single["results"]
+    nova = twins.player("Nova-3333")
+    assert nova is not None
+    # a single hit is labelled with the search input; the number after the # is nowhere else
+    assert (hit["player_id"], hit["name"]) == ("Nova-3333", "Nova")
+    assert hit["blizzard_id"] == nova.blizzard_id.replace("|", "%7C") and hit["is_public"] is True
+    assert hit["last_updated_at"] == nova.last_updated_at
+    labelled = fetch(twins, "/players?name=Nova-9999")  # OverFast #382: another number, the same label
+    assert labelled["results"][0]["player_id"] == "Nova-9999"
+    several = fetch(twins, "/players?name=Rook-1111")
+    assert_valid(checker, several)
+    assert several["total"] == 2 and all("%7C" in h["player_id"] for h in several["results"])
+    assert fetch(twins, "/players?name=rook")["total"] == 0  # names are compared case-sensitively
+    assert fetch(twins, "/players?name=Quiet")["total"] == 0  # the private profile (the second) is not listed
+    assert fetch(twins, "/players?name=Rook&limit=1")["total"] == 2
+    assert len(fetch(twins, "/players?name=Rook&limit=1")["results"]) == 1
+    fetch(twins, "/players", 422)
+    fetch(twins, "/players?name=Rook&order_by=bogus", 422)
+
+
+def test_a_player_is_answered_by_its_blizzard_id_too(sim: Simulator) -> None:
+    pid = next(p for p in sim.player_ids() if p not in sim.private_player_ids())
+    player = sim.player(pid)
+    assert player is not None
+    by_id = fetch(sim, f"/players/{quote(player.blizzard_id, safe='')}/summary")
+    assert by_id == fetch(sim, f"/players/{quote(pid)}/summary")
+    assert_valid(validator("/players/{player_id}/summary", 200), by_id)

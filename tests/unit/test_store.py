@@ -139,7 +139,8 @@ def test_not_found_and_upstream_errors(store: Store) -> None:
         ("fetch_stored", "TeKrop-2217"),
     ]
     assert data(events[0]) == {"error": "Player not found", "retry_after": 600}
-    assert data(events[1]) == {"outcome": "not_found", "error": "Player not found", "retry_after": 600}
+    stored_data = {"outcome": "not_found", "error": "Player not found", "retry_after": 600, "suggestion": None}
+    assert data(events[1]) == stored_data
     assert store.player_report("Unknown-1234") is None
     status = store.request_status("q1")
     assert status is not None

@@ -45,8 +45,8 @@ signal.pause()
 READY_SLEEPER = """
 import os, signal, sys
 from pathlib import Path
+print("up", flush=True)  # logged before it says ready, as a service does: ready means the log has it
 Path(sys.argv[1]).write_text(str(os.getpid()))
-print("up", flush=True)
 signal.pause()
 """
 

@@ -1,8 +1,10 @@
 """The Kafka layer: the only package that imports confluent_kafka.
 
-Public surface: :class:`Producer`, :class:`TransactionalProducer`, :class:`Consumer`, :class:`Record`,
-:class:`TailReader`, :func:`read_all`, :func:`read_tail`, :class:`Admin`, :class:`TopicNames`,
-:func:`dead_letter`. Errors are :class:`~owstream.errors.BusError` and below.
+Public surface: the stream kernel (:class:`Stream`, :class:`Output`, :data:`Ready`, :class:`Runnable`), the typed
+topics (:class:`Topics`, :class:`Topic`, :class:`Outgoing`, :class:`TopicNames`), the clients
+(:class:`Producer`, :class:`TransactionalProducer`, :class:`Consumer`, :class:`Record`), the readers
+(:class:`TailReader`, :func:`read_all`, :func:`read_tail`), :class:`Admin` and :func:`dead_letter`. Errors are
+:class:`~owstream.errors.BusError` and below.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from owstream.bus.client import (
 )
 from owstream.bus.deadletter import dead_letter
 from owstream.bus.readers import TailReader, read_all, read_tail
-from owstream.bus.topics import ALL_TOPICS, TopicNames, TopicSpec
+from owstream.bus.stream import Output, Ready, Runnable, Stream
+from owstream.bus.topics import ALL_TOPICS, Outgoing, Topic, TopicNames, Topics, TopicSpec
 from owstream.bus.transactions import TransactionalProducer
 
 __all__ = [
@@ -30,12 +33,19 @@ __all__ = [
     "GroupInfo",
     "Headers",
     "Offsets",
+    "Outgoing",
+    "Output",
     "Producer",
+    "Ready",
     "Record",
+    "Runnable",
+    "Stream",
     "TailReader",
+    "Topic",
     "TopicInfo",
     "TopicNames",
     "TopicSpec",
+    "Topics",
     "TransactionalProducer",
     "dead_letter",
     "next_offsets",

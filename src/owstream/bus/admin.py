@@ -354,6 +354,15 @@ class Admin:
             lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - read_to)
         return lag
 
+    def create_acls(self, bindings: list[Any]) -> None:
+        """Create ACL bindings (``confluent_kafka.admin.AclBinding``; :mod:`owstream.bus.acls` makes them);
+        BusError if the cluster refuses (no authorizer, or this client may not alter ACLs)."""
+        try:
+            for future in self._admin.create_acls(bindings, request_timeout=self.timeout).values():
+                future.result()
+        except ck.KafkaException as exc:
+            raise BusError(f"cannot create ACLs: {exc.args[0].str()}") from exc
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()

@@ -27,13 +27,13 @@ import confluent_kafka as ck
 
 from owstream.config import Settings
 from owstream.errors import BusError, KafkaUnavailable
+from owstream.retry import OUTAGE_LOG_EVERY
 
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, str | bytes | None]]
 Delivered = Callable[[str | None], None]  # a message's fate: None once acknowledged, else why it was not
 Offsets = dict[tuple[str, int], int]  # (topic, partition) -> the next offset to read
-OUTAGE_LOG_EVERY = 10.0  # seconds between two log lines about the same unreachable broker
 DELIVERY_TIMEOUT_MS = 15 * 60 * 1000  # a message waits this long for a broker that is away
 
 
@@ -235,11 +235,20 @@ class Consumer:
         # The partitions this member holds, kept by the rebalance callbacks (which run inside poll), so that
         # other threads can read it without calling into the client while it polls.
         self.assigned: frozenset[tuple[str, int]] = frozenset()
+        # Pausing: librdkafka keeps a partition's pause across a lost assignment, so a partition paused before
+        # the group dropped this member would come back paused (and silent) when assigned again: every
+        # partition assigned is paused or resumed as this member is now (see _on_assign).
+        self.pausing = False
         self._consumer.subscribe(
             list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
         )
 
-    def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        consumer.incremental_assign(partitions)  # then paused or resumed: never a pause left from before
+        try:
+            (consumer.pause if self.pausing else consumer.resume)(partitions)
+        except ck.KafkaException as exc:
+            log.info("cannot %s newly assigned partitions: %s", "pause" if self.pausing else "resume", exc.args[0])
         self.assigned = self.assigned | {(tp.topic, tp.partition) for tp in partitions}
         log.debug("assigned %s", sorted(self.assigned))
 
@@ -289,11 +298,20 @@ class Consumer:
                 log.info("cannot rewind %s[%d] to %d: %s", topic, partition, offset, exc.args[0])
 
     def pause(self) -> None:
-        """Stop fetching (the group membership stays alive while ``poll_batch`` is still called)."""
-        self._consumer.pause(self._consumer.assignment())
+        """Stop fetching every assigned partition, and those assigned later until :meth:`resume` (the group
+        membership stays alive while ``poll_batch`` is still called): backpressure while a sink is away."""
+        self.pausing = True
+        try:
+            self._consumer.pause(self._consumer.assignment())
+        except ck.KafkaException as exc:
+            log.info("cannot pause: %s", exc.args[0])
 
     def resume(self) -> None:
-        self._consumer.resume(self._consumer.assignment())
+        self.pausing = False
+        try:
+            self._consumer.resume(self._consumer.assignment())
+        except ck.KafkaException as exc:
+            log.info("cannot resume: %s", exc.args[0])
 
     def group_metadata(self) -> Any:
         return self._consumer.consumer_group_metadata()

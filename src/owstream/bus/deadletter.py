@@ -8,7 +8,7 @@ import logging
 import time
 
 from owstream.bus.client import Delivered, Producer, Record
-from owstream.messages import codec
+from owstream.bus.topics import Topic
 from owstream.messages.models import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,24 @@ def dead_letter_of(record: Record, *, service: str, reason: str, at: float | Non
 
 
 def dead_letter(
-    producer: Producer, topic: str, record: Record, *, service: str, reason: str, delivered: Delivered | None = None
+    producer: Producer,
+    topic: Topic[DeadLetter],
+    record: Record,
+    *,
+    service: str,
+    reason: str,
+    delivered: Delivered | None = None,
 ) -> None:
-    """Send the dead letter of ``record`` to ``topic``; the caller stores its offset and moves on."""
+    """Send the dead letter of ``record`` to ``topic`` (the prefix's dead-letter topic);
+    the caller commits its offset and moves on."""
     log.warning(
-        "%s: message %s[%d]@%d sent to %s: %s", service, record.topic, record.partition, record.offset, topic, reason
+        "%s: message %s[%d]@%d sent to %s: %s",
+        service,
+        record.topic,
+        record.partition,
+        record.offset,
+        topic.name,
+        reason,
     )
-    letter = dead_letter_of(record, service=service, reason=reason)
-    producer.send(topic, codec.encode(letter), key=record.key, headers=codec.headers("DeadLetter"), delivered=delivered)
+    message = topic.message(dead_letter_of(record, service=service, reason=reason), key=record.key)
+    producer.send(message.topic, message.value, key=message.key, headers=message.headers, delivered=delivered)

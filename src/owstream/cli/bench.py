@@ -90,6 +90,19 @@ SUITE: Suite = {
         lambda m: m.run(200, 1000),
         lambda m: m.run(20, 100),
     ),
+    "demo": (
+        "demo",
+        "requests at 5/s to the `up --demo` stack (its own 20 calls/s), plain and forced, and each fetch's OverFast "
+        "calls per endpoint, vs Kafka's own latency on the same broker",
+        lambda m: m.run(5.0, 60.0),
+        lambda m: m.run(5.0, 10.0),
+    ),
+    "result-bytes": (
+        "result_bytes",
+        "bytes on fetch-results of a refresh before (summed, every time) and now: changed, unchanged (summary only)",
+        lambda m: m.run(),
+        lambda m: m.run(),
+    ),
 }
 
 

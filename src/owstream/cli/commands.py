@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from owstream.config import Settings
 from owstream.domain.battletag import PlayerRef
-from owstream.errors import OwstreamError, RequestTimeout
+from owstream.errors import NotStored, OwstreamError, RequestTimeout
 from owstream.store import Store, StoredAnswer
 
 if TYPE_CHECKING:  # the Kafka client is loaded by the commands that use Kafka, not by `show`
+    from owstream.localkafka.jars import Progress
     from owstream.services.requests import RequestState
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,16 @@ def fetch_player(
     force: bool = False,
     timeout: float = 180.0,
     on_change: Callable[[RequestState], None] | None = None,
+    progress: Progress | None = None,
 ) -> RequestState:
-    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored."""
+    """Publish a request, run the fetcher/processor in-process when none is running, wait until stored
+    (``progress``: hears the download of the Kafka jars when this starts the local broker the first time)."""
     from owstream.bus import Admin
     from owstream.runtime.kafka import ensure_kafka
     from owstream.services.requests import RequestTracker
     from owstream.services.runner import in_background, make_service
 
-    names = ensure_kafka(settings)
+    names = ensure_kafka(settings, progress=progress)
     with Admin(settings) as admin:
         missing = [svc for svc in ("fetcher", "processor") if admin.group_members(names.group(svc)) == 0]
     if missing:
@@ -61,12 +64,14 @@ def fetch_player(
     return state
 
 
-def checked_webhook(url: str) -> str:
-    """``url`` stripped, if it can be a webhook; else an error saying why (without the URL: a secret)."""
-    from owstream.domain.alerts import webhook_problem
+def checked_webhook(url: str, settings: Settings | None = None) -> str:
+    """``url`` stripped, if it can be a webhook (its shape, and its host's addresses: public ones, or those
+    OWSTREAM_NOTIFY_ALLOW names); else an error saying why (without the URL: a secret)."""
+    from owstream.config import get_settings
+    from owstream.services.webhooks import allowed_of, webhook_problem
 
     url = url.strip()
-    problem = webhook_problem(url)
+    problem = webhook_problem(url, allowed_of(settings or get_settings()))
     if problem is not None:
         raise OwstreamError(f"not a webhook URL: {problem}")
     return url
@@ -78,7 +83,7 @@ def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | N
 
     from owstream.domain.alerts import mask_url
 
-    checked = checked_webhook(url) if url is not None else None
+    checked = checked_webhook(url, settings) if url is not None else None
     with Store.open(settings.resolved_store_url) as store:
         player_id = store.aliases.history_of(player_id)
         if not store.notifications.set_target(player_id, checked, fmt, time.time()):
@@ -86,20 +91,25 @@ def set_notify(settings: Settings, player_id: str, url: str | None, fmt: str | N
     return mask_url(checked) if checked else None
 
 
-def report(settings: Settings, tag: PlayerRef, gamemode: str | None = None) -> dict[str, Any]:
+def report(
+    settings: Settings, tag: PlayerRef, gamemode: str | None = None, platform: str | None = None
+) -> dict[str, Any]:
+    """A player's stored data, each platform apart (``platform``: only that one)."""
     with Store.open(settings.resolved_store_url) as store:
-        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode)
+        data = store.player_report(store.aliases.history_of(tag.player_id), gamemode, platform)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 
-def season_report(settings: Settings, tag: PlayerRef, season: str, gamemode: str | None = None) -> dict[str, Any]:
-    """``report`` for one season: ``current``, ``last`` or a season number."""
+def season_report(
+    settings: Settings, tag: PlayerRef, season: str, gamemode: str | None = None, platform: str | None = None
+) -> dict[str, Any]:
+    """``report`` for one season: ``current``, ``last`` or a season number, of each platform."""
     with Store.open(settings.resolved_store_url) as store:
-        data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode)
+        data = store.season_report(store.aliases.history_of(tag.player_id), season, gamemode, platform)
     if data is None:
-        raise OwstreamError(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
+        raise NotStored(f"nothing stored for {tag} yet: fetch it with `owstream fetch {tag.player_id}`")
     return data
 
 

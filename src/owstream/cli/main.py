@@ -6,8 +6,8 @@ Any :class:`~owstream.errors.OwstreamError` becomes one line on stderr and exit 
 from __future__ import annotations
 
 import json
+import re
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,9 +17,11 @@ from rich.text import Text
 
 from owstream import logs
 from owstream.cli.consoles import err, out
+from owstream.cli.context import client_settings, demo_hint, json_errors, wants_json_errors
+from owstream.cli.kafka import kafka_app
 from owstream.cli.track import track_app
-from owstream.config import Settings, get_settings
-from owstream.errors import OwstreamError
+from owstream.config import get_settings
+from owstream.errors import ConfigError, FetchFailed, OwstreamError
 
 app = typer.Typer(
     name="owstream",
@@ -28,7 +30,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, 127.0.0.1).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(track_app, name="track")
 
@@ -53,6 +54,12 @@ class Platform(StrEnum):
     console = "console"
 
 
+class StatsPlatform(StrEnum):  # a player's stats: one platform, or OverFast's total of both (old snapshots)
+    pc = "pc"
+    console = "console"
+    both = "both"
+
+
 class Region(StrEnum):
     americas = "americas"
     europe = "europe"
@@ -75,13 +82,26 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
+class ExportTable(StrEnum):  # owstream.store.exports.TABLES
+    snapshots = "snapshots"
+    ranks = "ranks"
+    overall = "overall"
+    roles = "roles"
+    heroes = "heroes"
+    sessions = "sessions"
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False,
 ) -> None:
     global _verbose  # noqa: PLW0603 - one flag for the whole invocation
     _verbose = verbose
-    logs.configure("DEBUG" if verbose else get_settings().log_level or "WARNING")
+    try:
+        level = get_settings().log_level
+    except ConfigError:  # said by the command when it reads its settings: as JSON too, with --json
+        level = ""
+    logs.configure("DEBUG" if verbose else level or "WARNING")
 
 
 _verbose = False
@@ -93,81 +113,6 @@ def _service_logging() -> None:
         logs.configure("INFO")
 
 
-# --- kafka ------------------------------------------------------------------------------------------
-@kafka_app.command("start")
-def kafka_start(
-    brokers: Annotated[
-        int | None,
-        typer.Option(help="Nodes of the local cluster: 1, or 3 for replication (default OWSTREAM_KAFKA_BROKERS)."),
-    ] = None,
-) -> None:
-    """Start the local broker (or cluster) in the background (jars fetched once, then cached) and create
-    the topics."""
-    from owstream.localkafka import LocalBroker
-    from owstream.runtime.kafka import ensure_kafka
-
-    settings = get_settings()
-    _require_local(settings)
-    already = LocalBroker(settings).state()
-    if brokers is None and already is not None:
-        brokers = len(already.nodes)  # the running one: start its dead nodes, if any
-    if brokers is not None:
-        settings = settings.replace(kafka_brokers=brokers)
-    broker = LocalBroker(settings)
-    began = time.monotonic()
-    state = broker.start()
-    ensure_kafka(settings, start_local=False)
-    restarted = already is not None and len(already.nodes) == len(state.nodes) and already != state
-    if already is not None and not restarted:
-        verb = "already running"
-    else:
-        verb = f"{'restarted' if restarted else 'ready'} in {time.monotonic() - began:.1f} s"
-    pids = ", ".join(str(n.pid) for n in state.nodes)
-    nodes = f"{len(state.nodes)} nodes " if len(state.nodes) > 1 else ""
-    out.print(
-        f"Kafka {state.version} {nodes}{verb} at {state.bootstrap} (pid {pids}, log {broker.log_path})",
-        markup=False,
-        highlight=False,
-    )
-
-
-@kafka_app.command("stop")
-def kafka_stop() -> None:
-    """Stop the local broker, every node of it (a controlled shutdown)."""
-    from owstream.localkafka import LocalBroker
-
-    settings = get_settings()
-    _require_local(settings)
-    if LocalBroker(settings).stop():
-        out.print("Kafka stopped")
-    else:
-        out.print("no local Kafka broker is running")
-
-
-@kafka_app.command("status")
-def kafka_status(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-) -> None:
-    """Brokers, topics with partitions (offsets, leader, in-sync replicas), consumer groups with lag."""
-    from owstream.runtime.status import kafka_status as collect
-
-    status = collect(get_settings())
-    if as_json:
-        print(json.dumps(status))
-        return
-    from owstream.cli.render import print_kafka_status
-
-    print_kafka_status(out, status)
-
-
-def _require_local(settings: Settings) -> None:
-    if not settings.uses_local_broker:
-        raise OwstreamError(
-            f"OWSTREAM_KAFKA_BOOTSTRAP is set ({settings.kafka_bootstrap}): owstream uses that cluster "
-            "and does not run a local broker"
-        )
-
-
 # --- services --------------------------------------------------------------------------------------
 @app.command()
 def up(
@@ -177,7 +122,7 @@ def up(
         bool,
         typer.Option(
             "--one-process/--process-per-service",
-            help="The five Python services in one process (less memory) or one process each (as Compose runs them).",
+            help="The five Python services in one process (less memory) or one process each (as systemd runs them).",
         ),
     ] = True,
 ) -> None:
@@ -189,7 +134,10 @@ def up(
 
 @app.command()
 def run(
-    service: Service,
+    service: Annotated[
+        list[Service],
+        typer.Argument(help="The service; several share one process (`services`: the five Python ones)."),
+    ],
     ready_file: Annotated[
         Path | None,
         typer.Option(
@@ -198,26 +146,29 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """One service in the foreground (what `up` and Compose start); `services`: the five Python ones in one process."""
-    if service is Service.dashboard and ready_file is not None:
-        raise OwstreamError(
-            "--ready-file is for the Python services: the dashboard becomes Streamlit and is ready when "
-            "http://<address>:<port>/_stcore/health answers ok"
-        )
+    """Services in the foreground (what `up` and Compose start): one, or several in one process."""
     _service_logging()
     settings = get_settings()
-    if service is Service.dashboard:
+    if Service.dashboard in service:
+        if len(set(service)) > 1:
+            raise OwstreamError("the dashboard runs in a process of its own: `owstream run dashboard`")
+        if ready_file is not None:
+            raise OwstreamError(
+                "--ready-file is for the Python services: the dashboard becomes Streamlit and is ready when "
+                "http://<address>:<port>/_stcore/health answers ok"
+            )
         from owstream.dashboard.launch import run_dashboard
 
         raise typer.Exit(run_dashboard(settings))
     from owstream.runtime.kafka import ensure_kafka
-    from owstream.services.runner import SERVICES, make_service, run_foreground, run_together
+    from owstream.services.runner import make_service, run_foreground, run_together, service_names
 
-    ensure_kafka(settings, start_local=False)
-    if service is Service.services:
-        services = {name: make_service(name, settings) for name in SERVICES}
+    names = service_names([s.value for s in service])
+    ensure_kafka(settings if len(names) > 1 else settings.for_service(names[0]), start_local=False)
+    if len(names) > 1:
+        services = {name: make_service(name, settings) for name in names}
         raise typer.Exit(run_together(services, ready_file=ready_file))
-    run_foreground(make_service(service.value, settings), ready_file=ready_file)
+    run_foreground(make_service(names[0], settings), ready_file=ready_file)
 
 
 # --- players ---------------------------------------------------------------------------------------
@@ -227,17 +178,25 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     gamemode: Annotated[Gamemode | None, typer.Option(help="Show only this gamemode.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch even if the last fetch is recent.")] = False,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
     """Request a fetch through Kafka, wait until it is stored, print the result."""
     from owstream.cli.commands import fetch_player, report
     from owstream.domain.battletag import parse_player
     from owstream.domain.outcomes import outcome_wording
 
+    json_errors(as_json)
     tag = parse_player(battletag)
-    settings = get_settings()
+    settings = client_settings()
     with err.status(Text(f"{tag}: connecting to Kafka"), spinner="dots") as spinner:
         state = fetch_player(
-            settings, tag, force=force, on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}"))
+            settings,
+            tag,
+            force=force,
+            on_change=lambda st: spinner.update(Text(f"{tag}: {st.state}")),
+            progress=lambda jars: spinner.update(Text(f"{tag}: {jars.describe()}")),
         )
     wording = outcome_wording(
         tag.player_id,
@@ -245,12 +204,17 @@ def fetch(
         error=state.error,
         retry_after=state.retry_after,
         cache_seconds=settings.overfast_cache_seconds,
+        suggestion=state.suggestion,
     )
     if wording.failed:
-        raise OwstreamError(wording.text)
+        raise FetchFailed(wording.text, outcome=state.outcome, player_id=tag.player_id, retry_after=state.retry_after)
     if state.outcome == "skipped" and not as_json:
         err.print(wording.text, markup=False, highlight=False)
-    _print_report(report(settings, tag, gamemode.value if gamemode else None), as_json)
+    _print_report(report(settings, tag, gamemode.value if gamemode else None, _value(platform)), as_json)
+
+
+def _value(choice: StrEnum | None) -> str | None:
+    return choice.value if choice is not None else None
 
 
 @app.command()
@@ -262,19 +226,23 @@ def show(
         str | None,
         typer.Option(help="Only this competitive season's numbers: current, last or a season number."),
     ] = None,
+    platform: Annotated[
+        StatsPlatform | None, typer.Option(help="Show only this platform (default: every one, the most played first).")
+    ] = None,
 ) -> None:
-    """The latest stored data of a player, without fetching."""
+    """The latest stored data of a player, without fetching: each platform apart, the one played most first."""
     from owstream.cli.commands import report, season_report
     from owstream.domain.battletag import parse_player
 
+    json_errors(as_json)
     tag = parse_player(battletag)
     mode = gamemode.value if gamemode else None
     if season is None:
-        _print_report(report(get_settings(), tag, mode), as_json)
+        _print_report(report(client_settings(), tag, mode, _value(platform)), as_json)
         return
     if season not in ("current", "last") and not season.isdigit():
         raise OwstreamError(f"--season takes current, last or a season number, not {season!r}")
-    _print_report(season_report(get_settings(), tag, season, mode), as_json)
+    _print_report(season_report(client_settings(), tag, season, mode, _value(platform)), as_json)
 
 
 def _print_report(data: dict[str, Any], as_json: bool) -> None:
@@ -299,8 +267,9 @@ def meta(
     """The meta: OverFast's newest stored pick rate and winrate per hero (percent), no fetch."""
     from owstream.cli.commands import meta_answer, meta_json
 
+    json_errors(as_json)
     stored = meta_answer(
-        get_settings(),
+        client_settings(),
         gamemode=gamemode.value,
         platform=platform.value,
         region=region.value if region else None,
@@ -322,7 +291,7 @@ def replay() -> None:
     from owstream.cli.commands import replay as do_replay
     from owstream.runtime.kafka import ensure_kafka
 
-    settings = get_settings()
+    settings = client_settings()
     ensure_kafka(settings)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("replaying fetch-results", total=None)
@@ -337,25 +306,44 @@ def replay() -> None:
 def export(
     battletag: str,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet")] = ExportFormat.csv,
-    out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("history.csv"),
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The folder to write every table to (default <player>-history); with --table, the file "
+            "(default <player>-<table>.csv or .parquet). Its parent folder must exist.",
+        ),
+    ] = None,
+    table: Annotated[
+        ExportTable | None, typer.Option(help="Only this table, to one file (default: every table, to a folder).")
+    ] = None,
 ) -> None:
-    """The snapshot history of a player as a table."""
-    from owstream.cli.export import export_history
+    """A player's history as tables: snapshots, ranks, overall, roles, heroes and sessions (UTC times)."""
+    from owstream.cli.export import export_player
+    from owstream.cli.render import print_export
     from owstream.domain.battletag import parse_player
 
     tag = parse_player(battletag)
-    rows = export_history(get_settings(), tag, fmt.value, out_path)
-    out.print(f"wrote {rows} rows of {tag}'s history to {out_path}", markup=False, highlight=False)
+    written = export_player(client_settings(), tag, fmt.value, out_path, table.value if table else None)
+    print_export(out, tag, written)
 
 
 @app.command()
 def simulate(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
+    *,
+    port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind: 127.0.0.1; 0.0.0.0 only inside a container network (compose.yaml).")
+    ] = "127.0.0.1",
     players: Annotated[bool, typer.Option("--players", help="Print the simulated player ids and exit.")] = False,
     advance_every: Annotated[
         float, typer.Option(help="Seconds between refreshes of each player's stats (0: only on /_sim/advance).")
     ] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic players.")] = 0,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Keep the players in this file across restarts (read at start, written after each refresh)."),
+    ] = None,
 ) -> None:
     """Run the OverFast simulator: synthetic players whose stats advance over time."""
     from owstream import simulator
@@ -365,7 +353,7 @@ def simulate(
         for pid in simulator.player_ids(seed):
             print(pid)
         return
-    simulator.serve_forever(port, seed=seed, advance_every=advance_every or None)
+    simulator.serve_forever(port, host=host, seed=seed, advance_every=advance_every or None, state_path=state)
 
 
 @app.command()
@@ -395,11 +383,26 @@ def bench(
         out.print(f"results: {run.record(figures, tag=tag, **extra)}")
 
 
+def error_json(exc: OwstreamError) -> str:
+    """The one JSON object a ``--json`` command prints on stdout for an error: its ``type`` (the outcome
+    of a fetch, else the error's kind: ``invalid_battle_tag``, ``kafka_unavailable``, ...) and ``message``,
+    with the player and when to try again where known."""
+    kind = getattr(exc, "outcome", None) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    body: dict[str, Any] = {"type": kind, "message": str(exc)}
+    for name in ("player_id", "retry_after"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            body[name] = value
+    return json.dumps({"error": body}, ensure_ascii=False)
+
+
 def main() -> None:
     try:
         app()
     except OwstreamError as exc:
-        err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
+        if wants_json_errors():
+            print(error_json(exc), flush=True)
+        err.print(Text.assemble(("error:", "red"), f" {exc}{demo_hint(exc)}"), highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

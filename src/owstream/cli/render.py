@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from owstream.domain.alerts import format_for, mask_url
-from owstream.domain.outcomes import duration, hours, utc
-from owstream.domain.vocabulary import rank_text
+from owstream.domain.heroes import hero_name
+from owstream.domain.outcomes import duration, hours, plural, utc
+from owstream.domain.vocabulary import platform_name, rank_text
 
 
 def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
@@ -20,6 +22,14 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
     state = "reachable" if broker["reachable"] else "[red]not reachable[/red]"
     pid = f", pid {broker['pid']}" if broker["pid"] else ""
     console.print(f"{version} {where} at {escape(broker['bootstrap'])}: {state}{pid}")
+    stack = status.get("stack")
+    if stack:
+        demo = " --demo" if stack["demo"] else ""
+        console.print(
+            f"owstream up{demo} runs from this home: pid {stack['pid']} since {stack['started_at']}, topics "
+            f"{escape(stack['topic_prefix'])}.*, dashboard {escape(stack['dashboard_url'])}",
+            highlight=False,
+        )
     nodes = status.get("brokers") or []
     if len(nodes) > 1 or any(not n["alive"] for n in nodes):
         _print_brokers(console, nodes)
@@ -27,17 +37,17 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
         if broker["local"]:
             console.print("start it with `owstream kafka start`")
         return
-    topics = Table(title="topics", title_justify="left")
-    for col in ("topic", "partitions", "replicas", "min in sync", "end offsets", "messages"):
-        topics.add_column(col, justify="left" if col == "topic" else "right")
+    topics = _table("topics")
+    topics.add_column("topic", overflow="fold")  # never cut: a name too long for the terminal folds
+    for col in ("partitions", "replicas", "min ISR", "messages"):  # each partition's offsets: the next table
+        topics.add_column(col, justify="right", no_wrap=True)
     for t in status["topics"]:
         topics.add_row(
             escape(t["name"]),
             str(t["partitions"]),
             str(t.get("replication_factor", "?")),
             _number(t.get("min_insync_replicas")),
-            " ".join(map(_number, t["end_offsets"])),
-            str(t["messages"]),
+            f"{t['messages']:,}",
         )
     console.print(topics)
     if not status["topics"]:
@@ -45,9 +55,10 @@ def print_kafka_status(console: Console, status: dict[str, Any]) -> None:
     else:
         _print_partitions(console, status["topics"])
     _print_under_replicated(console, status.get("under_replicated") or [])
-    groups = Table(title="consumer groups", title_justify="left")
-    for col in ("group", "state", "members", "lag"):
-        groups.add_column(col, justify="left" if col in ("group", "state") else "right")
+    groups = _table("consumer groups")
+    groups.add_column("group", overflow="fold")
+    for col in ("state", "members", "lag"):
+        groups.add_column(col, justify="left" if col == "state" else "right", no_wrap=True)
     for g in status["groups"]:
         groups.add_row(escape(g["group"]), g["state"], str(g["members"]), str(g["total_lag"]))
     if status["groups"]:
@@ -69,7 +80,7 @@ def _print_under_replicated(console: Console, under: list[dict[str, Any]]) -> No
 
 
 def _print_brokers(console: Console, nodes: list[dict[str, Any]]) -> None:
-    table = Table(title="brokers", title_justify="left")
+    table = _table("brokers")
     for col in ("id", "address", "roles", "alive", "pid"):
         table.add_column(col, justify="right" if col in ("id", "pid") else "left")
     for n in nodes:
@@ -81,9 +92,10 @@ def _print_brokers(console: Console, nodes: list[dict[str, Any]]) -> None:
 
 
 def _print_partitions(console: Console, topics: list[dict[str, Any]]) -> None:
-    table = Table(title="partitions", title_justify="left")
-    for col in ("topic", "partition", "leader", "replicas", "in sync", "offsets"):
-        table.add_column(col, justify="left" if col == "topic" else "right")
+    table = _table("partitions")
+    table.add_column("topic", overflow="fold")
+    for col in ("part", "leader", "replicas", "ISR", "offsets"):
+        table.add_column(col, justify="right", no_wrap=True)
     for t in topics:
         for p in t.get("partition_details", []):
             in_sync = _ids(p["isr"])
@@ -98,6 +110,10 @@ def _print_partitions(console: Console, topics: list[dict[str, Any]]) -> None:
                 f"{_number(p['start_offset'])}-{_number(p['end_offset'])}",
             )
     console.print(table)
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
 
 
 def _number(value: int | None) -> str:
@@ -120,60 +136,126 @@ _hours = hours
 
 
 def print_report(console: Console, data: dict[str, Any]) -> None:
-    """A player's stored data: header, ranks, then per gamemode the headline numbers, roles and top heroes."""
+    """A player's stored data: header, ranks, then per platform (the one played most first) and gamemode the
+    headline numbers, a table of roles and one of the most played heroes (each sized to fit 80 columns)."""
     player = data["player"]
     title = f" — {player['title']}" if player.get("title") else ""
     console.print(
-        f"[bold]{escape(player['name'] or player['player_id'])}[/bold] ({escape(player['player_id'])}){escape(title)}",
+        f"[bold]{escape(player['name'] or player['player_id'])}[/bold] ({escape(player['player_id'])}){escape(title)}"
+        f", endorsement {player.get('endorsement_level') or '-'}",
         highlight=False,
     )
     fresh = data.get("freshness", {})
     console.print(
-        f"endorsement {player.get('endorsement_level') or '-'}; Blizzard last updated "
-        f"{_when(fresh.get('last_updated_at'))}; fetched {_when(fresh.get('fetched_at'))}",
+        f"Blizzard last updated {_when(fresh.get('last_updated_at'))}, fetched {_when(fresh.get('fetched_at'))}",
         highlight=False,
     )
     if player.get("private"):
         console.print("[yellow]the career profile is private: no stats[/yellow]")
-    if data.get("season") is not None:
-        print_season(console, data)
-    ranks = data.get("ranks") or []
-    if ranks:
-        parts = [
-            f"{r['platform']} {r['role']} {rank_text(r['division'], r['tier'])} (season {r['season']})" for r in ranks
-        ]
-        console.print("ranks: " + ", ".join(parts), highlight=False, markup=False)
-    for mode, block in data.get("gamemodes", {}).items():
+    _print_identity(console, data)
+    for line in rank_lines(data.get("ranks") or []):
+        console.print(line, highlight=False, markup=False)
+    platforms = data.get("platforms") or {data.get("platform") or "both": {"gamemodes": data.get("gamemodes", {})}}
+    for platform, per in platforms.items():
+        if data.get("season") is not None:
+            console.print(f"\n[bold]{escape(per.get('label') or platform_name(platform))}[/bold]", highlight=False)
+            print_season(console, per if "since" in per else data)
+        season = per.get("season_label", data.get("season_label"))
+        _print_gamemodes(console, platform, per.get("gamemodes", {}), season, data.get("hero_names") or {})
+
+
+def _print_identity(console: Console, data: dict[str, Any]) -> None:
+    identity = data.get("identity")
+    if identity and identity.get("verdict") in ("mismatch", "ambiguous"):  # a stranger was near: say so
+        console.print(f"identity {identity['verdict']}: {identity.get('why') or ''}", markup=False, highlight=False)
+    last = data.get("last_fetch") or {}
+    if last.get("outcome") == "mismatch":
+        console.print(f"last fetch: {last.get('error')}", markup=False, highlight=False, style="yellow")
+
+
+def _print_gamemodes(
+    console: Console, platform: str, gamemodes: dict[str, Any], season: str | None, names: dict[str, str]
+) -> None:
+    where = platform_name(platform)
+    if platform == "both":
+        where += " (OverFast's total of both, before per-platform fetches)"
+    for mode, block in gamemodes.items():
         overall = block.get("overall") or {}
-        heading = f"{mode}, {escape(data['season_label'])}" if data.get("season") is not None else mode
+        heading = f"{mode}, {escape(season)}" if season is not None else mode
+        games = overall.get("games_played", 0)
         console.print(
-            f"\n[bold]{heading}[/bold]: {overall.get('games_played', 0)} games, {overall.get('games_won', 0)} won, "
-            f"{overall.get('games_lost', 0)} lost, winrate {overall.get('winrate', 0)} %, KDA {overall.get('kda', 0)}, "
-            f"{_hours(overall.get('time_played'))} played",
+            f"\n[bold]{escape(where)} — {heading}[/bold]: {plural(games, 'game')}, {overall.get('games_won', 0)} won, "
+            f"{overall.get('games_lost', 0)} lost, winrate {_percent(overall.get('winrate'))}, "
+            f"KDA {_number_or_dash(overall.get('kda'))}, {_hours(overall.get('time_played'))} played",
             highlight=False,
         )
-        table = Table(title_justify="left", show_edge=False)
-        for col in ("role / hero", "games", "winrate %", "KDA", "time", "elims /10 min", "deaths /10 min"):
-            table.add_column(col, justify="left" if col == "role / hero" else "right")
-        rows = list(block.get("roles", {}).items())
-        heroes = sorted(block.get("heroes", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))[:8]
-        for name, b in [*rows, *heroes]:
-            avg = b.get("average", {})
-            table.add_row(
-                escape(name), str(b.get("games_played", 0)), str(b.get("winrate", 0)), str(b.get("kda", 0)),
-                _hours(b.get("time_played")), str(avg.get("eliminations", 0)), str(avg.get("deaths", 0)),
-            )  # fmt: skip
-        console.print(table)
+        roles = sorted(block.get("roles", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))
+        if roles:
+            console.print(_stats_table("role", [(name.title(), b) for name, b in roles]))
+        heroes = sorted(block.get("heroes", {}).items(), key=lambda kv: -(kv[1].get("time_played") or 0))
+        if heroes:
+            shown = heroes[:TOP_HEROES]
+            caption = f"{len(shown)} of {plural(len(heroes), 'hero', 'heroes')}, most played first"
+            table = _stats_table("hero", [(hero_name(key, names), b) for key, b in shown])
+            table.caption = caption if len(shown) < len(heroes) else None
+            console.print()
+            console.print(table)
         if block.get("reset"):
             console.print(f"reset: {block['reset']['note']}", markup=False, highlight=False)
         session = block.get("latest_session")
         if session:
             kind = "reset (season or correction)" if session.get("is_reset") else "latest session"
             console.print(
-                f"{kind}: {session['games']} games, {session['wins']}-{session['losses']}, "
-                f"winrate {session['winrate']} %, {_hours(session['time_played'])} ({_when(session['ended_at'])})",
+                f"{kind}: {plural(session['games'], 'game')}, {session['wins']}-{session['losses']}, "
+                f"winrate {_percent(session['winrate'] if session['games'] else None)}, "
+                f"{_hours(session['time_played'])} ({_when(session['ended_at'])})",
                 highlight=False,
             )
+
+
+def rank_lines(ranks: list[dict[str, Any]]) -> list[str]:
+    """``ranks, season 21, pc: damage Silver 5, support Grandmaster 5``: one line per platform and season."""
+    grouped: dict[tuple[str, Any], list[str]] = {}
+    for r in ranks:
+        grouped.setdefault((r["platform"], r["season"]), []).append(
+            f"{r['role']} {rank_text(r['division'], r['tier'])}"
+        )
+    return [
+        f"ranks, season {season}, {platform}: {', '.join(roles)}" if season is not None
+        else f"ranks, {platform}: {', '.join(roles)}"
+        for (platform, season), roles in grouped.items()
+    ]  # fmt: skip
+
+
+TOP_HEROES = 8
+# header, justify: short two-line headers, so that the table fits 80 columns with the longest hero name
+_STAT_COLUMNS = (("games", "right"), ("winrate %", "right"), ("KDA", "right"), ("played", "right"),
+                 ("elims\n/10 min", "right"), ("deaths\n/10 min", "right"))  # fmt: skip
+
+
+def _stats_table(kind: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """One row per role (or hero): OverFast's numbers as they came, time played in hours."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, caption_justify="left")
+    table.add_column(kind, overflow="fold")
+    for header, justify in _STAT_COLUMNS:
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name, b in rows:
+        avg = b.get("average", {})
+        table.add_row(
+            escape(name), f"{b.get('games_played', 0):,}", _number_or_dash(b.get("winrate"), "no games"),
+            _number_or_dash(b.get("kda")), _hours(b.get("time_played")), _number_or_dash(avg.get("eliminations")),
+            _number_or_dash(avg.get("deaths")),
+        )  # fmt: skip
+    return table
+
+
+def _percent(value: float | None) -> str:
+    """``50.0 %``; ``- (no games)`` when there is no winrate: no games is not 0 % won."""
+    return "- (no games)" if value is None else f"{value} %"
+
+
+def _number_or_dash(value: float | None, none: str = "-") -> str:
+    return none if value is None else str(value)
 
 
 def print_season(console: Console, data: dict[str, Any]) -> None:
@@ -225,3 +307,22 @@ def print_meta(console: Console, stored: Any) -> None:
     console.print(table)
     if not rows:
         console.print("OverFast returned no heroes for this combination")
+
+
+def print_export(console: Console, tag: Any, written: Any) -> None:
+    """What ``owstream export`` wrote: each file with its rows."""
+    several = len(written.files) > 1
+    where = f"{written.path}{'/' if several else ''}"
+    console.print(f"wrote {tag}'s history to {where} (times in UTC)", markup=False, highlight=False)
+    if several:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(overflow="fold")
+        table.add_column(justify="right", no_wrap=True)
+        for path, rows in written.files.values():
+            table.add_row(escape(str(path)), plural(rows, "row"))
+        console.print(table)
+    else:
+        ((_, rows),) = written.files.values()
+        console.print(plural(rows, "row"), highlight=False)
+    if written.private:
+        console.print("the stored profile is private: its snapshots carry no stats", highlight=False)

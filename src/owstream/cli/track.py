@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from owstream.cli.consoles import out
-from owstream.config import get_settings
+from owstream.cli.context import client_settings, json_errors
 from owstream.errors import OwstreamError
 
 track_app = typer.Typer(help="The watchlist: players the scheduler refreshes.", no_args_is_help=True)
@@ -38,11 +38,11 @@ def track_add(
     from owstream.store import Store
 
     tag = parse_player(battletag)
-    settings = get_settings()
+    settings = client_settings()
     if notify is not None:
         from owstream.cli.commands import checked_webhook
 
-        checked_webhook(notify)  # refused before anything is written
+        checked_webhook(notify, settings)  # refused before anything is written
     with Store.open(settings.resolved_store_url) as store:
         added = store.watch_add(store.aliases.history_of(tag.player_id), time.time())
     out.print(f"{tag} {'added to' if added else 'is already on'} the watchlist", markup=False, highlight=False)
@@ -65,7 +65,7 @@ def track_notify(
     tag = parse_player(battletag)
     if (url is None) == (not off):
         raise OwstreamError("give a webhook URL, or --off to stop the alerts (not both)")
-    masked = set_notify(get_settings(), tag.player_id, url, notify_format.value if notify_format else None)
+    masked = set_notify(client_settings(), tag.player_id, url, notify_format.value if notify_format else None)
     said = f"{tag}'s alerts go to {masked}" if masked else f"{tag} gets no alerts any more"
     out.print(said, markup=False, highlight=False)
 
@@ -77,7 +77,7 @@ def track_remove(battletag: str) -> None:
     from owstream.store import Store
 
     tag = parse_player(battletag)
-    with Store.open(get_settings().resolved_store_url) as store:
+    with Store.open(client_settings().resolved_store_url) as store:
         removed = store.watch_remove(store.aliases.history_of(tag.player_id))
     if not removed:
         raise OwstreamError(f"{tag} is not on the watchlist")
@@ -91,7 +91,8 @@ def track_list(
     """The watchlist, with when each player was last refreshed."""
     from owstream.store import Store
 
-    with Store.open(get_settings().resolved_store_url) as store:
+    json_errors(as_json)
+    with Store.open(client_settings().resolved_store_url) as store:
         entries = store.watchlist()
     if as_json:
         from owstream.domain.alerts import mask_url

@@ -1,230 +1,302 @@
-"""Altair charts with one colour per role and per hero, the same on every page."""
+"""Every chart of the dashboard, as Vega-Lite specs built from plain rows (no altair: a spec is a dict, built
+in microseconds). The rules, said once here:
+
+- A chart's height follows its rows: each bar has a row of :data:`ROW` pixels (the bar itself ~20 px,
+  never thinner than 16), so 1 hero or 40 read the same; pages show the top :data:`TOP` and a "show all".
+- Labels never overlap: one bar per row, value labels at the bar's end inside a padded scale, time ticks
+  thinned by Vega's greedy overlap removal, long names cut with an ellipsis (the tooltip has the whole).
+- Time axes span the tracked period (fetch times, UTC) and show the year when it spans one.
+- Colour says the role (:mod:`owstream.dashboard.palette`); the platform is a second channel (a line's dash,
+  a bar's opacity); lines of one chart each get their own colour; legends sit above the plot in rows that fit
+  a phone's width.
+- Drawn as SVG, so every mark is a DOM node (the browser tests measure bars and labels).
+
+Values shown as text (labels, tooltips) come already written by :mod:`owstream.domain.format`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-import altair as alt
-import pandas as pd
+import streamlit as st
 
-AltairChart = Any  # altair ships no type information
+from owstream.dashboard import palette
+from owstream.domain.vocabulary import DIVISION_NAMES, DIVISIONS
 
-ROLE_COLORS: dict[str, str] = {"tank": "#4C78A8", "damage": "#E45756", "support": "#54A24B", "open": "#B279A2"}
-_HERO_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-    "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
-    "#756bb1", "#636363", "#6baed6", "#fd8d3c", "#74c476", "#9e9ac8",
-)  # fmt: skip
-_PLAYER_PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#FF9DA6")
+Spec = dict[str, Any]
+Row = dict[str, Any]
 
-
-_UTC_X = alt.X(
-    "when:T",
-    title="Blizzard updated (UTC)",
-    scale=alt.Scale(type="utc"),
-    axis=alt.Axis(format="%m-%d %H:%M", tickCount=4, labelOverlap=True, labelFlush=True),
-)
-# score = division index * 5 + (6 - tier): Bronze 5 = 1 ... Champion 1 = 40
-_RANK_LABEL = (
-    "['Bronze','Silver','Gold','Platinum','Diamond','Master','Grandmaster','Champion']"
-    "[floor((datum.value - 1) / 5)] + ' ' + (6 - (datum.value - floor((datum.value - 1) / 5) * 5))"
-)
+ROW = 28  # pixels per bar row
+TOP = 10  # bars drawn before "show all"
+LINE_HEIGHT = 210
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+_LEGEND = {"orient": "top", "direction": "horizontal", "title": None, "labelLimit": 120, "symbolType": "square"}
 
 
-def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Adds ``when_label`` (UTC text of the ``when`` column) for tooltips."""
-    return frame.assign(when_label=frame["when"].dt.strftime("%Y-%m-%d %H:%M UTC"))
+def show(spec: Spec, key: str) -> None:
+    """Draw ``spec`` across its container's width, its own height, in a container keyed ``key`` (its
+    ``st-key-<key>`` class names the chart in the page: the browser tests measure it by that)."""
+    with st.container(key=key):
+        st.vega_lite_chart(spec=spec, width="stretch")
 
 
-def hero_color(hero: str) -> str:
-    """A hero's colour: derived from its key, so it is the same for every player and every page."""
-    digest = hashlib.sha1(hero.encode(), usedforsecurity=False).digest()
-    return _HERO_PALETTE[digest[0] % len(_HERO_PALETTE)]
-
-
-def hero_scale(heroes: Iterable[str]) -> alt.Scale:
-    domain = sorted(set(heroes))
-    return alt.Scale(domain=domain, range=[hero_color(h) for h in domain])
-
-
-def role_scale(roles: Iterable[str]) -> alt.Scale:
-    domain = sorted(set(roles))
-    return alt.Scale(domain=domain, range=[ROLE_COLORS.get(r, "#999999") for r in domain])
-
-
-def player_scale(players: Iterable[str]) -> alt.Scale:
-    domain = list(dict.fromkeys(players))
-    return alt.Scale(domain=domain, range=[_PLAYER_PALETTE[i % len(_PLAYER_PALETTE)] for i in range(len(domain))])
-
-
-def hero_bars(heroes: pd.DataFrame, value: str, title: str, fmt: str = ",.1f") -> AltairChart:
-    """One horizontal bar per hero (``heroes`` has ``key``, ``games_played`` and ``value``)."""
-    order = heroes.sort_values(value, ascending=False)["key"].tolist()
-    return (
-        alt.Chart(heroes, title=title)
-        .mark_bar()
-        .encode(
-            y=alt.Y("key:N", sort=order, title="Hero", axis=alt.Axis(labelOverlap=False)),
-            x=alt.X(f"{value}:Q", title=title),
-            color=alt.Color("key:N", scale=hero_scale(heroes["key"]), legend=None),
-            tooltip=[
-                alt.Tooltip("key:N", title="Hero"),
-                alt.Tooltip(f"{value}:Q", title=title, format=fmt),
-                alt.Tooltip("games_played:Q", title="Games played"),
-            ],
-        )
-        .properties(height=max(120, 22 * len(order)))
-    )
-
-
-def winrate_bars(heroes: pd.DataFrame) -> AltairChart:
-    """Winrate per hero with the games played written next to each bar."""
-    order = heroes.sort_values("games_played", ascending=False)["key"].tolist()
-    base = alt.Chart(heroes, title="Winrate per hero (%), with games played").encode(
-        y=alt.Y("key:N", sort=order, title="Hero", axis=alt.Axis(labelOverlap=False)),
-        x=alt.X("winrate:Q", title="Winrate (%)", scale=alt.Scale(domain=[0, 100])),
-    )
-    bars = base.mark_bar().encode(
-        color=alt.Color("key:N", scale=hero_scale(heroes["key"]), legend=None),
-        tooltip=[
-            alt.Tooltip("key:N", title="Hero"),
-            alt.Tooltip("winrate:Q", title="Winrate (%)", format=".2f"),
-            alt.Tooltip("games_played:Q", title="Games played"),
-        ],
-    )
-    labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("games_label:N"))
-    return (bars + labels).properties(height=max(120, 22 * len(order)))
-
-
-def per10_bars(heroes: pd.DataFrame) -> AltairChart:
-    """Eliminations, deaths, damage and healing per 10 minutes, one small chart each, hero colours."""
-    names = {
-        "avg_eliminations": "Eliminations per 10 min",
-        "avg_deaths": "Deaths per 10 min",
-        "avg_damage": "Damage per 10 min",
-        "avg_healing": "Healing per 10 min",
+def _base(title: str | None, values: Sequence[Row]) -> Spec:
+    spec: Spec = {
+        "$schema": SCHEMA,
+        "data": {"values": list(values)},
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
+        "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}, "view": {"stroke": None}},
     }
-    long = heroes.melt(id_vars=["key", "games_played"], value_vars=list(names), var_name="stat", value_name="value")
-    long["stat"] = long["stat"].map(names)
-    return (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            y=alt.Y("key:N", title=None, axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("value:Q", title=None),
-            color=alt.Color("key:N", scale=hero_scale(heroes["key"]), legend=None),
-            tooltip=[alt.Tooltip("key:N", title="Hero"), "stat:N", alt.Tooltip("value:Q", format=",.2f")],
-        )
-        .properties(width=260, height=max(100, 18 * heroes["key"].nunique()))
-        .facet(facet=alt.Facet("stat:N", title=None, sort=list(names.values())), columns=2)
-        .resolve_scale(x="independent")
-    )
+    if title:
+        spec["title"] = {"text": title, "anchor": "start", "fontSize": 14}
+    return spec
 
 
-def timeline(frame: pd.DataFrame, value: str, title: str, fmt: str = ",.2f") -> AltairChart:
-    """A line over snapshot time (``when`` is a datetime column)."""
-    return (
-        alt.Chart(with_labels(frame), title=title)
-        .mark_line(point=True)
-        .encode(
-            x=_UTC_X,
-            y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(zero=False), axis=alt.Axis(format=fmt)),
-            tooltip=[
-                alt.Tooltip("when_label:N", title="Blizzard updated"),
-                alt.Tooltip(f"{value}:Q", title=title, format=fmt),
-            ],
-        )
-        .properties(height=220)
-    )
+def nice_ticks(top: float, count: int = 4) -> list[float]:
+    """Round tick values from 0 to at most ``top`` (``count`` or so of them)."""
+    if top <= 0 or not math.isfinite(top):
+        return [0.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return [round(i * step, 10) for i in range(int(top // step) + 1)]
 
 
-def rank_lines(ranks: pd.DataFrame) -> AltairChart:
-    """Rank per role over time: Bronze 5 at the bottom, Champion 1 at the top (``label`` is the rank name)."""
-    return (
-        alt.Chart(with_labels(ranks), title="Competitive rank per role")
-        .mark_line(point=True)
-        .encode(
-            x=_UTC_X,
-            y=alt.Y(
-                "score:Q",
-                title="Rank",
-                scale=alt.Scale(zero=False, padding=10),
-                # ticks only at the ranks held: a tick between two ranks (or in the padding) has no name
-                axis=alt.Axis(values=sorted({float(v) for v in ranks["score"].dropna()}), labelExpr=_RANK_LABEL),
-            ),
-            color=alt.Color("role:N", scale=role_scale(ranks["role"]), title="Role"),
-            tooltip=[alt.Tooltip("when_label:N", title="Blizzard updated"), "role:N", "label:N"],
-        )
-        .properties(height=220)
-    )
+def _decimals(fmt: str) -> int:
+    """The decimals a d3 number format shows (``,.0f`` 0, ``.2f`` 2): the smallest tick step worth a label."""
+    digits = fmt.rsplit(".", 1)[-1].rstrip("f~") if "." in fmt else "0"
+    return int(digits) if digits.isdigit() else 0
 
 
-def hero_pools(heroes: pd.DataFrame) -> AltairChart:
-    """Hours per hero, one bar per player, stacked by hero."""
-    return (
-        alt.Chart(heroes, title="Hero pools (time played, hours)")
-        .mark_bar()
-        .encode(
-            y=alt.Y("player:N", title="Player", axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("hours:Q", title="Time played (hours)"),
-            color=alt.Color(
-                "hero:N", scale=hero_scale(heroes["hero"]), title="Hero", legend=alt.Legend(columns=2, symbolLimit=0)
-            ),
-            order=alt.Order("hours:Q", sort="descending"),
-            tooltip=["player:N", "hero:N", alt.Tooltip("hours:Q", title="Hours", format=",.1f"), "games_played:Q"],
-        )
-        .properties(height=max(220, 60 * heroes["player"].nunique()))
-    )
+def legend_columns(entries: int) -> int:
+    return max(1, min(entries, 4))
 
 
-def squad_bars(frame: pd.DataFrame, value: str, title: str) -> AltairChart:
-    return (
-        alt.Chart(frame, title=title)
-        .mark_bar()
-        .encode(
-            x=alt.X("player:N", title=None, sort=None),
-            y=alt.Y(f"{value}:Q", title=title),
-            color=alt.Color("player:N", scale=player_scale(frame["player"]), legend=None),
-            tooltip=["player:N", alt.Tooltip(f"{value}:Q", title=title, format=",.2f")],
-        )
-        .properties(height=220)
-    )
+# --- bars, one row each -------------------------------------------------------------------------------
 
 
-def per_minute(frame: pd.DataFrame) -> AltairChart:
-    return (
-        alt.Chart(with_labels(frame), title="Fetch results stored per minute (last hour)")
-        .mark_bar(color=ROLE_COLORS["tank"])
-        .encode(
-            x=alt.X("when:T", title="Minute (UTC)", scale=alt.Scale(type="utc"), axis=alt.Axis(format="%H:%M")),
-            y=alt.Y("results:Q", title="Messages per minute"),
-            tooltip=[alt.Tooltip("when_label:N", title="Minute"), "results:Q"],
-        )
-        .properties(height=200)
-    )
+def bars(
+    rows: Sequence[Row],
+    *,
+    value: str,
+    title: str,
+    axis_title: str,
+    category: str = "name",
+    color: str | None = "role",
+    scale: dict[str, list[str]] | None = None,
+    fmt: str = ",.0f",
+    domain_max: float | None = None,
+    legend: bool = True,
+    tooltip: Sequence[tuple[str, str]] = (),
+) -> Spec:
+    """Horizontal bars in the order of ``rows`` (each: ``category``, ``value``, ``label`` the value written
+    out, ``color``'s field, the tooltip's fields), ``label`` at each bar's end."""
+    top = max([float(r[value] or 0) for r in rows] + [domain_max or 0.0])
+    ticks = nice_ticks(domain_max or top)
+    order = [r[category] for r in rows]
+    spec = _base(title, rows)
+    spec["height"] = {"step": ROW}
+    spec["encoding"] = {
+        "y": {"field": category, "type": "nominal", "sort": order, "title": None,
+              "axis": {"labelLimit": 130, "labelOverlap": False, "ticks": False, "labelPadding": 6}},
+        "x": {"field": value, "type": "quantitative", "title": axis_title,
+              "scale": {"domain": [0, (top or 1) * 1.22], "nice": False},
+              "axis": {"values": ticks, "format": fmt, "labelOverlap": "greedy", "grid": True}},
+    }  # fmt: skip
+    bar: Spec = {"mark": {"type": "bar", "cornerRadiusEnd": 3, "height": {"band": 0.72}}, "encoding": {}}
+    if color and scale is not None:
+        shown = dict(_LEGEND, columns=legend_columns(len(scale["domain"]))) if legend else None
+        bar["encoding"]["color"] = {"field": color, "type": "nominal", "scale": scale, "legend": shown}
+    else:
+        bar["mark"]["color"] = palette.CATEGORICAL[0]
+    if "platform" in (rows[0] if rows else {}):
+        bar["encoding"]["opacity"] = {"field": "platform", "type": "nominal", "legend": None,
+                                      "scale": {"domain": list(palette.PLATFORM_OPACITY),
+                                                "range": list(palette.PLATFORM_OPACITY.values())}}  # fmt: skip
+    bar["encoding"]["tooltip"] = [{"field": f, "title": t} for f, t in tooltip] or [{"field": "label"}]
+    text = {
+        "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12},
+        "encoding": {"text": {"field": "label"}},
+    }
+    spec["layer"] = [bar, text]
+    return spec
 
 
-def meta_lines(trend: pd.DataFrame, value: str, title: str) -> AltairChart:
-    """One line per hero over the answers' fetch times (``when``), hero colours; values in percent."""
-    return (
-        alt.Chart(with_labels(trend), title=title)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X(
-                "when:T",
-                title="Fetched from OverFast (UTC)",
-                scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%m-%d %H:%M", tickCount=4, labelOverlap=True, labelFlush=True),
-            ),
-            y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(zero=False)),
-            color=alt.Color("hero:N", scale=hero_scale(trend["hero"]), title="Hero"),
-            tooltip=[
-                alt.Tooltip("when_label:N", title="Fetched"),
-                alt.Tooltip("hero:N", title="Hero"),
-                alt.Tooltip(f"{value}:Q", title=title),
-            ],
-        )
-        .properties(height=320)
-    )
+def stacked(
+    rows: Sequence[Row],
+    *,
+    value: str,
+    title: str,
+    axis_title: str,
+    scale: dict[str, list[str]],
+    order: Sequence[str],
+    tooltip: Sequence[tuple[str, str]] = (),
+) -> Spec:
+    """One bar per ``category`` (``order``), stacked by ``part``, coloured by ``color``; a part wide enough
+    (``show``: true) carries its ``part`` name."""
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["category"]] = totals.get(r["category"], 0.0) + float(r[value])
+    top = max(totals.values(), default=1.0)
+    spec = _base(title, rows)
+    spec["height"] = {"step": ROW + 8}
+    spec["transform"] = [
+        {"stack": value, "groupby": ["category"], "as": ["x0", "x1"],
+         "sort": [{"field": value, "order": "descending"}, {"field": "part", "order": "ascending"}]},
+        {"calculate": "(datum.x0 + datum.x1) / 2", "as": "mid"},
+    ]  # fmt: skip
+    spec["encoding"] = {
+        "y": {"field": "category", "type": "nominal", "sort": list(order), "title": None,
+              "axis": {"labelLimit": 130, "ticks": False, "labelPadding": 6}},
+    }  # fmt: skip
+    x = {"field": "x0", "type": "quantitative", "title": axis_title,
+         "scale": {"domain": [0, top * 1.03], "nice": False},
+         "axis": {"values": nice_ticks(top), "format": ",.0f", "labelOverlap": "greedy"}}  # fmt: skip
+    spec["layer"] = [
+        {"mark": {"type": "bar", "stroke": "#ffffff", "strokeWidth": 1, "height": {"band": 0.78}},
+         "encoding": {"x": x, "x2": {"field": "x1"},
+                      "color": {"field": "color", "type": "nominal", "scale": scale,
+                                "legend": dict(_LEGEND, columns=legend_columns(len(scale["domain"])))},
+                      "tooltip": [{"field": f, "title": t} for f, t in tooltip]}},
+        {"transform": [{"filter": "datum.show"}],
+         "mark": {"type": "text", "color": "#ffffff", "fontSize": 11, "limit": 90},
+         "encoding": {"x": {"field": "mid", "type": "quantitative"}, "text": {"field": "part"}}},
+    ]  # fmt: skip
+    return spec
+
+
+# --- time ---------------------------------------------------------------------------------------------
+
+
+def iso(epoch: float) -> str:
+    """An epoch as the ISO UTC time Vega reads."""
+    return datetime.fromtimestamp(float(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_format(times: Sequence[float]) -> str:
+    """Tick labels for a period: the year when it spans one (or is not this year), hours within two days."""
+    if not times:
+        return "%-d %b"
+    first, last = min(times), max(times)
+    years = {datetime.fromtimestamp(t, tz=UTC).year for t in (first, last)}
+    this_year = datetime.now(tz=UTC).year
+    if len(years) > 1 or years != {this_year}:
+        return "%-d %b %Y" if last - first > 2 * 86400 else "%-d %b %Y %H:%M"
+    return "%-d %b %H:%M" if last - first <= 2 * 86400 else "%-d %b"
+
+
+def time_x(times: Sequence[float], title: str, field: str = "t") -> Spec:
+    """A UTC time axis over the period of ``times`` (epochs)."""
+    axis = {"labelExpr": f"utcFormat(datum.value, '{time_format(times)}')", "labelOverlap": "greedy",
+            "labelSeparation": 12, "tickCount": 5, "labelFlush": True, "grid": False}  # fmt: skip
+    scale: Spec = {"type": "utc"}
+    if times and max(times) - min(times) < 60:  # one moment: a window around it, so the point sits inside
+        middle = (max(times) + min(times)) / 2
+        scale["domain"] = [iso(middle - 3600), iso(middle + 3600)]
+    return {"field": field, "type": "temporal", "title": title, "scale": scale, "axis": axis}
+
+
+def over_time(
+    rows: Sequence[Row],
+    *,
+    value: str,
+    title: str,
+    y_title: str,
+    times: Sequence[float],
+    x_title: str = "Fetched (UTC)",
+    fmt: str = ",.0f",
+    color: str | None = None,
+    scale: dict[str, list[str]] | None = None,
+    dash: str | None = None,
+    tooltip: Sequence[tuple[str, str]] = (),
+    y_axis: Spec | None = None,
+    height: int = LINE_HEIGHT,
+) -> Spec:
+    """Lines with points over time (``t``: ISO time); one line per ``color`` value, dashed per ``dash``."""
+    spec = _base(title, rows)
+    spec["height"] = height
+    encoding: Spec = {
+        "x": time_x(times, x_title),
+        "y": {"field": value, "type": "quantitative", "title": y_title, "scale": {"zero": False, "padding": 8},
+              "axis": y_axis or {"format": fmt, "tickCount": 4, "labelOverlap": "greedy",
+                                 "tickMinStep": 10 ** -_decimals(fmt)}},
+        "tooltip": [{"field": f, "title": t} for f, t in tooltip],
+    }  # fmt: skip
+    if color is not None:
+        legend = dict(_LEGEND, columns=legend_columns(len(scale["domain"]) if scale else 4))
+        encoding["color"] = {"field": color, "type": "nominal", "legend": legend}
+        if scale is not None:
+            encoding["color"]["scale"] = scale
+    if dash is not None:
+        dashes = palette.PLATFORM_DASH
+        encoding["strokeDash"] = {"field": dash, "type": "nominal", "legend": dict(_LEGEND, title=None),
+                                  "scale": {"domain": list(dashes), "range": list(dashes.values())}}  # fmt: skip
+    spec["encoding"] = encoding
+    spec["mark"] = {"type": "line", "point": {"size": 45, "filled": True}, "strokeWidth": 2,
+                    **({} if color else {"color": palette.CATEGORICAL[0]})}  # fmt: skip
+    return spec
+
+
+_RANK_LABEL = (
+    f"{[DIVISION_NAMES[d] for d in DIVISIONS]}[floor((round(datum.value) - 1) / 5)] + ' ' + "
+    "(6 - (round(datum.value) - floor((round(datum.value) - 1) / 5) * 5))"
+)
+
+
+def rank_axis(scores: Sequence[float]) -> Spec:
+    """The y axis of ranks: a tick at each rank held, named (``Gold 3``)."""
+    return {"values": sorted({float(round(s)) for s in scores}), "labelExpr": _RANK_LABEL, "labelOverlap": "greedy"}
+
+
+def session_bars(rows: Sequence[Row], *, times: Sequence[float], title: str) -> Spec:
+    """Play sessions on a timeline: at each session's end, its games stacked won (green) over lost (red)."""
+    spec = _base(title, rows)
+    spec["height"] = 170
+    spec["mark"] = {"type": "bar", "width": 9, "cornerRadiusTopLeft": 2, "cornerRadiusTopRight": 2}
+    spec["encoding"] = {
+        "x": time_x(times, "Session ended (UTC)"),
+        "y": {"field": "n", "type": "quantitative", "stack": True, "title": "Games",
+              "axis": {"tickMinStep": 1, "format": "d", "tickCount": 4}},
+        "color": {"field": "result", "type": "nominal", "legend": dict(_LEGEND, columns=2),
+                  "scale": {"domain": ["Won", "Lost"], "range": [palette.WON, palette.LOST]}},
+        "order": {"field": "order", "type": "quantitative"},
+        "tooltip": [{"field": "when", "title": "When"}, {"field": "games", "title": "Games"},
+                    {"field": "wl", "title": "Result"}, {"field": "heroes", "title": "Heroes"}],
+    }  # fmt: skip
+    return spec
+
+
+def session_strip(rows: Sequence[Row], *, times: Sequence[float], order: Sequence[str], title: str) -> Spec:
+    """Each player's sessions on one timeline row: a dot per session, sized by games, coloured won/lost."""
+    spec = _base(title, rows)
+    spec["height"] = {"step": ROW + 6}
+    spec["mark"] = {"type": "circle", "opacity": 0.85, "stroke": "#ffffff", "strokeWidth": 1}
+    spec["encoding"] = {
+        "x": time_x(times, "Session ended (UTC)"),
+        "y": {"field": "player", "type": "nominal", "sort": list(order), "title": None,
+              "axis": {"labelLimit": 130, "ticks": False}},
+        "size": {"field": "games", "type": "quantitative", "legend": None, "scale": {"range": [40, 420]}},
+        "color": {"field": "result", "type": "nominal", "legend": dict(_LEGEND, columns=3),
+                  "scale": {"domain": ["More won", "Even", "More lost"],
+                            "range": [palette.WON, palette.UNKNOWN_ROLE, palette.LOST]}},
+        "tooltip": [{"field": "player", "title": "Player"}, {"field": "when", "title": "When"},
+                    {"field": "wl", "title": "Result"}, {"field": "heroes", "title": "Heroes"}],
+    }  # fmt: skip
+    return spec
+
+
+def per_minute(rows: Sequence[Row], *, times: Sequence[float], title: str) -> Spec:
+    spec = _base(title, rows)
+    spec["height"] = 170
+    spec["mark"] = {"type": "bar", "width": 5, "color": palette.CATEGORICAL[0]}
+    spec["encoding"] = {
+        "x": time_x(times, "Minute (UTC)"),
+        "y": {"field": "results", "type": "quantitative", "title": "Results",
+              "axis": {"tickMinStep": 1, "format": "d"}},
+        "tooltip": [{"field": "when", "title": "Minute"}, {"field": "results", "title": "Results"}],
+    }  # fmt: skip
+    return spec

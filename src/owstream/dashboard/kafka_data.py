@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from owstream.bus import TopicNames, read_tail
+from owstream.bus import Admin, TopicNames, read_tail
 from owstream.config import Settings
 from owstream.dashboard.data import TTL_SECONDS, settings
 from owstream.errors import OwstreamError, ProcessingError
@@ -71,3 +71,18 @@ def kafka_overview() -> dict[str, Any]:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the newest messages…")
 def recent_messages() -> list[RecentMessage]:
     return load_recent(settings())
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def backlog() -> int | None:
+    """Fetch requests waiting for a fetcher (the fetcher group's lag on fetch-requests); None when Kafka
+    cannot say (the request is then sent and its own progress tells)."""
+    names = TopicNames(settings().topic_prefix)
+    try:
+        with Admin(settings(), timeout=3.0) as admin:
+            groups = admin.groups(prefix=names.group("fetcher"))
+    except OwstreamError:
+        return None
+    except Exception:
+        return None
+    return sum(g.lag.get(names.fetch_requests, 0) for g in groups if g.group_id == names.group("fetcher"))

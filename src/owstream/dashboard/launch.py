@@ -13,6 +13,7 @@ from owstream.config import Settings
 log = logging.getLogger(__name__)
 
 APP = Path(__file__).resolve().parent / "app.py"
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - compared, not bound
 THEME = {
     "theme.base": "light",
     "theme.primaryColor": "#F99E1A",  # Overwatch orange
@@ -33,6 +34,11 @@ def streamlit_command(settings: Settings, port: int | None = None, address: str 
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
+    if (address or settings.dashboard_address) in WILDCARDS:
+        # Streamlit prints the URLs to open; for an address of every interface it first looks up this
+        # machine's external IP on the internet (checkip.amazonaws.com), which stalls the server's start where
+        # that is slow or unreachable (a container behind a proxy). A browser address of its own skips it.
+        argv += ["--browser.serverAddress", "localhost"]
     for name, value in THEME.items():
         argv += [f"--{name}", value]
     return argv

@@ -1,33 +1,38 @@
-"""Formatting and small layout helpers shared by the pages (times, units, safe text, player picker)."""
+"""What every page shows the same way: safe text, times, the gamemode/season/platform choices (bound to the
+URL), headline numbers that wrap on a phone, tables with human column names, and the player picker."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from urllib.parse import quote
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from owstream.dashboard import data
-from owstream.domain.outcomes import duration, hours, utc
-from owstream.domain.seasons import SEASON_CHOICES, chosen_season, season_label
-from owstream.domain.vocabulary import GAMEMODE_NAMES
+from owstream.dashboard import data, state
+from owstream.domain.format import MISSING, duration, utc
+from owstream.domain.seasons import season_label
+from owstream.domain.vocabulary import GAMEMODE_NAMES, GAMEMODES
 
-GAMEMODES = GAMEMODE_NAMES
-__all__ = [
-    "GAMEMODES",
-    "ago",
-    "duration",
-    "gamemode_switch",
-    "hours",
-    "pick_player",
-    "plain",
-    "season_switch",
-    "when",
-]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+METRIC_WIDTH = 140  # two per row on a 390 px phone, six on a laptop
+PLATFORM_NAMES = {"all": "All platforms", "pc": "PC", "console": "Console"}
+
+
+# Our own stylesheet (no user text in it): on a phone, a table keeps each cell on one line and scrolls
+# sideways inside its own box rather than squeezing a number onto three lines or widening the page.
+STYLE = """<style>
+[data-testid="stTable"] { overflow-x: auto; max-width: 100%; }
+@media (max-width: 640px) {
+  [data-testid="stTable"] th, [data-testid="stTable"] td { white-space: nowrap; }
+}
+</style>"""
+
+
+def style() -> None:
+    st.html(STYLE)
 
 
 def plain(text: object) -> str:
@@ -38,74 +43,152 @@ def plain(text: object) -> str:
 
 def when(epoch: float | None) -> str:
     """``2023-03-11 12:16 UTC``, or ``never``."""
-    if epoch is None or pd.isna(epoch):
-        return "never"
-    return utc(float(epoch))
+    return utc(epoch)
 
 
 def ago(epoch: float | None, now: float | None = None) -> str:
     """``2023-03-11 12:16 UTC (3 days ago)``."""
-    if epoch is None or pd.isna(epoch):
+    if epoch is None:
         return "never"
     delta = (now or time.time()) - float(epoch)
     return f"{when(epoch)} ({duration(delta)} ago)" if delta >= 0 else f"{when(epoch)} (in {duration(delta)})"
 
 
-def to_datetime(epochs: pd.Series) -> pd.Series:
-    return pd.to_datetime(epochs, unit="s", utc=True)
+def short(epoch: float | None, now: float | None = None) -> str:
+    """``7 Dec 00:58 UTC`` (the year too when it is not this one): a session's time in a table."""
+    if epoch is None:
+        return "never"
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(float(epoch), tz=UTC)
+    this_year = datetime.fromtimestamp(now or time.time(), tz=UTC).year
+    return moment.strftime("%-d %b %H:%M UTC" if moment.year == this_year else "%-d %b %Y %H:%M UTC")
 
 
-def gamemode_switch(available: Sequence[str], key: str) -> str:
-    """Quickplay or competitive, never both: the choice is shown in every heading below it."""
-    options = [m for m in GAMEMODES if m in available] or list(GAMEMODES)
-    choice = st.radio("Gamemode", options, format_func=GAMEMODES.__getitem__, horizontal=True, key=key)
-    return str(choice)
+def since(epoch: float | None, now: float | None = None) -> str:
+    """``3 days ago``, ``just now``."""
+    if epoch is None:
+        return "never"
+    delta = (now or time.time()) - float(epoch)
+    return "just now" if delta < 30 else f"{duration(delta)} ago"
 
 
-def season_choice_label(choice: str, seasons: Sequence[int]) -> str:
-    """``This season (Season 22)``, ``Last season (Season 21)``, ``Last season (none stored)``, ``Lifetime``."""
-    if choice == "lifetime":
-        return "Lifetime"
-    number = chosen_season(choice, seasons)
-    shown = season_label(number) if number is not None else "none stored"
-    return f"{'This' if choice == 'current' else 'Last'} season ({shown})"
+# --- the choices every page offers --------------------------------------------------------------------------
 
 
-def season_switch(seasons: Sequence[int], key: str) -> str:
-    """This season, last season or lifetime (OverFast's totals, the default): ``current``, ``last`` or
-    ``lifetime``. ``seasons``: those stored for the players shown."""
-    choice = st.radio(
-        "Season",
-        SEASON_CHOICES,
-        index=SEASON_CHOICES.index("lifetime"),
-        format_func=lambda c: season_choice_label(c, seasons),
-        horizontal=True,
-        key=key,
-        help="A season's numbers are its newest snapshot minus the last snapshot before it began",
-    )
-    return str(choice)
+def gamemode(key: str = "mode") -> str:
+    """Quickplay or competitive, never both (every heading below says which)."""
+    return state.choice(
+        st.segmented_control, "Gamemode", list(GAMEMODES), key=key, default="quickplay",
+        format_func=GAMEMODE_NAMES.__getitem__,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Season:
+    choice: str  # current, last, lifetime, or a season number
+    number: int | None  # the season (None: lifetime)
+    current: int | None  # the app's current season
+
+    @property
+    def query(self) -> str:
+        """What the store's views take: ``lifetime`` or the season's number."""
+        return "lifetime" if self.number is None else str(self.number)
+
+    @property
+    def label(self) -> str:
+        return season_label(self.number) if self.number is not None else "Lifetime"
+
+
+def season(key: str = "season") -> Season:
+    """This season, last season (named with their numbers: the newest season any stored snapshot reports,
+    the same on every page) or lifetime (OverFast's totals, the default); a number from the URL too."""
+    current = data.current_season()
+    options = ["lifetime"]
+    if current is not None:
+        options = ["current", "last", "lifetime"] if current > 1 else ["current", "lifetime"]
+    asked = state.param(key)
+    if asked and asked.isdigit() and current is not None and 0 < int(asked) <= current:
+        options.append(asked)
+
+    def label(choice: str) -> str:
+        if choice == "current":
+            return f"This season ({season_label(current)})"
+        if choice == "last":
+            return f"Last season ({season_label((current or 1) - 1)})"
+        return "Lifetime" if choice == "lifetime" else season_label(int(choice))
+
+    choice = state.choice(
+        st.segmented_control, "Season", options, key=key, default="lifetime", format_func=label, wrap=True,
+        help="A season's numbers are its newest snapshot minus the last snapshot before it began; "
+        "lifetime is OverFast's totals.",
+    )  # fmt: skip
+    number = {"current": current, "last": (current or 1) - 1, "lifetime": None}.get(choice)
+    if choice.isdigit():
+        number = int(choice)
+    return Season(choice, number, current)
+
+
+def platform(key: str = "platform") -> str:
+    """The platform the numbers are of: those the store reports apart, else all of them together."""
+    options = ["all", *data.platforms()]
+    return state.choice(
+        st.segmented_control, "Platform", options, key=key, default="all",
+        format_func=lambda p: PLATFORM_NAMES.get(p, p), disabled=len(options) == 1,
+        help="Numbers of every platform together (OverFast's default)" if len(options) == 1 else None,
+    )  # fmt: skip
+
+
+def controls(*, season_key: str | None = "season") -> tuple[str, Season | None, str]:
+    """Gamemode, season and platform side by side (stacked on a phone)."""
+    with st.container(horizontal=True, gap="medium"):
+        mode = gamemode()
+        chosen = season(season_key) if season_key else None
+        where = platform()
+    return mode, chosen, where
+
+
+# --- numbers ------------------------------------------------------------------------------------------------
+
+
+def metrics(values: Sequence[tuple[str, str]], *, help: Mapping[str, str] | None = None) -> None:
+    """Headline numbers in a row that wraps (six on a laptop, two on a phone)."""
+    with st.container(horizontal=True, gap="small"):
+        for label, value in values:
+            st.metric(label, value or MISSING, width=METRIC_WIDTH, help=(help or {}).get(label))
+
+
+def table(rows: Sequence[Mapping[str, Any]], *, index: str | None = None) -> None:
+    """A static table (every cell in the page's text, so phones scroll it sideways inside its own box)."""
+    if not rows:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows))
+    if index is not None:
+        frame = frame.set_index(index)
+    st.table(frame, hide_index=index is None)
+
+
+# --- players ------------------------------------------------------------------------------------------------
 
 
 def player_label(choice: data.PlayerChoice) -> str:
-    return f"{choice.player_id}{' ★' if choice.tracked else ''}"
+    name = (
+        f"{choice.name} ({choice.player_id})"
+        if choice.name and not choice.player_id.startswith(choice.name)
+        else choice.player_id
+    )
+    return f"{name}{' ★' if choice.tracked else ''}"
 
 
-def pick_player(key: str, label: str = "Player") -> str | None:
-    """A select box of the players in the store; the URL's ``?player=`` chooses the first selection."""
-    choices = data.players()
-    if not choices:
-        st.info("No player in the store yet: fetch one on the Player page.")
-        return None
-    ids = [c.player_id for c in choices]
-    wanted = st.query_params.get("player")
-    index = ids.index(wanted) if wanted in ids else 0
-    labels = {c.player_id: player_label(c) for c in choices}
-    picked = st.selectbox(label, ids, index=index, format_func=labels.__getitem__, key=key)
-    if picked and picked != wanted:
-        st.query_params["player"] = picked
-    return str(picked) if picked else None
-
-
-def player_link(player_id: str) -> str:
-    """A markdown link to the Player page of ``player_id`` (the id is a validated BattleTag id)."""
-    return f"[{plain(player_id)}](player?player={quote(player_id)})"
+def not_found(text: str) -> None:
+    """One notice for a player that is not in the store."""
+    resolved = data.resolve(text)
+    if resolved.player_id is None:
+        st.error(f"Not a player: {plain(resolved.problem)}")
+    else:
+        st.info(
+            f"{plain(resolved.player_id)} is not in the store yet: fetch it on the Player page "
+            "(the request travels through Kafka to OverFast)."
+        )

@@ -2,8 +2,8 @@
 every page needs are imported.
 
 Streamlit runs each page's script in a thread of its server process, so whatever the server imported first
-is already there for the first visitor: without this, the first page after a start waited ~2 s for pandas,
-altair and the dashboard's modules (bench/bench_pages.py measures it). The server is ready (its health check
+is already there for the first visitor: without this, the first page after a start waited ~2 s for pandas
+and the dashboard's modules (bench/bench_pages.py measures it). The server is ready (its health check
 answers) only after these imports, which ``owstream up`` waits for.
 """
 
@@ -13,12 +13,11 @@ import sys
 
 
 def preload() -> None:
-    """Import the pages (and with them pandas, altair, the store and the Kafka client) outside any session."""
-    import altair  # noqa: F401
+    """Import the pages (and with them pandas, the store and the Kafka client) outside any session."""
     import pandas  # noqa: F401
 
-    from owstream.dashboard import charts, data, fetching, kafka_data, layout  # noqa: F401
-    from owstream.dashboard.views import history, meta, pipeline, player, squad, watchlist  # noqa: F401
+    from owstream.dashboard import access, charts, data, fetching, kafka_data, layout, nav, rows, state  # noqa: F401
+    from owstream.dashboard.views import history, meta, pipeline, player, squad, versus, watchlist  # noqa: F401
 
 
 def main() -> None:

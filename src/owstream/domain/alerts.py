@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from owstream.domain.heroes import Catalogue, hero_name
 from owstream.domain.outcomes import duration
-from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
+from owstream.domain.vocabulary import GAMEMODE_NAMES, platform_name, rank_score, rank_text
 from owstream.messages.models import PlayerEvent, PrivacyChanged, RankChanged, SessionFound
 
 Format = Literal["discord", "slack", "json"]
@@ -79,6 +80,7 @@ def mask_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not host:
         return MASK
     user = f"{MASK}@" if parts.username or parts.password else ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed as in the URL
     segments = [s for s in parts.path.split("/") if s]
     at = segments.index("webhooks") if "webhooks" in segments else -1
     kept = segments[: at + 2] if at >= 0 and at + 2 < len(segments) else segments[:-1]  # Discord: /webhooks/<id>
@@ -102,8 +104,9 @@ def format_for(url: str, chosen: str | None = None) -> Format:
 # --- events in words -------------------------------------------------------------------------------
 
 
-def alert_of(event: PlayerEvent) -> Alert | None:
-    """The alert of an event, or None for an event that does not alert."""
+def alert_of(event: PlayerEvent, heroes: Catalogue | None = None) -> Alert | None:
+    """The alert of an event, or None for an event that does not alert. ``heroes``: the hero catalogue
+    (:meth:`owstream.store.Store.heroes`) that names them; without one, names come from the keys."""
     if isinstance(event, RankChanged):
         d = event.data
         before, after = rank_text(d.from_division, d.from_tier), rank_text(d.to_division, d.to_tier)
@@ -120,20 +123,22 @@ def alert_of(event: PlayerEvent) -> Alert | None:
         if s.is_reset or s.games <= 0:
             return None
         mode = GAMEMODE_NAMES.get(s.gamemode, s.gamemode)
-        heroes = ", ".join(hero_name(h) for h in s.heroes[:5]) or "none recorded"
+        played = ", ".join(hero_name(h, heroes) for h in s.heroes[:5]) or "none recorded"
         games = f"{s.games} {mode.lower()} game{'s' if s.games != 1 else ''}"
-        title = f"{event.player_id}: a new {mode.lower()} session"
+        where = platform_name(s.platform)
+        title = f"{event.player_id}: a new {mode.lower()} session ({where})"
         text = (
-            f"{event.player_id} played {games}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
-            f"{duration(s.time_played)}, heroes: {heroes}."
+            f"{event.player_id} played {games} on {where}: {s.wins} W - {s.losses} L ({s.winrate:.0f} % won), "
+            f"{duration(s.time_played)}, heroes: {played}."
         )
         fields: tuple[tuple[str, str], ...] = (
+            ("Platform", where),
             ("Games", str(s.games)),
             ("W-L", f"{s.wins}-{s.losses}"),
             ("Winrate", f"{s.winrate:.2f} %"),
             ("KDA", f"{s.kda:.2f}"),
             ("Time played", duration(s.time_played)),
-            ("Heroes", heroes),
+            ("Heroes", played),
         )
         return _alert(event, title, text, fields, BLUE)
     if isinstance(event, PrivacyChanged):
@@ -146,11 +151,6 @@ def alert_of(event: PlayerEvent) -> Alert | None:
 
 def _alert(event: PlayerEvent, title: str, text: str, fields: tuple[tuple[str, str], ...], color: int) -> Alert:
     return Alert(event.event_id, event.type, event.player_id, event.at, title, text, fields, color)
-
-
-def hero_name(key: str) -> str:
-    """``soldier-76`` -> ``Soldier 76`` (OverFast's keys; new heroes need no table)."""
-    return " ".join(part.capitalize() for part in key.split("-"))
 
 
 # --- webhook bodies ----------------------------------------------------------------------------------
@@ -189,19 +189,28 @@ def discord_body(alert: Alert) -> dict[str, Any]:
 
 
 def slack_body(alert: Alert) -> dict[str, Any]:
-    """A Slack incoming-webhook message: ``text`` and one attachment with the fields."""
+    """A Slack incoming-webhook message: ``text`` and one attachment with the fields, every text escaped as
+    Slack asks (``&``, ``<``, ``>``): no ``<!channel>`` or ``<url|link>`` from a player id or hero key."""
     return {
-        "text": alert.text,
+        "text": slack_text(alert.text),
         "attachments": [
             {
                 "color": f"#{alert.color:06x}",
-                "title": alert.title,
-                "fields": [{"title": name, "value": value, "short": True} for name, value in alert.fields],
+                "title": slack_text(alert.title),
+                "fields": [
+                    {"title": slack_text(name), "value": slack_text(value), "short": True}
+                    for name, value in alert.fields
+                ],
                 "ts": int(alert.at),
                 "footer": "owstream",
             }
         ],
     }
+
+
+def slack_text(text: str) -> str:
+    """``text`` with Slack's control characters escaped (api.slack.com, "Escaping text")."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def json_body(alert: Alert, event: Mapping[str, Any] | None = None) -> dict[str, Any]:

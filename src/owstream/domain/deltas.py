@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from owstream.domain.normalize import RankRow, StatRow
-from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
 
 
 class Line(NamedTuple):
@@ -55,6 +55,7 @@ class Session:
     overall: Line
     parts: tuple[SessionPart, ...]
     heroes: list[str]  # heroes played in the session, most time first
+    platform: str = BOTH  # the platform whose stats moved (both: OverFast's total of pc and console)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,14 @@ class RankChange:
 
 
 def session_between(
-    gamemode: str, previous: Mapping[tuple[str, str], StatRow], changed: Iterable[StatRow], vanished: Iterable[StatRow]
+    gamemode: str,
+    previous: Mapping[tuple[str, str], StatRow],
+    changed: Iterable[StatRow],
+    vanished: Iterable[StatRow],
+    platform: str = BOTH,
 ) -> Session | None:
-    """The session given only what moved: the rows that differ from ``previous`` (rows equal to it add
-    nothing) and the rows of ``previous`` whose block vanished. None if nothing was played."""
+    """The session of one gamemode on one platform given only what moved: the rows that differ from ``previous``
+    (rows equal to it add nothing) and the rows of ``previous`` whose block vanished. None if nothing was played."""
     overall = _NO_LINE
     parts: list[SessionPart] = []
     is_reset = False
@@ -92,7 +97,7 @@ def session_between(
         return None
     parts.sort(key=_PART_ORDER)
     heroes = sorted((p for p in parts if p.scope == SCOPE_HERO), key=lambda p: (-p.line.time_played, p.key))
-    return Session(gamemode, is_reset, overall, tuple(parts), [p.key for p in heroes])
+    return Session(gamemode, is_reset, overall, tuple(parts), [p.key for p in heroes], platform)
 
 
 def _line_between(old: StatRow | None, new: StatRow) -> tuple[Line, bool]:

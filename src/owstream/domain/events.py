@@ -67,7 +67,9 @@ def events_of(result: StoreResult, findings: Findings) -> list[PlayerEvent]:
     if result.outcome == "not_found":
         missing = NotFoundData(error=result.error, retry_after=result.retry_after)
         events.append(PlayerNotFound(event_id=ids.next("not_found"), player_id=pid, at=at, data=missing))
-    stored = StoredData(outcome=result.outcome, error=result.error, retry_after=result.retry_after)
+    stored = StoredData(
+        outcome=result.outcome, error=result.error, retry_after=result.retry_after, suggestion=result.suggestion
+    )
     for request_id in dict.fromkeys(result.request_ids):  # a repeated id is one request
         event_id = ids.next("fetch_stored")
         events.append(FetchStored(event_id=event_id, player_id=pid, at=at, request_id=request_id, data=stored))
@@ -78,6 +80,7 @@ def session_data(session: Session, started: int | None, ended: int | None) -> Se
     o = session.overall
     return SessionData(
         gamemode=session.gamemode,  # type: ignore[arg-type]  # a gamemode of a checked result
+        platform=session.platform,  # type: ignore[arg-type]  # pc, console or both
         is_reset=session.is_reset,
         games=o.games,
         wins=o.wins,

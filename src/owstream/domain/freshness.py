@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from owstream.domain.outcomes import NOT_ASKED, duration, utc
+from owstream.domain.outcomes import NOT_ASKED, battletag_text, duration, utc
 
 __all__ = ["NOT_ASKED", "KnownAnswer", "LastFetches", "known_answer"]
 
@@ -27,13 +27,14 @@ class LastFetches:
     fetched_at: float | None = None  # the newest ok or private result
     not_found_at: float | None = None  # the newest not_found result
     not_found_retry_after: float | None = None  # seconds after ``not_found_at`` OverFast looks again
+    suggestion: str | None = None  # the BattleTag offered with the newest not_found ("did you mean ...?")
 
     def merged(self, other: LastFetches) -> LastFetches:
         """The newer of each fact (memory and store together)."""
         fetched = _newest(self.fetched_at, other.fetched_at)
         mine, theirs = (self.not_found_at or -1.0), (other.not_found_at or -1.0)
         source = self if mine >= theirs else other
-        return LastFetches(fetched, source.not_found_at, source.not_found_retry_after)
+        return LastFetches(fetched, source.not_found_at, source.not_found_retry_after, source.suggestion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class KnownAnswer:
     outcome: Literal["skipped", "not_found"]
     retry_after: float | None = None
     error: str | None = None
+    suggestion: str | None = None  # the BattleTag offered with the not_found ("did you mean ...?")
 
 
 def known_answer(last: LastFetches, now: float, *, cache_seconds: float, forced: bool) -> KnownAnswer | None:
@@ -57,7 +59,9 @@ def known_answer(last: LastFetches, now: float, *, cache_seconds: float, forced:
             f"Player not found ({NOT_ASKED}: on {utc(last.not_found_at)} it said it would check Blizzard again "
             f"at {utc(next_check)}, in {duration(not_found_wait)})"
         )
-        return KnownAnswer("not_found", retry_after=round(not_found_wait, 3), error=error)
+        if last.suggestion:
+            error += f"; did you mean {battletag_text(last.suggestion)}?"
+        return KnownAnswer("not_found", round(not_found_wait, 3), error, last.suggestion)
     if last.fetched_at is not None and 0 <= now - last.fetched_at < cache_seconds:
         return KnownAnswer("skipped")
     return None

@@ -11,7 +11,9 @@ Champion ("ultimate") rank reads the grandmaster answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from owstream.domain.vocabulary import (
     GAMEMODE_NAMES,
@@ -105,3 +107,64 @@ def as_region(text: str) -> Region:
         if text == region:
             return region
     raise ValueError(f"{text!r} is not a region of OverFast's hero stats ({', '.join(REGIONS)})")
+
+
+@dataclass(frozen=True, slots=True)
+class Versus:
+    """One hero of a player next to the meta of the player's rank in the hero's role."""
+
+    key: str
+    division: str  # which answer: "Silver", or "all divisions (why)"
+    winrate: float | None  # percent, as OverFast gave it; None: no answer holds the hero
+    pickrate: float | None
+    fetched_at: float | None
+    ranked: bool  # read at the player's own division (not the all-divisions fallback)
+
+
+def ranked_platform(ranks: Sequence[Mapping[str, Any]]) -> Platform:
+    """The platform a player is ranked on (the one with more ranked roles; PC when even or unranked)."""
+    count = {p: sum(1 for r in ranks if r.get("platform") == p) for p in PLATFORMS}
+    return "console" if count["console"] > count["pc"] else "pc"
+
+
+def versus(
+    heroes: Sequence[str],
+    ranks: Sequence[Mapping[str, Any]],
+    by_division: Sequence[Mapping[str, Any]],
+    roles: Mapping[str, str],
+    platform: str,
+) -> list[Versus]:
+    """For each hero key: that hero's winrate and pick rate in the division of the player's rank in the hero's
+    role on ``platform`` (``by_division``: the newest answer's rows of each division, ``all`` included), or in
+    every division, saying why (role unknown, unranked in the role, that division's answer missing or
+    without the hero)."""
+    rank_of = {str(r["role"]): meta_division(r.get("division")) for r in ranks if r.get("platform") == platform}
+    answers = {(str(r["division"]), str(r["hero"])): r for r in by_division}
+    divisions = {str(r["division"]) for r in by_division}
+    out = []
+    for key in heroes:
+        role = roles.get(key)
+        division = rank_of.get(role) if role else None
+        row = answers.get((division, key)) if division else None
+        label, ranked = division_label(division), row is not None
+        if row is None:
+            if role is None:
+                why = "role unknown"
+            elif division is None:
+                why = f"unranked as {role}"
+            elif division not in divisions:
+                why = f"no {label} answer yet"
+            else:
+                why = f"not in the {label} answer"
+            row, label = answers.get((ALL, key)), f"all divisions ({why})"
+        out.append(
+            Versus(
+                key,
+                label,
+                row["winrate"] if row is not None else None,
+                row["pickrate"] if row is not None else None,
+                row["fetched_at"] if row is not None else None,
+                ranked,
+            )
+        )
+    return out

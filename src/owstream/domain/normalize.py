@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from owstream.domain.vocabulary import OVERALL_KEY, PLATFORMS, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.domain.vocabulary import BOTH, OVERALL_KEY, PLATFORMS, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
 from owstream.errors import ProcessingError
 from owstream.messages import codec
 from owstream.messages.bodies import NULL, PlayerSummary, RawJson, StatBlock, StatsBlocks
 from owstream.messages.models import StoreResult
 
 Key = tuple[str, str]  # (scope, key) of a stats row within one gamemode
+ModeKey = tuple[str, str]  # (platform, gamemode): one stats/summary answer (platform "both": no platform filter)
 OVERALL: Key = (SCOPE_OVERALL, OVERALL_KEY)
 _RANKED_ROLES = ("damage", "open", "support", "tank")  # the roles of PlatformRanks, sorted
 _GROUPS: dict[str, str] = {SCOPE_ROLE: "roles", SCOPE_HERO: "heroes"}  # scope -> its field of stats/summary
@@ -73,10 +74,11 @@ class StatRow(NamedTuple):
     avg_deaths: float | None
     avg_damage: float | None
     avg_healing: float | None
+    platform: str = BOTH  # pc, console, or both (OverFast's total without a platform filter: old snapshots)
 
 
-def stat_row(gamemode: str, key: Key, block: StatBlock) -> StatRow:
-    """The row of one stats block."""
+def stat_row(gamemode: str, key: Key, block: StatBlock, platform: str = BOTH) -> StatRow:
+    """The row of one stats block of one platform's answer."""
     total, average = block.total, block.average
     return StatRow(
         gamemode,
@@ -98,24 +100,27 @@ def stat_row(gamemode: str, key: Key, block: StatBlock) -> StatRow:
         average.deaths,
         average.damage,
         average.healing,
+        platform,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class ModeStats:
-    """One gamemode's stats blocks by (scope, key), each as the JSON bytes OverFast sent: overall first,
-    then roles, then heroes, each sorted. A block is checked (decoded as StatBlock) when its row is built;
-    ProcessingError says which block of which gamemode is wrong."""
+    """One gamemode's stats blocks (of one platform's answer) by (scope, key), each as the JSON bytes OverFast
+    sent: overall first, then roles, then heroes, each sorted. A block is checked (decoded as StatBlock) when its
+    row is built; ProcessingError says which block of which gamemode is wrong."""
 
     gamemode: str
     blocks: dict[Key, RawJson]
+    platform: str = BOTH
 
     def rows(self) -> dict[Key, StatRow]:
         return {key: self.row(key, raw) for key, raw in self.blocks.items()}
 
     def row(self, key: Key, raw: RawJson) -> StatRow:
         where = "general" if key == OVERALL else f"{_GROUPS[key[0]]}.{key[1]}"  # roles.tank, heroes.ana
-        return stat_row(self.gamemode, key, codec.decode_block(raw, f"stats.{self.gamemode}.{where}"))
+        field = f"stats.{self.gamemode}" if self.platform == BOTH else f"platform_stats.{self.platform}.{self.gamemode}"
+        return stat_row(self.gamemode, key, codec.decode_block(raw, f"{field}.{where}"), self.platform)
 
     def diff(
         self, before: Mapping[Key, StatRow], blocks_before: Mapping[Key, RawJson] | None
@@ -155,7 +160,9 @@ class Snapshot:
     last_updated_at: int | None
     private: bool
     ranks: list[RankRow] = field(default_factory=list)
-    modes: dict[str, ModeStats] = field(default_factory=dict)  # gamemodes with an overall block, sorted
+    # (platform, gamemode) -> its blocks: the answers with an overall block, sorted
+    modes: dict[ModeKey, ModeStats] = field(default_factory=dict)
+    summary_only: bool = False  # no stats were asked: the stored ones stay current
 
     @property
     def stats(self) -> list[StatRow]:
@@ -168,16 +175,21 @@ def normalize_result(result: StoreResult) -> Snapshot | None:
     if result.outcome not in ("ok", "private"):
         return None
     if result.summary is None:
+        if result.summary_only and result.outcome == "ok" and result.summary_digest:
+            return None  # an unchanged refresh: the summary stored under its digest still holds
         raise ProcessingError(f"result {result.result_id}: outcome {result.outcome} without a summary")
     profile, ranks = normalize_summary(result.player_id, result.summary)
     private = result.outcome == "private"
-    modes: dict[str, ModeStats] = {}
+    answers: dict[ModeKey, StatsBlocks] = {(BOTH, mode): body for mode, body in result.stats.items()}
+    for platform, per_mode in result.platform_stats.items():
+        answers.update(((platform, mode), body) for mode, body in per_mode.items())
+    modes: dict[ModeKey, ModeStats] = {}
     if not private:
-        for gamemode in sorted(result.stats):
-            blocks = mode_blocks(result.stats[gamemode])
+        for key in sorted(answers):
+            blocks = mode_blocks(answers[key])
             if blocks:
-                modes[gamemode] = ModeStats(gamemode, blocks)
-    return Snapshot(profile, result.summary.last_updated_at, private, ranks, modes)
+                modes[key] = ModeStats(key[1], blocks, key[0])
+    return Snapshot(profile, result.summary.last_updated_at, private, ranks, modes, result.summary_only)
 
 
 def mode_blocks(body: StatsBlocks) -> dict[Key, RawJson]:

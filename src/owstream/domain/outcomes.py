@@ -36,8 +36,10 @@ def outcome_wording(
     retry_after: float | None = None,
     cache_seconds: float = 600,
     refetch_hint: str = "--force fetches again anyway",
+    suggestion: str | None = None,
 ) -> Wording:
-    """The words for a stored request's outcome. ``refetch_hint`` says how this interface forces a fetch."""
+    """The words for a stored request's outcome. ``refetch_hint`` says how this interface forces a fetch;
+    ``suggestion``: a BattleTag (``Name-1234``) equal to the one asked apart from case, offered, not fetched."""
     if outcome == "ok":
         return Wording("success", f"Stored: {player} was fetched from OverFast and saved.")
     if outcome == "skipped":
@@ -47,24 +49,60 @@ def outcome_wording(
             f"showing the stored data; {refetch_hint}.",
         )
     if outcome == "not_found":
-        when = f" OverFast will check Blizzard again in {duration(retry_after)}: try again then." if retry_after else ""
-        if error and NOT_ASKED in error:
-            when += f" ({NOT_ASKED} before that time; {refetch_hint}.)"
-        return Wording(
-            "error",
-            f"Player not found: OverFast does not know {player}. Check the name's upper/lower case and the "
-            f"number after the #.{when}",
-        )
+        return _not_found(player, error, retry_after, refetch_hint, suggestion)
+    if outcome == "mismatch":
+        return Wording("error", f"Not {player}'s data, so nothing was stored: {error or 'another player answered'}.")
     if outcome == "private":
         return Wording(
             "warning",
             f"Private profile: {player}'s career profile is private, so only the name, title and ranks are shown. "
             f"To see stats, {PRIVATE_HELP}, then play a match and fetch again.",
         )
+    return _not_served(player, outcome, error=error, retry_after=retry_after)
+
+
+def _not_served(player: str, outcome: str | None, *, error: str | None, retry_after: float | None) -> Wording:
+    """The words for a request that got no data: upstream trouble, or too long a wait in the queue."""
+    if outcome == "expired":
+        return Wording(
+            "warning",
+            f"Not fetched: the request for {player} waited in the queue longer than the fetchers serve a request "
+            f"({error or 'the pipeline was busy or away'}). Ask again; the scheduler asks again by itself for "
+            "tracked players.",
+        )
     if outcome == "upstream_error":
         retry = f"Retry in {duration(retry_after)}." if retry_after else "Try again in a minute."
-        return Wording("error", f"OverFast is busy: it could not deliver {player} ({error or 'unavailable'}). {retry}")
+        # the error names the cause: busy (429/503), a name that does not resolve, a refused connection, ...
+        return Wording(
+            "error", f"{player} could not be fetched: {(error or 'OverFast did not deliver it').rstrip('. ')}. {retry}"
+        )
     return Wording("error", f"Unexpected outcome {outcome!r} for {player}.")
+
+
+def _not_found(
+    player: str, error: str | None, retry_after: float | None, refetch_hint: str, suggestion: str | None
+) -> Wording:
+    when = f" OverFast will check Blizzard again in {duration(retry_after)}: try again then." if retry_after else ""
+    if error and NOT_ASKED in error:
+        when += f" ({NOT_ASKED} before that time; {refetch_hint}.)"
+    if suggestion:
+        return Wording(
+            "error",
+            f"Player not found: OverFast does not know {player}; did you mean {battletag_text(suggestion)}? "
+            f"(OverFast knows that BattleTag, with other upper/lower case letters; owstream never switches to "
+            f"it by itself).{when}",
+        )
+    return Wording(
+        "error",
+        f"Player not found: OverFast does not know {player}. Check the name's upper/lower case and the "
+        f"number after the #.{when}",
+    )
+
+
+def battletag_text(player_id: str) -> str:
+    """``Rook#33834`` for the player id ``Rook-33834`` (a Blizzard id as it is)."""
+    name, dash, number = player_id.rpartition("-")
+    return f"{name}#{number}" if dash and number.isdigit() else player_id
 
 
 def duration(seconds: float | None) -> str:
@@ -92,3 +130,8 @@ def hours(seconds: float | None) -> str:
     """Time played in hours: one decimal below 100 h, whole hours above."""
     value = (seconds or 0) / 3600
     return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 game``, ``3 games``, ``0 games`` (``nouns``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

@@ -57,6 +57,13 @@ def season_of(competitive: Competitive | None) -> int | None:
     return max(found) if found else None
 
 
+def platform_season(competitive: Competitive | None, platform: str) -> int | None:
+    """One platform's own season (``competitive.pc.season``); None if none (0 counts as none)."""
+    block = getattr(competitive, platform, None) if competitive is not None and platform in ("pc", "console") else None
+    season = block.season if block is not None else None
+    return season or None
+
+
 def season_label(season: int | None, names: Mapping[int, str] = BLIZZARD_NAMES) -> str:
     """``Season 22``; ``Season 21 (Blizzard: Season 1 (2026))`` where Blizzard's public name differs."""
     if season is None:
@@ -193,7 +200,8 @@ def _per10(total: float | None, seconds: int) -> float | None:
 
 def season_row(new: StatRow, old: StatRow | None) -> StatRow:
     """``new - old`` of one block (all of ``new`` without ``old``), every number clamped at zero; winrate
-    (percent, 2 decimals), kda and the averages per 10 minutes recomputed from the differences."""
+    (percent, 2 decimals), kda and the averages per 10 minutes recomputed from the differences. No games is no
+    winrate (None, "no games"), not 0 %; nothing done is no kda."""
     games = max(0, new.games_played - (old.games_played if old else 0))
     won = max(0, new.games_won - (old.games_won if old else 0))
     lost = max(0, new.games_lost - (old.games_lost if old else 0))
@@ -212,8 +220,9 @@ def season_row(new: StatRow, old: StatRow | None) -> StatRow:
         won,
         lost,
         played,
-        round(100 * min(won, games) / games, 2) if games else 0.0,  # min: after a correction, never > 100 %
-        round(kills / deaths, 2) if deaths else round(kills, 2),
+        # no games is "no games", not 0 % won; min: after a correction, never > 100 %
+        round(100 * min(won, games) / games, 2) if games else None,
+        _kda(kills, deaths),
         elims,
         assists,
         deaths,
@@ -224,7 +233,15 @@ def season_row(new: StatRow, old: StatRow | None) -> StatRow:
         _per10(deaths, played),
         _per10(damage, played),
         _per10(healing, played),
+        new.platform,
     )
+
+
+def _kda(kills: float, deaths: float | None) -> float | None:
+    """(eliminations + assists) / deaths, as OverFast computes it; None when nothing was done (no kills, no deaths)."""
+    if deaths:
+        return round(kills / deaths, 2)
+    return round(kills, 2) if kills else None
 
 
 def season_rows(base: Mapping[Key, StatRow], end: Mapping[Key, StatRow], *, reset: bool) -> dict[Key, StatRow]:

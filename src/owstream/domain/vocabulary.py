@@ -1,6 +1,9 @@
-"""The words of the game and of the pipeline, said once: gamemodes, platforms, roles, divisions, outcomes.
+"""The words of the game and of the pipeline, said once: gamemodes, platforms, roles, divisions, regions,
+outcomes, services.
 
-Every other module takes these from here (the message models, the simulator, the dashboard, the CLI).
+Every other module takes these from here (the message models, the settings, the simulator, the dashboard, the
+CLI). It imports nothing of owstream: it sits below every layer, the message models included
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,13 @@ GAMEMODE_NAMES: dict[str, str] = {"quickplay": "Quickplay", "competitive": "Comp
 
 Platform = Literal["pc", "console"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+PLATFORM_NAMES: dict[str, str] = {"pc": "PC", "console": "Console", "both": "PC + console"}
+# The platform of a stats row: one of PLATFORMS (fetched with OverFast's ``platform=`` filter), or ``both``:
+# fetched without it, pc and console added together by OverFast (what owstream stored before it asked per
+# platform; old snapshots keep it, labelled so, and are never mixed with one platform's numbers).
+StatsPlatform = Literal["pc", "console", "both"]
+BOTH: StatsPlatform = "both"
+STATS_PLATFORMS: tuple[StatsPlatform, ...] = get_args(StatsPlatform)
 
 # Roles of the stats (heroes belong to one); a competitive rank also exists for "open" queue.
 Role = Literal["tank", "damage", "support"]
@@ -38,8 +48,16 @@ Outcome = Literal[
     "not_found",  # OverFast does not know the player (retry_after says when to ask again)
     "upstream_error",  # OverFast/Blizzard busy or down after retries (retry_after if known)
     "skipped",  # fetched less than the OverFast cache time ago and not forced: nothing new to fetch
+    "expired",  # the request waited longer than the fetcher serves (request_ttl): not fetched, ask again
+    "mismatch",  # OverFast's answer is not the player's (another name): never stored as theirs (``error`` says why)
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# Outcomes that say nothing about the player: the player's last outcome stays what it was.
+NO_NEWS: frozenset[str] = frozenset({"skipped", "expired"})
+
+# The services of the pipeline (``owstream run NAME``); ``services`` runs them all in one process.
+Service = Literal["fetcher", "processor", "scheduler", "meta", "notifier"]
+SERVICES: tuple[str, ...] = get_args(Service)
 
 # The scopes of a stats row within one gamemode: the overall line ("all"), one role, one hero.
 Scope = Literal["overall", "role", "hero"]
@@ -64,6 +82,11 @@ def rank_text(division: str | None, tier: int | None) -> str:
     if division is None:
         return "unranked"
     return f"{division_name(division)} {tier}" if tier is not None else division_name(division)
+
+
+def platform_name(platform: str | None) -> str:
+    """``PC``, ``Console``, ``PC + console`` (OverFast's total of both: old snapshots)."""
+    return PLATFORM_NAMES.get(platform or BOTH, platform or "")
 
 
 def rank_score(division: str | None, tier: int | None) -> float | None:

@@ -31,7 +31,7 @@ from owstream.config import Settings
 from owstream.errors import BrokerError, PortInUse
 from owstream.localkafka import cluster
 from owstream.localkafka.cluster import NodeSpec
-from owstream.localkafka.jars import KAFKA_VERSION, ensure_jars, resource_path
+from owstream.localkafka.jars import KAFKA_VERSION, Progress, ensure_jars, resource_path
 from owstream.localkafka.java import find_java
 from owstream.processes import alive, stop_group
 
@@ -158,8 +158,9 @@ class LocalBroker:
         return None
 
     # --- start ------------------------------------------------------------------------------------
-    def start(self, timeout: float = 90.0) -> BrokerState:
-        """Start every node (or, of a running cluster, the nodes that died) and wait until all serve."""
+    def start(self, timeout: float = 90.0, *, progress: Progress | None = None) -> BrokerState:
+        """Start every node (or, of a running cluster, the nodes that died) and wait until all serve
+        (``progress``: hears the first start's download of the jars)."""
         running = self.state()
         kept: list[NodeState] = []
         if running is not None:
@@ -177,7 +178,7 @@ class LocalBroker:
                         f"port {p} on 127.0.0.1 is taken: stop what uses it, or set OWSTREAM_KAFKA_PORT / "
                         "OWSTREAM_KAFKA_CONTROLLER_PORT to free ports, or point OWSTREAM_KAFKA_BOOTSTRAP at your Kafka"
                     )
-        classpath = f"{ensure_jars(self.settings.home)}/*"
+        classpath = f"{ensure_jars(self.settings.home, progress=progress)}/*"
         for spec in todo:
             spec.root.mkdir(parents=True, exist_ok=True)
             spec.properties_path.write_text(cluster.render(cluster.properties(spec, self.nodes, self._extra)))

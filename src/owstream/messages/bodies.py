@@ -21,7 +21,9 @@ Count = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 # A total or an average: a non-negative, finite amount (ints are read as floats).
 Amount = Annotated[float, Meta(ge=0.0, le=1e15)]
 Percent = Annotated[float, Meta(ge=0.0, le=100.0)]
-Url = Annotated[str, Meta(max_length=2048)]
+# A picture's address: http(s) only. Pages show them (st.image reads a path that is not a URL from the disk).
+Url = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+LATEST = 4_102_444_800  # 2100-01-01T00:00:00Z: no time OverFast or a message gives is later
 # Hero and role keys: OverFast's lowercase slugs ("soldier-76"); new heroes appear every season. The pattern
 # is in the JSON Schema; decoding checks it in ``__post_init__`` against the keys already seen (msgspec's own
 # pattern check runs a regex for each of a result's ~50 keys, half the cost of decoding it).
@@ -142,11 +144,33 @@ class PlayerSummary(Struct, frozen=True):
     title: Annotated[str, Meta(max_length=128)] | None = None
     endorsement: Endorsement | None = None
     competitive: Competitive | None = None
-    last_updated_at: Annotated[int, Meta(ge=0, le=2**53)] | None = None  # unix seconds
+    last_updated_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # unix seconds
 
     @property
     def private(self) -> bool:
         return self.competitive is None and self.last_updated_at is None
+
+
+class SearchHit(Struct, frozen=True):
+    """One player of ``GET /players?name=``. OverFast labels a single hit with the search input as its
+    ``player_id`` (the BattleTag asked, whoever the account is: OverFast issue #382), several hits with their
+    Blizzard ids; ``name`` is the name alone, never the number after the ``#``."""
+
+    player_id: Annotated[str, Meta(max_length=128)]
+    name: Annotated[str, Meta(max_length=64)]
+    blizzard_id: Annotated[str, Meta(max_length=128)] | None = None
+    last_updated_at: Annotated[int, Meta(ge=0, le=2**53)] | None = None  # unix seconds
+    is_public: bool | None = None
+
+
+MAX_SEARCH_HITS = 1000
+
+
+class PlayerSearch(Struct, frozen=True):
+    """``GET /players?name=``: the public players with that exact name (OverFast compares names case-sensitively)."""
+
+    total: Annotated[int, Meta(ge=0)] = 0
+    results: Annotated[list[SearchHit], Meta(max_length=MAX_SEARCH_HITS)] = field(default_factory=list)
 
 
 class ErrorBody(Struct, frozen=True):
@@ -192,3 +216,19 @@ class HeroStat(Struct, frozen=True, gc=False):
 # season; a few hundred rows is far more than the game has.
 MAX_HERO_ROWS = 500
 HeroStats = Annotated[list[HeroStat], Meta(max_length=MAX_HERO_ROWS)]
+
+
+class HeroSummary(Struct, frozen=True, gc=False):
+    """One hero of ``GET /heroes``: its key, display name (``Soldier: 76``), role and portrait URL."""
+
+    key: Key
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    role: Key | None = None
+    portrait: Url | None = None
+
+    def __post_init__(self) -> None:
+        check_keys((self.key,) if self.role is None else (self.key, self.role))
+
+
+# ``GET /heroes``: an array of heroes (a few dozen; bounded like the stats rows).
+HeroList = Annotated[list[HeroSummary], Meta(max_length=MAX_HERO_ROWS)]

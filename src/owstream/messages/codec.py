@@ -12,7 +12,9 @@ string is a number. Booleans are never counts, fractions never games.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -22,11 +24,12 @@ import msgspec
 import zstandard
 
 from owstream.errors import ProcessingError
-from owstream.messages.bodies import HeroStat, HeroStats, StatBlock
+from owstream.messages.bodies import HeroList, HeroStat, HeroStats, HeroSummary, StatBlock
 from owstream.messages.models import (
-    SCHEMAS,
+    MAX_REQUEST_IDS,
     CheckedResult,
     FetchRequest,
+    FetchResult,
     PlayerEvent,
     StoreResult,
     WireHeroStats,
@@ -37,9 +40,11 @@ from owstream.messages.models import (
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of a zstd frame (never of JSON)
 MAX_VALUE = 8 * 1024 * 1024  # the topics' max.message.bytes
 MAX_INFLATED = 16 * 1024 * 1024  # an old zstd-framed value may hold this much JSON, no more
-CONTENT_TYPE = ("content-type", b"application/json")
+MAX_EVENT = 64 * 1024  # a player event's value, at most (a session with every hero is ~2 KB)
+MAX_AHEAD = 300.0  # seconds a result's fetched_at may be ahead of its reader's clock
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 _ENCODER = msgspec.json.Encoder()
 _REQUEST = msgspec.json.Decoder(FetchRequest, strict=False)
 _RESULT = msgspec.json.Decoder(CheckedResult, strict=False)
@@ -49,6 +54,7 @@ _EVENT = msgspec.json.Decoder(PlayerEvent, strict=False)
 _ANY = msgspec.json.Decoder()
 _HERO_ROWS = msgspec.json.Decoder(HeroStats, strict=False)
 _HERO_ANSWER = msgspec.json.Decoder(WireHeroStats, strict=False)
+_HERO_LIST = msgspec.json.Decoder(HeroList, strict=False)
 _DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
 _WHERE = re.compile(r"^(?P<what>.*?)(?: - at (?:`key` in )?`\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
@@ -58,13 +64,31 @@ def encode(message: Any) -> bytes:
     return _ENCODER.encode(message)
 
 
-def wire_result(*, summary: bytes | None = None, stats: Mapping[str, bytes] | None = None, **fields: Any) -> WireResult:
+def wire_result(
+    *,
+    summary: bytes | None = None,
+    stats: Mapping[str, bytes] | None = None,
+    platform_stats: Mapping[str, Mapping[str, bytes]] | None = None,
+    **fields: Any,
+) -> WireResult:
     """A result as the fetcher writes it: OverFast's bodies as the bytes they came in (checked by the client),
     so that fields this version does not know stay in the history."""
     fields.setdefault("result_id", new_id())
+    asked = list(dict.fromkeys(fields.get("request_ids", ())))  # a repeated id is one request
+    if len(asked) > MAX_REQUEST_IDS:  # the first ones are answered; the others' followers time out, told so in the log
+        log.warning(
+            "a fetch of %s answers %d requests: the first %d kept", fields.get("player_id"), len(asked), MAX_REQUEST_IDS
+        )
+        asked = asked[:MAX_REQUEST_IDS]
+    fields["request_ids"] = asked
+    per_platform = {
+        platform: {mode: msgspec.Raw(body) for mode, body in modes.items()}
+        for platform, modes in (platform_stats or {}).items()
+    }
     return WireResult(
         summary=None if summary is None else msgspec.Raw(summary),
         stats={mode: msgspec.Raw(body) for mode, body in (stats or {}).items()},  # type: ignore[misc]
+        platform_stats=per_platform,  # type: ignore[arg-type]
         **fields,
     )
 
@@ -73,29 +97,6 @@ def wire_hero_stats(heroes: bytes, **fields: Any) -> WireHeroStats:
     """An answer of ``/heroes/stats`` as the meta service writes it: OverFast's array as the bytes it came in."""
     fields.setdefault("answer_id", new_id())
     return WireHeroStats(heroes=msgspec.Raw(heroes), **fields)
-
-
-def headers(model: str) -> list[tuple[str, bytes]]:
-    """The headers of a message of ``model`` (a key of :data:`~owstream.messages.models.SCHEMAS`)."""
-    return [CONTENT_TYPE, ("schema", schema_id(model).encode())]
-
-
-def schema_id(model: str) -> str:
-    """``fetch-result/1``: the ``schema`` header of a model's messages."""
-    name, version = SCHEMAS[model]
-    return f"{name}/{version}"
-
-
-def check_schema(model: str, header: bytes | None) -> None:
-    """ProcessingError if a message's ``schema`` header names a schema this version does not read
-    (absent is fine: a producer may not set headers)."""
-    if header is None:
-        return
-    name, version = SCHEMAS[model]
-    text = header.decode("utf-8", "replace")
-    got_name, _, got_version = text.partition("/")
-    if got_name != name or not got_version.isdigit() or int(got_version) > version:
-        raise ProcessingError(f"schema {text!r} is not one this version reads ({name}/{version} or older)")
 
 
 def decode_request(value: bytes) -> FetchRequest:
@@ -135,14 +136,37 @@ def decode_block(raw: msgspec.Raw | bytes, where: str) -> StatBlock:
 
 
 def decode_event(value: bytes) -> PlayerEvent:
+    """A player event (at most :data:`MAX_EVENT` bytes: an event says little; a forged 5 MB one is refused
+    before it is parsed, so it never reaches a webhook or a page)."""
+    if len(value) > MAX_EVENT:
+        raise ProcessingError(
+            f"not a PlayerEvent (it has {len(value):,} bytes, more than the {MAX_EVENT:,} an event may have)"
+        )
     event: PlayerEvent = _decode(_EVENT, value, "PlayerEvent")
     return event
+
+
+def check_fetched_at(result: FetchResult[Any, Any], now: float) -> None:
+    """ProcessingError for a result fetched later than ``now`` (the reader's clock) plus :data:`MAX_AHEAD`
+    seconds: stored, a fetch time in the future would make its player look fresh until then (never fetched
+    again). Clocks apart by less than MAX_AHEAD are told apart from a forgery."""
+    if result.fetched_at > now + MAX_AHEAD:
+        raise ProcessingError(
+            f"not a FetchResult (fetched_at: {result.fetched_at:.0f} is {result.fetched_at - now:,.0f} s ahead of "
+            f"this reader's clock; at most {MAX_AHEAD:.0f} s are allowed)"
+        )
 
 
 def decode_hero_rows(body: bytes) -> list[HeroStat]:
     """The body of ``GET /heroes/stats`` (an array of rows, at most MAX_HERO_ROWS) checked as HeroStat rows."""
     rows: list[HeroStat] = _decode(_HERO_ROWS, body, "hero stats array")
     return rows
+
+
+def decode_heroes(body: bytes) -> list[HeroSummary]:
+    """The body of ``GET /heroes`` (an array of heroes, at most MAX_HERO_ROWS) checked as HeroSummary rows."""
+    heroes: list[HeroSummary] = _decode(_HERO_LIST, body, "heroes array")
+    return heroes
 
 
 def decode_hero_stats(value: bytes) -> tuple[WireHeroStats, list[HeroStat]]:
@@ -290,6 +314,32 @@ def decompress(frame: bytes, limit: int) -> bytes:
     return bytes(data)
 
 
+# The largest zstd window a stream may ask for: RFC 9659 has HTTP decoders accept 8 MiB and no more, and the
+# frames owstream makes (level 1) use far less. A frame asking for more is refused, not given the memory.
+MAX_WINDOW = 8 * 1024 * 1024
+
+
+def zstd_reader(source: Any) -> ZstdStream:
+    """The zstd stream read from ``source`` (any object with ``read(n)``) decompressed, frame after frame:
+    ``read(n)`` never returns more than ``n`` bytes, so the caller bounds the output by how much it asks for.
+    A window larger than :data:`MAX_WINDOW` or a stream that does not decompress raises ProcessingError."""
+    reader = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(source, read_across_frames=True)
+    return ZstdStream(reader)
+
+
+class ZstdStream:
+    """``zstandard``'s stream reader with its errors as ProcessingError (callers need not import zstandard)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def read(self, size: int) -> bytes:
+        try:
+            return bytes(self._reader.read(size))
+        except zstandard.ZstdError as exc:
+            raise ProcessingError(f"a zstd stream that does not decompress: {exc}") from exc
+
+
 _LOCAL = threading.local()  # a compressor per thread: zstandard's are not thread-safe
 
 
@@ -321,6 +371,16 @@ def compress_many(values: list[bytes]) -> list[bytes]:
     for k, i in enumerate(plain):
         frames[i] = buffer[k].tobytes()
     return frames
+
+
+def digest(body: bytes) -> str:
+    """sha256 of a body's bytes, in hex: a result's ``summary_digest``."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def amended(result: WireResult, **changes: Any) -> WireResult:
+    """``result`` with some fields changed (an error reworded, a suggestion added)."""
+    return msgspec.structs.replace(result, **changes)
 
 
 def with_player_id(result: WireResult, player_id: str) -> WireResult:

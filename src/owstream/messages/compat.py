@@ -13,7 +13,7 @@ compatibility when, at the same version:
 - a bound was **narrowed** (``minimum``/``maximum``, lengths, item and property counts) or a ``pattern``
   changed: an old message may no longer validate.
 
-A deliberate break is a new version: the message's ``SCHEMAS`` entry in ``messages/models.py`` goes to N+1
+A deliberate break is a new version: the version of its contract in ``messages/contracts.py`` goes to N+1
 (its ``schema`` header with it), and the reader must still read version N (``fetch-results`` and
 ``hero-stats`` are kept forever and replayed). A lower version than the released one is always a break.
 """

@@ -11,7 +11,8 @@ topic                  model           key
 =====================  ==============  =========================================================
 
 Every value is plain UTF-8 JSON (the producer compresses batches); every message carries the headers
-``content-type: application/json`` and ``schema: <name>/<version>`` (:data:`SCHEMAS`). Fields are added
+``content-type: application/json`` and ``schema: <name>/<version>`` (each model's contract:
+:mod:`owstream.messages.contracts`). Fields are added
 with defaults, so a reader of version N reads N+1; a change that is not backward compatible gets a new
 version.
 """
@@ -23,8 +24,8 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 
 from msgspec import Meta, Raw, Struct, field
 
-from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role
-from owstream.messages.bodies import HeroStats, PlayerSummary, StatsBlocks, StatsSummary
+from owstream.domain.vocabulary import Gamemode, MetaDivision, Outcome, Platform, Region, Role, StatsPlatform
+from owstream.messages.bodies import LATEST, HeroStats, PlayerSummary, StatsBlocks, StatsSummary
 
 # What a player id looks like: a BattleTag with "-" (``TeKrop-2217``) or Blizzard's own id (hex|hex).
 # The full rules are in owstream.domain.battletag; this pattern is what any other producer can check.
@@ -40,7 +41,17 @@ PlayerId = Annotated[
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
 Text = Annotated[str, Meta(max_length=2000)]  # an upstream message, as the store keeps it
 Seconds = Annotated[float, Meta(ge=0.0, le=1e7)]
-Timestamp = Annotated[float, Meta(ge=0.0, le=1e11, description="unix time, seconds")]
+# No message is from after 2100: a forged year 5138 would make a player "fetched" for ever (never fetched again).
+# Readers also refuse a fetch time ahead of their clock (codec.check_fetched_at).
+Timestamp = Annotated[float, Meta(ge=0.0, le=float(LATEST), description="unix time, seconds (before 2100)")]
+# One fetch answers the requests for its player that arrived together (a fetcher's batch: 50 at most); more is
+# a forgery asking for that many rows and events (the fetcher keeps the first ones: codec.wire_result).
+MAX_REQUEST_IDS = 100
+# What an event may say: OverFast's keys and vocabulary, short; a forged 5 MB event is refused whole.
+Word = Annotated[str, Meta(max_length=32)]
+HeroKey = Annotated[str, Meta(min_length=1, max_length=64)]
+GameCount = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Amount = Annotated[float, Meta(ge=0.0, le=1e15)]
 
 
 def new_id() -> str:
@@ -72,18 +83,32 @@ class FetchResult(Struct, Generic[S, T], frozen=True, kw_only=True):
     """
 
     result_id: Id  # unique per fetch: the idempotency key of the store
-    request_ids: Annotated[list[Id], Meta(max_length=1000)]  # every request this fetch answered
+    request_ids: Annotated[list[Id], Meta(max_length=MAX_REQUEST_IDS)]  # every request this fetch answered
     player_id: PlayerId
     fetched_at: Timestamp
     outcome: Outcome
     summary: S | None = None  # GET /players/{id}/summary
-    stats: dict[Gamemode, T] = field(default_factory=dict)  # gamemode -> GET .../stats/summary?gamemode=
+    # gamemode -> GET .../stats/summary?gamemode= without a platform (pc and console added together by OverFast):
+    # what owstream fetched before it asked per platform; read as the platform "both"
+    stats: dict[Gamemode, T] = field(default_factory=dict)
+    # platform -> gamemode -> GET .../stats/summary?gamemode=&platform=: the platforms this fetch asked (``{}``
+    # for a gamemode not played there); a platform left out was not asked, its stored stats stay as they were
+    platform_stats: dict[Platform, dict[Gamemode, T]] = field(default_factory=dict)
+    # True: only the summary was asked (a scheduled refresh whose summary said nothing moved): no stats were
+    # asked, the stored ones stay the player's current stats
+    summary_only: bool = False
+    # sha256 (hex) of the summary's bytes as OverFast sent them. A summary_only result whose summary is byte for
+    # byte the one stored carries this digest and no summary: the summary stored under it still holds
+    summary_digest: Annotated[str, Meta(max_length=64)] | None = None
     status: Annotated[int, Meta(ge=100, le=599)] | None = None  # HTTP status of the last upstream answer
     error: Text | None = None  # upstream's message for not_found / upstream_error
     retry_after: Seconds | None = None  # seconds, when upstream said
     cache_headers: Annotated[dict[Annotated[str, Meta(max_length=64)], Text], Meta(max_length=16)] = field(
         default_factory=dict
     )  # x-cache-ttl, cache-control, age
+    # not_found / mismatch: the BattleTag OverFast knows that equals the one asked apart from case ("did you
+    # mean ...?"); offered, never fetched in its place
+    suggestion: PlayerId | None = None
 
 
 CheckedResult = FetchResult[PlayerSummary, StatsSummary]  # the schema of the topic: every body checked
@@ -120,6 +145,7 @@ class StoredData(Struct, frozen=True, kw_only=True):
     outcome: Outcome
     error: Text | None = None
     retry_after: Seconds | None = None
+    suggestion: PlayerId | None = None  # a BattleTag equal to the one asked apart from case ("did you mean ...?")
 
 
 class FetchStored(_Event, frozen=True, tag="fetch_stored"):
@@ -129,24 +155,26 @@ class FetchStored(_Event, frozen=True, tag="fetch_stored"):
 
 
 class SessionData(Struct, frozen=True, kw_only=True):
-    """What was played between two snapshots of one gamemode (counts and totals, never negative)."""
+    """What was played between two snapshots of one gamemode on one platform (counts and totals, never
+    negative)."""
 
     gamemode: Gamemode
+    platform: StatsPlatform = "both"  # pc, console, or both (OverFast's total of pc and console: old results)
     is_reset: bool  # counters went down (a season reset, a Blizzard correction): not real games
-    games: int
-    wins: int
-    losses: int
-    winrate: float  # percent of the session's games won
-    kda: float
-    time_played: int  # seconds
-    eliminations: float
-    assists: float
-    deaths: float
-    damage: float
-    healing: float
-    heroes: list[str]  # most time played first
-    started_at: int | None = None  # Blizzard's update time of the snapshot before
-    ended_at: int | None = None  # Blizzard's update time of this snapshot
+    games: GameCount
+    wins: GameCount
+    losses: GameCount
+    winrate: Annotated[float, Meta(ge=0.0, le=100.0)]  # percent of the session's games won
+    kda: Amount
+    time_played: GameCount  # seconds
+    eliminations: Amount
+    assists: Amount
+    deaths: Amount
+    damage: Amount
+    healing: Amount
+    heroes: Annotated[list[HeroKey], Meta(max_length=200)]  # most time played first
+    started_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # Blizzard's update time of the snapshot before
+    ended_at: Annotated[int, Meta(ge=0, le=LATEST)] | None = None  # Blizzard's update time of this snapshot
 
 
 class SessionFound(_Event, frozen=True, tag="session"):
@@ -156,13 +184,13 @@ class SessionFound(_Event, frozen=True, tag="session"):
 
 
 class RankChangeData(Struct, frozen=True, kw_only=True):
-    platform: str
-    role: str
-    season: int | None = None
-    from_division: str | None = None  # None: was unranked
-    from_tier: int | None = None
-    to_division: str | None = None  # None: no longer ranked
-    to_tier: int | None = None
+    platform: Word
+    role: Word
+    season: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    from_division: Word | None = None  # None: was unranked
+    from_tier: Annotated[int, Meta(ge=1, le=5)] | None = None
+    to_division: Word | None = None  # None: no longer ranked
+    to_tier: Annotated[int, Meta(ge=1, le=5)] | None = None
 
 
 class RankChanged(_Event, frozen=True, tag="rank_change"):
@@ -255,13 +283,3 @@ class HeroStatsAnswer(Struct, Generic[H], frozen=True, kw_only=True):
 
 CheckedHeroStats = HeroStatsAnswer[HeroStats]
 WireHeroStats = HeroStatsAnswer[Raw]
-
-
-# The schema name and version of each message, as the ``schema`` header and the file schemas/<name>.schema.json.
-SCHEMAS: dict[str, tuple[str, int]] = {
-    "FetchRequest": ("fetch-request", 1),
-    "FetchResult": ("fetch-result", 1),
-    "PlayerEvent": ("player-event", 1),
-    "DeadLetter": ("dead-letter", 1),
-    "HeroStats": ("hero-stats", 1),
-}

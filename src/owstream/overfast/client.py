@@ -10,22 +10,25 @@ answer             what the client does
 429 / 503          sleep Retry-After (if <= max_backoff) and retry; at the end UpstreamBusy
 500 / 504 / other  retry with backoff; at the end UpstreamUnavailable
 5xx, timeouts,
-connection errors
+connection errors  (the message names the cause: a refused connection, a timeout, ...)
+unknown host name  UpstreamUnavailable at once, saying the name does not resolve (no retry)
 422 / other 4xx    ClientBug, no retry
 =================  =======================================================================
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 
@@ -40,8 +43,18 @@ from owstream.errors import (
     UpstreamUnavailable,
 )
 from owstream.messages import codec
-from owstream.messages.bodies import ErrorBody, HeroStat, NotFoundBody, PlayerSummary, StatsSummary
-from owstream.overfast.ratelimit import RateLimiter
+from owstream.messages.bodies import (
+    ErrorBody,
+    HeroStat,
+    HeroSummary,
+    NotFoundBody,
+    PlayerSearch,
+    PlayerSummary,
+    StatsSummary,
+)
+from owstream.overfast import decoding
+from owstream.overfast.ratelimit import BURST, RateLimiter
+from owstream.retry import Backoff, retry_after_of
 
 if TYPE_CHECKING:
     from owstream.config import Settings
@@ -120,31 +133,41 @@ class OverFastClient:
         timeout: float,
         max_attempts: int,
         max_backoff: float,
-        transport: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,  # a true answer: cut short (stopping), no more attempts
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
         max_body: int = MAX_BODY,
+        local_address: str | None = None,
     ) -> None:
+        """``local_address``: the local IP the requests leave from (one egress address of several; None: the
+        system's choice)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.backoff_base = backoff_base
-        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit)
+        self._limiter = limiter if limiter is not None else RateLimiter.shared(rate_limit, burst=BURST)
         self._sleep = sleep
-        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        policy = Backoff(base=backoff_base, cap=max_backoff, jitter="full")  # the clients of one server spread out
+        self._backoff_policy = policy if rng is None else dataclasses.replace(policy, rng=rng)
         self.timeout = timeout
         self.max_body = max_body
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="overfast")
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+        transport = httpx.HTTPTransport(local_address=local_address, limits=limits) if local_address else None
+        self.local_address = local_address
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(min(timeout, 5.0), connect=min(timeout, 5.0)),
             transport=transport,
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+            headers={
+                "User-Agent": _USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": decoding.ACCEPT_ENCODING,
+            },
+            limits=limits,
         )
 
     @classmethod
@@ -154,6 +177,7 @@ class OverFastClient:
             "timeout": settings.overfast_timeout,
             "max_attempts": settings.overfast_max_attempts,
             "max_backoff": settings.overfast_max_backoff,
+            "local_address": settings.overfast_source_address.strip() or None,
         }
         options.update(overrides)
         return cls(settings.overfast_url, **options)
@@ -176,26 +200,17 @@ class OverFastClient:
         """``GET /players/{player_id}/summary``."""
         return self._get_model(f"/players/{_quote(player_id)}/summary", {}, PlayerSummary)
 
-    def stats_summary(self, player_id: str, gamemode: str) -> ApiResponse[StatsSummary]:
-        """``GET /players/{player_id}/stats/summary?gamemode=...`` (one gamemode, never merged)."""
+    def stats_summary(self, player_id: str, gamemode: str, platform: str | None = None) -> ApiResponse[StatsSummary]:
+        """``GET /players/{player_id}/stats/summary?gamemode=...[&platform=...]`` (one gamemode, never merged;
+        without ``platform`` OverFast adds pc and console together)."""
         path = f"/players/{_quote(player_id)}/stats/summary"
-        return self._get_model(path, {"gamemode": gamemode}, StatsSummary)
+        params = {"gamemode": gamemode} if platform is None else {"gamemode": gamemode, "platform": platform}
+        return self._get_model(path, params, StatsSummary)
 
-    def blizzard_id(self, battletag_id: str) -> str | None:
-        """Blizzard's player id of ``Name-1234`` from ``GET /players?name=`` (its ``blizzard_id``, ``%7C``
-        decoded to ``|``); None if the search does not list that player (Blizzard's search misses some)."""
-        answer = self._get("/players", {"name": battletag_id})
-        try:
-            found = codec.decode_json(answer.body)
-        except ProcessingError as exc:
-            raise MalformedResponse(f"OverFast answered /players with a body that is {exc}") from exc
-        results = found.get("results") if isinstance(found, dict) else None
-        for item in results if isinstance(results, list) else []:
-            if isinstance(item, dict) and item.get("player_id") == battletag_id:
-                blizzard = item.get("blizzard_id")
-                if isinstance(blizzard, str) and blizzard:
-                    return unquote(blizzard).lower()
-        return None
+    def search(self, name: str) -> ApiResponse[PlayerSearch]:
+        """``GET /players?name=``: the public players of that exact name (a single hit is labelled with
+        ``name`` as its ``player_id``, whoever it is: see :mod:`owstream.domain.identity`)."""
+        return self._get_model("/players", {"name": name}, PlayerSearch)
 
     def fetch_snapshot(
         self, player_id: str, gamemodes: Iterable[str] = GAMEMODES, *, concurrent: bool = False
@@ -223,6 +238,21 @@ class OverFastClient:
         private = bool(stats) and all(answer.checked == _EMPTY_STATS for answer in answers.values())
         return Snapshot(player_id, private, summary.body, {} if private else stats, status, summary.cache_headers)
 
+    def fetch_parts(
+        self, player_id: str, stats: Sequence[tuple[str, str]], *, summary: bool
+    ) -> tuple[ApiResponse[PlayerSummary] | None, dict[tuple[str, str], ApiResponse[StatsSummary]]]:
+        """The summary (if ``summary``) and the stats summary of each (platform, gamemode) of ``stats``, all asked at
+        once inside the rate limit (one round trip). The summary's error wins over the others' (a player not found
+        is not found)."""
+        futures = {pair: self._pool.submit(self.stats_summary, player_id, pair[1], pair[0]) for pair in stats}
+        try:
+            answer = self.summary(player_id) if summary else None
+        except BaseException:
+            for future in futures.values():
+                future.cancel()
+            raise
+        return answer, {pair: future.result() for pair, future in futures.items()}
+
     def hero_stats(
         self, platform: str, gamemode: str, region: str, division: str | None = None, role: str | None = None
     ) -> ApiResponse[list[HeroStat]]:
@@ -241,6 +271,17 @@ class OverFastClient:
                 f"OverFast answered /heroes/stats with a body that is {exc}", status=answer.status
             ) from exc
         return ApiResponse(answer.body, rows, answer.status, answer.cache_headers)
+
+    def heroes(self) -> ApiResponse[list[HeroSummary]]:
+        """``GET /heroes``: every hero's key, display name, role and portrait URL."""
+        answer = self._get("/heroes", {})
+        try:
+            found = codec.decode_heroes(answer.body)
+        except ProcessingError as exc:
+            raise MalformedResponse(
+                f"OverFast answered /heroes with a body that is {exc}", status=answer.status
+            ) from exc
+        return ApiResponse(answer.body, found, answer.status, answer.cache_headers)
 
     # --- the request loop --------------------------------------------------------------------------
     def _get_model(self, path: str, params: dict[str, str], model: type[M]) -> ApiResponse[M]:
@@ -270,44 +311,43 @@ class OverFastClient:
                     self.max_attempts,
                     wait,
                 )
-                self._sleep(wait)
+                if self._sleep(wait):  # cut short: the service stops, the request ends with its last error
+                    raise retry.error from retry.error.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
-        ceiling = min(self.max_backoff, self.backoff_base * 2 ** (attempt - 1))
-        return self._rng.uniform(0.0, ceiling)
+        return self._backoff_policy.delay(attempt)
 
     def _attempt(self, path: str, params: dict[str, str]) -> _Answer:
         self._limiter.acquire()
         try:
             response = self._read(path, params)
-        except httpx.TimeoutException as exc:
-            error = UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})")
-            error.__cause__ = exc
-            raise _Retry(error, None) from exc
         except httpx.HTTPError as exc:
-            error = UpstreamUnavailable(f"OverFast cannot be reached for {path}: {type(exc).__name__}: {exc}")
+            error, retry = transport_error(self.base_url, path, exc)
             error.__cause__ = exc
+            if not retry:
+                raise error from exc
             raise _Retry(error, None) from exc
         return self._outcome(path, response)
 
     def _read(self, path: str, params: dict[str, str]) -> _Reply:
         """One GET, its whole body read within ``timeout`` seconds in all (each read has its own shorter
-        timeout: a server that trickles a byte at a time is cut off at the deadline) and at most
-        ``max_body`` bytes (after decompression)."""
+        timeout: a server that trickles a byte at a time is cut off at the deadline), at most ``max_body``
+        bytes once decoded, whatever the Content-Encoding (:mod:`owstream.overfast.decoding`)."""
         deadline = time.monotonic() + self.timeout
         with self._http.stream("GET", path, params=params or None) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.max_body:
-                    raise MalformedResponse(
-                        f"OverFast answered {path} with more than {self.max_body:,} bytes", status=response.status_code
-                    )
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout(f"the whole answer took more than {self.timeout:.0f} s")
-            return _Reply(response.status_code, response.headers, bytes(body))
+            try:
+                body = decoding.read_body(
+                    response.iter_raw(),
+                    response.headers.get("content-encoding"),
+                    max_body=self.max_body,
+                    max_raw=self.max_body + decoding.PIECE,
+                    deadline=deadline,
+                )
+            except decoding.BodyRefused as exc:
+                raise MalformedResponse(f"OverFast answered {path} with {exc}", status=response.status_code) from exc
+            return _Reply(response.status_code, response.headers, body)
 
     def _outcome(self, path: str, response: _Reply) -> _Answer:
         status = response.status_code
@@ -335,6 +375,46 @@ class OverFastClient:
         return _Retry(error, retry_after)
 
 
+# --- what went wrong, in words ---------------------------------------------------------------------------
+def transport_error(base_url: str, path: str, exc: httpx.HTTPError) -> tuple[UpstreamUnavailable, bool]:
+    """The error for a request that got no answer, naming the cause (a name that does not resolve, a refused
+    connection, a timeout), and whether another attempt can help (not for a name that does not exist)."""
+    where = httpx.URL(base_url)
+    host = where.host or base_url
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamUnavailable(f"OverFast did not answer {path} in time ({type(exc).__name__})"), True
+    lookup = _cause(exc, socket.gaierror)
+    if lookup is not None:
+        permanent = lookup.errno == socket.EAI_NONAME
+        why = "does not resolve" if permanent else f"cannot be resolved now ({lookup.strerror})"
+        return UpstreamUnavailable(
+            f"OverFast cannot be reached: the host name {host} {why} (no network or DNS here, or a wrong "
+            f"OWSTREAM_OVERFAST_URL: {base_url})"
+        ), not permanent
+    if _cause(exc, ConnectionRefusedError) is not None:
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return UpstreamUnavailable(
+            f"OverFast cannot be reached: nothing accepts connections at {host}:{port} (connection refused: "
+            f"is the server of OWSTREAM_OVERFAST_URL={base_url} running?)"
+        ), True
+    return UpstreamUnavailable(f"OverFast cannot be reached for {path}: {type(exc).__name__}: {exc}"), True
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of ``kind`` in the chain of causes of ``exc`` (httpx wraps httpcore wraps OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 # --- helpers ------------------------------------------------------------------------------------------
 def _quote(player_id: str) -> str:
     return quote(player_id, safe="")
@@ -345,14 +425,7 @@ def _cache_headers(response: _Reply) -> dict[str, str]:
 
 
 def _retry_after_header(response: _Reply) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: not used by OverFast
-    return max(0.0, seconds)
+    return retry_after_of(response.headers.get("retry-after"))
 
 
 def _error_text(response: _Reply) -> str:

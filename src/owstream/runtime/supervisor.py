@@ -390,20 +390,33 @@ def supervise(
     console: Console | None = None,
     stop_timeout: float = 10.0,
     on_ready: Callable[[], None] | None = None,
+    on_change: Callable[[PartState], None] | None = None,
 ) -> int:
-    """Run ``parts`` until SIGINT/SIGTERM with a live Rich table on a terminal, plain lines otherwise.
-    Returns the exit status for the CLI: 0 after a signal, 1 when a part failed."""
+    """Run ``parts`` until SIGINT/SIGTERM with a live Rich table on a terminal, plain lines otherwise;
+    ``on_change`` hears every change of a part too. Returns the exit status for the CLI: 0 after a signal,
+    1 when a part failed."""
     console = console or Console()
+
+    def also(view: Callable[[PartState], None]) -> Callable[[PartState], None]:
+        if on_change is None:
+            return view
+
+        def both(state: PartState) -> None:
+            view(state)
+            on_change(state)
+
+        return both
+
     if not console.is_terminal:
         reporter = LineReporter([p.name for p in parts], console.file)
-        return Supervisor(parts, on_change=reporter, stop_timeout=stop_timeout).run_forever(on_ready=on_ready)
+        return Supervisor(parts, on_change=also(reporter), stop_timeout=stop_timeout).run_forever(on_ready=on_ready)
     supervisor = Supervisor(parts, stop_timeout=stop_timeout)
     with Live(render(supervisor.states()), console=console, refresh_per_second=4) as live:
 
         def refresh(_: PartState | None = None) -> None:
             live.update(render(supervisor.states()))
 
-        supervisor.on_change = refresh
+        supervisor.on_change = also(refresh)
         code = supervisor.run_forever(on_tick=refresh, on_ready=on_ready)
         refresh()
     for state in supervisor.states():

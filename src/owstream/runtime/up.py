@@ -7,7 +7,11 @@ that crashes is restarted with backoff; Ctrl-C or SIGTERM stops everything in re
 
 ``--demo`` puts the OverFast simulator in front (no internet needed), uses its own topics and store
 (``owstream-demo.*``, ``<home>/demo.db``), tracks every simulated player and refreshes them every
-minute, so history, sessions and rank changes fill up while you watch.
+minute, so history, sessions and rank changes fill up while you watch. The simulator keeps its players in
+``<home>/demo-simulator.json``: a restarted demo goes on from where it stopped.
+
+One ``up`` per home: it holds ``<home>/up.lock`` while it runs and writes what it runs to
+``<home>/runtime.json`` (:mod:`owstream.runtime.stack`), where the commands of another shell find it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import webbrowser
 from rich.console import Console
 
 from owstream.config import Settings
+from owstream.errors import PortInUse
 from owstream.localkafka import LocalBroker, free_port
-from owstream.runtime.kafka import ensure_kafka
-from owstream.runtime.supervisor import PartSpec, RestartPolicy, file_ready, http_ready, supervise
+from owstream.localkafka.broker import port_free
+from owstream.runtime.kafka import JarReporter, ensure_kafka
+from owstream.runtime.stack import UpLock, new_stack, remove_stack, write_stack
+from owstream.runtime.supervisor import PartSpec, PartState, RestartPolicy, file_ready, http_ready, supervise
 from owstream.services.runner import SERVICES
 from owstream.store import Store
 
@@ -31,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "owstream-demo"
 DEMO_REFRESH = 60  # seconds: the simulator moves its players on and the scheduler asks every minute
+DEMO_SIMULATOR_STATE = "demo-simulator.json"  # in the home: the demo's players across restarts
 
 
 def demo_settings(settings: Settings, simulator_port: int) -> Settings:
@@ -52,7 +60,7 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def parts(settings: Settings, *, simulator_port: int | None, together: bool = True) -> list[PartSpec]:
     """The supervised parts; ``together``: the five Python services share one process (``owstream run
-    services``), else each has its own (``owstream run X``, as Compose runs them)."""
+    services``), else each has its own (``owstream run X``, as systemd units run them)."""
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = child_env(settings)
@@ -60,12 +68,21 @@ def parts(settings: Settings, *, simulator_port: int | None, together: bool = Tr
     policy = RestartPolicy(max_restarts=5, window=300.0)
     specs: list[PartSpec] = []
     if simulator_port is not None:
-        sim_log = logs / "simulator.log"
+        state = settings.home / DEMO_SIMULATOR_STATE
+        simulate = [
+            "simulate",
+            "--port",
+            str(simulator_port),
+            "--advance-every",
+            str(DEMO_REFRESH),
+            "--state",
+            str(state),
+        ]
         specs.append(
             PartSpec(
                 "simulator",
-                [*owstream, "simulate", "--port", str(simulator_port), "--advance-every", str(DEMO_REFRESH)],
-                sim_log,
+                [*owstream, *simulate],
+                logs / "simulator.log",
                 env=env,
                 ready=http_ready(f"http://127.0.0.1:{simulator_port}/gamemodes"),
                 restart=policy,
@@ -93,37 +110,79 @@ def parts(settings: Settings, *, simulator_port: int | None, together: bool = Tr
 def run_up(
     settings: Settings, *, demo: bool, open_browser: bool, together: bool = True, console: Console | None = None
 ) -> int:
+    """The whole stack until Ctrl-C or SIGTERM; refused when ``up`` already runs from this home."""
     console = console or Console()
+    with UpLock(settings.home):
+        try:
+            return _run_locked(settings, demo=demo, open_browser=open_browser, together=together, console=console)
+        finally:
+            remove_stack(settings.home)
+
+
+def _run_locked(settings: Settings, *, demo: bool, open_browser: bool, together: bool, console: Console) -> int:
     began = time.monotonic()
+    remove_stack(settings.home)  # a stale one, of an `up` that did not stop cleanly
+    _check_dashboard_port(settings)
     simulator_port = free_port() if demo else None
     if simulator_port is not None:
         settings = demo_settings(settings, simulator_port)
         console.print(
-            f"demo mode: OverFast simulator on 127.0.0.1:{simulator_port}, store {settings.resolved_store_url}"
+            f"demo mode: OverFast simulator on 127.0.0.1:{simulator_port}, store {settings.resolved_store_url}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
     broker = LocalBroker(settings)
     started_broker = settings.uses_local_broker and broker.state() is None
     if settings.uses_local_broker:
         what = "broker" if settings.kafka_brokers == 1 else f"cluster ({settings.kafka_brokers} nodes)"
         console.print(f"starting the local Kafka {what}…" if started_broker else "using the running local Kafka")
+    url = dashboard_url(settings)
+    stack = new_stack(settings, demo=demo, dashboard_url=url)
+    write_stack(settings.home, stack)  # at once: a second shell finds this stack's store and ports while it starts
     try:
-        ensure_kafka(settings)
+        with JarReporter(console) as jars:
+            ensure_kafka(settings, progress=jars)
         if demo:
             _track_simulated_players(settings)
-        url = dashboard_url(settings)
+        state = broker.state() if settings.uses_local_broker else None
+        for node in state.nodes if state else ():
+            stack.pids["kafka" if node.node_id == 1 else f"kafka-{node.node_id}"] = node.pid
+        write_stack(settings.home, stack)
+
+        def changed(part: PartState) -> None:
+            if part.pid is not None and stack.pids.get(part.name) != part.pid:
+                stack.pids[part.name] = part.pid
+                write_stack(settings.home, stack)
 
         def ready() -> None:
             console.print(f"owstream is up in {time.monotonic() - began:.1f} s: open {url}  (Ctrl-C stops everything)")
             console.print(f"logs: {settings.home / 'logs'}")
+            console.print(
+                f"in another shell, owstream show/fetch/track/export use this stack (OWSTREAM_HOME={settings.home})",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
             if open_browser:
                 webbrowser.open(url)
 
         specs = parts(settings, simulator_port=simulator_port, together=together)
-        return supervise(specs, console=console, on_ready=ready)
+        return supervise(specs, console=console, on_ready=ready, on_change=changed)
     finally:
         if started_broker:
             console.print("stopping the local Kafka broker…")
             broker.stop()
+
+
+def _check_dashboard_port(settings: Settings) -> None:
+    """Refuse to start when the dashboard's port is taken (its part would only crash again and again)."""
+    address = settings.dashboard_address or "127.0.0.1"
+    if not port_free(settings.dashboard_port, "0.0.0.0" if address == "0.0.0.0" else address):  # noqa: S104
+        raise PortInUse(
+            f"port {settings.dashboard_port} of the dashboard is taken on {address} (another owstream up, from "
+            "another OWSTREAM_HOME, or another program): set OWSTREAM_DASHBOARD_PORT to a free port"
+        )
 
 
 def _track_simulated_players(settings: Settings) -> None:

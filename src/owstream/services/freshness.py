@@ -10,6 +10,7 @@ import logging
 import threading
 
 from owstream.config import Settings
+from owstream.domain.fetchplan import Stored
 from owstream.domain.freshness import LastFetches
 from owstream.errors import OwstreamError
 from owstream.store import Store
@@ -49,6 +50,17 @@ class StoreFreshness:
         except Exception as exc:  # a database error: fetch as if nothing were known
             self._warn(exc)
             return memory
+
+    def stored(self, player_id: str) -> Stored:
+        """What the store knows to plan a fetch of ``player_id`` from; nothing if it cannot be read."""
+        store = self._open()
+        if store is None:
+            return Stored()
+        try:
+            return store.fetch_facts(player_id)
+        except Exception as exc:  # a database error: planned as for a player never seen
+            self._warn(exc)
+            return Stored()
 
     def _warn(self, exc: Exception) -> None:
         if not self._warned:

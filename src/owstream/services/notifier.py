@@ -16,6 +16,10 @@ choice), for events of fetches made after the URL was set.
   ``given_up`` with why, which the Pipeline page shows. Sends run in a few worker threads, each with a
   timeout, at most one at a time per player: a slow or dead webhook delays only its own player's alerts.
 
+* **Nothing inside.** A webhook reaches only public addresses, checked when the URL is set and again at
+  connect time, redirects never followed (:mod:`owstream.services.webhooks`); ``OWSTREAM_NOTIFY_ALLOW``
+  names receivers inside (a self-hosted one).
+
 URLs are secrets: what is logged or stored of one goes through :func:`owstream.domain.alerts.mask_url`.
 """
 
@@ -23,102 +27,36 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from owstream.bus import Consumer, Record, TopicNames
+from owstream.bus import Consumer, Ready, Record, Topics
 from owstream.config import Settings
 from owstream.domain import alerts
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.services.runner import Ready
+from owstream.retry import Backoff
+from owstream.services.webhooks import Sent, WebhookSender
 from owstream.store import Store
 from owstream.store.notifications import DROPPED, FINISHED, GIVEN_UP, PENDING, SENT, Delivery
 
 log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
-USER_AGENT = "owstream-notifier (+https://github.com/TeKrop/overfast-api consumer)"
-_ANSWER_MAX = 64 * 1024  # bytes of a webhook's answer read at most
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What one POST to a webhook gave."""
-
-    ok: bool
-    status: int | None = None  # HTTP status, if the webhook answered
-    retry_after: float | None = None  # seconds, from Retry-After (or Discord's JSON ``retry_after``)
-    error: str | None = None  # why it failed, without the URL
-    final: bool = False  # a refusal that no retry changes (4xx other than 408 and 429)
 
 
 Send = Callable[[str, dict[str, Any], float], Sent]
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float) -> Sent:
-    """POST ``body`` as JSON to ``url`` (standard library, one timeout for each blocking step)."""
-    request = urllib.request.Request(  # noqa: S310 - the URL was checked to be http(s) when it was set
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            answer.read(_ANSWER_MAX)
-            return Sent(True, answer.status)
-    except urllib.error.HTTPError as exc:
-        text = _scrub(exc.read(_ANSWER_MAX).decode("utf-8", "replace"), url)
-        retry = retry_after_of(exc.headers.get("Retry-After"), text)
-        final = 400 <= exc.code < 500 and exc.code not in (408, 429)
-        said = f": {' '.join(text.split())[:200]}" if text.strip() else ""
-        return Sent(False, exc.code, retry, f"HTTP {exc.code} {exc.reason}{said}", final)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return Sent(False, error=_scrub(f"no answer: {reason or type(reason).__name__}", url))
-
-
-def retry_after_of(header: str | None, body: str = "") -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else from a JSON body's
-    ``retry_after`` (Discord's 429 says it there too); None if neither says."""
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
-    try:
-        value = json.loads(body).get("retry_after") if body.strip().startswith("{") else None
-    except ValueError:
-        return None
-    return max(0.0, float(value)) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _scrub(text: str, url: str) -> str:
-    """``text`` with the URL and its secret part masked (a receiver may echo what it got)."""
-    secret = url.rstrip("/").rsplit("/", 1)[-1]
-    text = text.replace(url, alerts.mask_url(url))
-    return text.replace(secret, alerts.MASK) if len(secret) >= 6 else text
-
-
 def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
     """Seconds before attempt ``attempts + 1``: the webhook's Retry-After if it gave one, else ``base``
     doubled per attempt with jitter; never more than ``cap``."""
-    if retry_after is not None:
-        return min(cap, retry_after)
-    return float(min(cap, base * 2 ** max(0, attempts - 1) * random.uniform(0.8, 1.2)))  # noqa: S311 - jitter
+    return Backoff(base=base, cap=cap).delay(attempts, retry_after)
 
 
 @dataclass
@@ -135,17 +73,17 @@ class Notifier:
         settings: Settings,
         store: Store | None = None,
         *,
-        send: Send = post_json,
+        send: Send | None = None,
         clock: Callable[[], float] = time.time,
         backoff_base: float = 5.0,
         workers: int = 4,
     ) -> None:
         self.settings = settings
-        self.names = TopicNames(settings.topic_prefix)
+        self.topics = Topics(settings.topic_prefix)
         self._owns_store = store is None
         self.store = store or Store.open(settings.resolved_store_url)
         self.notes = self.store.notifications
-        self.send = send
+        self.send: Send = send or WebhookSender.from_settings(settings)  # public addresses only (services/webhooks.py)
         self.clock = clock
         self.backoff_base = backoff_base
         self.workers = workers
@@ -158,8 +96,8 @@ class Notifier:
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        consumer = Consumer(self.settings, self.names.group(SERVICE), [self.names.player_events])
-        log.info("notifier: consuming %s", self.names.player_events)
+        consumer = Consumer(self.settings, self.topics.group(SERVICE), [self.topics.player_events.name])
+        log.info("notifier: consuming %s", self.topics.player_events.name)
         if ready is not None:
             ready()
         try:
@@ -217,8 +155,7 @@ class Notifier:
     def _alerting_event(self, record: Record) -> Any:
         """The event of ``record`` if it is one that alerts, else None."""
         try:
-            codec.check_schema("PlayerEvent", record.headers.get("schema"))
-            event = codec.decode_event(record.value)
+            event = self.topics.player_events.read(record)
         except ProcessingError as exc:
             log.warning("notifier: skipping %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
             return None
@@ -285,7 +222,7 @@ class Notifier:
         if target is None:
             return self._finish(delivery, DROPPED, delivery.attempts, error="the player no longer has a webhook")
         event = codec.decode_event(delivery.event.encode())
-        alert = alerts.alert_of(event)
+        alert = alerts.alert_of(event, self.store.heroes())  # heroes by their display names
         if alert is None:
             return self._finish(delivery, DROPPED, delivery.attempts, error="nothing to alert")
         fmt = alerts.format_for(target.url, target.format)

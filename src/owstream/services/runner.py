@@ -1,5 +1,6 @@
 """Running the services: one in the foreground (``owstream run X``) or several in threads of one process
-(``owstream fetch`` when no fetcher/processor is running)."""
+(``owstream fetch`` when no fetcher/processor is running). The services import nothing from here: this module
+sits above them (it makes them), they sit on the stream kernel (:mod:`owstream.bus.stream`)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,33 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
 
+from owstream.bus import Ready, Runnable
 from owstream.config import Settings
+from owstream.domain.vocabulary import SERVICES
+
+__all__ = [
+    "ALL",
+    "SERVICES",
+    "Ready",
+    "Runnable",
+    "in_background",
+    "make_service",
+    "run_foreground",
+    "run_together",
+    "service_names",
+]
 
 log = logging.getLogger(__name__)
 
-Ready = Callable[[], None]
-
-
-class Runnable(Protocol):
-    def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
-        """Serve until ``stop`` is set; call ``ready`` once its Kafka clients are up."""
-
 
 def make_service(name: str, settings: Settings) -> Runnable:
+    """The service ``name``, connecting to Kafka as its own principal when it has one (Settings.for_service)."""
+    settings = settings.for_service(name)
     if name == "fetcher":
         from owstream.services.fetcher import Fetcher
 
@@ -46,16 +55,32 @@ def make_service(name: str, settings: Settings) -> Runnable:
         from owstream.services.notifier import Notifier
 
         return Notifier(settings)
-    raise ValueError(f"unknown service {name!r}")
+    raise ValueError(f"unknown service {name!r}: one of {', '.join(SERVICES)}")
 
 
-SERVICES = ("fetcher", "processor", "scheduler", "meta", "notifier")
+ALL = "services"  # every one of SERVICES
+
+
+def service_names(requested: Sequence[str]) -> list[str]:
+    """The services ``owstream run`` starts for its arguments: each once, in the order asked, "services" for
+    all five."""
+    names: list[str] = []
+    for name in requested:
+        for one in SERVICES if name == ALL else (name,):
+            if one not in SERVICES:
+                raise ValueError(f"unknown service {one!r}")
+            if one not in names:
+                names.append(one)
+    return names
 
 
 def ready_file_writer(path: Path | None) -> Ready | None:
-    """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half)."""
+    """A ``ready`` callback that writes this process's pid to ``path`` (atomically: a reader never sees half).
+    A file left at ``path`` by an earlier run (a container restarted in place keeps its files) is removed
+    now, so the file says ready only once this process is."""
     if path is None:
         return None
+    path.unlink(missing_ok=True)
 
     def ready() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ __all__ = [
     "heroes_body",
     "new_player",
     "player_body",
+    "player_from_state",
+    "player_state",
     "roles_body",
     "stats_summary_body",
     "summary_body",
@@ -142,6 +144,50 @@ class SimPlayer:
     last_updated_at: int | None
     ranks: dict[str, dict[str, tuple[str, int] | None]] = field(default_factory=dict)
     stats: dict[tuple[str, str], dict[str, Totals]] = field(default_factory=dict)
+    refreshes: int = 0  # how many times its stats moved on (kept across restarts with the state file)
+
+    @property
+    def blizzard_id(self) -> str:
+        """Blizzard's id of the account (``hex|hex``, stable: from the player id), which OverFast accepts too."""
+        digest = hashlib.sha256(self.player_id.encode()).hexdigest()
+        return f"{digest[:22]}|{digest[22:54]}"
+
+
+def player_state(player: SimPlayer) -> dict[str, Any]:
+    """``player`` as plain JSON (the simulator's state file): what :func:`player_from_state` reads back."""
+    state = {item.name: getattr(player, item.name) for item in fields(player)}
+    state["platforms"], state["pool"] = list(player.platforms), list(player.pool)
+    state["ranks"] = {
+        platform: {role: list(rank) if rank else None for role, rank in ranks.items()}
+        for platform, ranks in player.ranks.items()
+    }
+    state["stats"] = [
+        {"platform": platform, "gamemode": mode, "heroes": {key: _totals_state(t) for key, t in heroes.items()}}
+        for (platform, mode), heroes in player.stats.items()
+    ]
+    return state
+
+
+def player_from_state(state: dict[str, Any]) -> SimPlayer:
+    """The player :func:`player_state` wrote (KeyError, TypeError or ValueError when it is not one)."""
+    values = dict(state)
+    values["platforms"], values["pool"] = tuple(state["platforms"]), tuple(state["pool"])
+    values["ranks"] = {
+        str(platform): {str(role): (str(rank[0]), int(rank[1])) if rank else None for role, rank in ranks.items()}
+        for platform, ranks in state["ranks"].items()
+    }
+    values["stats"] = {
+        (str(block["platform"]), str(block["gamemode"])): {
+            str(key): Totals(**{name: int(value) for name, value in totals.items()})
+            for key, totals in block["heroes"].items()
+        }
+        for block in state["stats"]
+    }
+    return SimPlayer(**values)
+
+
+def _totals_state(totals: Totals) -> dict[str, int]:
+    return {item.name: getattr(totals, item.name) for item in fields(totals)}
 
 
 def _hash(rng: random.Random) -> str:
@@ -238,6 +284,22 @@ def summary_body(player: SimPlayer, base: str = media.DEFAULT_BASE) -> dict[str,
         "endorsement": {"level": level, "frame": media.url(base, "endorsement", str(level))},
         "competitive": competitive,
         "last_updated_at": player.last_updated_at,
+    }
+
+
+def search_hit(player: SimPlayer, player_id: str, base: str = media.DEFAULT_BASE) -> dict[str, Any]:
+    """One result of ``GET /players?name=`` as OverFast gives it (``player_id``: the search input for a single
+    hit, else the Blizzard id; never the number after the #, which Blizzard's search no longer shows)."""
+    return {
+        "player_id": player_id,
+        "name": player.username,
+        "avatar": media.url(base, "avatar", player.avatar),
+        "namecard": media.url(base, "namecard", player.namecard) if player.namecard else None,
+        "title": player.title,
+        "career_url": f"{base}/players/{player_id}",
+        "blizzard_id": player.blizzard_id.replace("|", "%7C"),
+        "last_updated_at": player.last_updated_at,
+        "is_public": True,
     }
 
 

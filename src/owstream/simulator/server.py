@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:
-    from owstream.simulator.simulator import SimResponse
+    from owstream.simulator.responses import SimResponse
 
 __all__ = ["Handler", "SimulatorServer"]
 

@@ -2,7 +2,8 @@
 offline demo (``owstream simulate``) and for tests. It binds to 127.0.0.1 only.
 
 Endpoints: ``/players/{id}/summary``, ``/players/{id}/stats/summary?gamemode=&platform=``,
-``/players/{id}``, ``/heroes``, ``/heroes/stats?platform=&gamemode=&region=...`` (the meta: it drifts one step
+``/players/{id}`` (``{id}``: the BattleTag or the player's Blizzard id), ``/players?name=`` (the search, as
+OverFast answers it), ``/heroes``, ``/heroes/stats?platform=&gamemode=&region=...`` (the meta: it drifts one step
 each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints under ``/_sim/``:
 ``POST /_sim/advance[?player=ID]``, ``GET /_sim/history/{id}``, ``GET /_sim/players``,
 ``POST /_sim/faults`` (``{"status": 429|503|504|500, "count": n}``, ``{"garbage": n}``,
@@ -13,6 +14,9 @@ each time every player advances), ``/roles``, ``/gamemodes``; admin endpoints un
 
 Every player id that is not simulated, e.g. :data:`UNKNOWN_PLAYER_ID`, answers 404 with the nested
 body of the real app, its ``retry_after`` growing 600 -> 1800 -> 5400 -> 16200 -> 21600 s.
+
+With a ``state_path`` (``simulate --state``, :mod:`owstream.simulator.state`) a restarted simulator goes on
+where it stopped instead of starting its players again from the seed.
 """
 
 from __future__ import annotations
@@ -24,15 +28,27 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from owstream.domain.vocabulary import GAMEMODES, PLATFORMS
 from owstream.simulator import data as simdata
 from owstream.simulator import media
+from owstream.simulator import state as simstate
 from owstream.simulator.data import SimPlayer
+from owstream.simulator.endpoints import endpoint_of
 from owstream.simulator.herostats import hero_stats
+from owstream.simulator.responses import (
+    ERROR_BODIES,
+    RATE_LIMIT_BODY,
+    Fault,
+    SimResponse,
+    cached,
+    json_response,
+    validation_error,
+)
+from owstream.simulator.search import search_body
 from owstream.simulator.server import SimulatorServer
 
 __all__ = [
@@ -47,65 +63,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 UNKNOWN_PLAYER_ID = "Unknown-1234"
-CACHE_TTL = 600
 _LATIN = ("Zephyr", "Nova", "Kestrel", "Tidepool", "Ashfall", "Pixel", "Moonbeam", "Rook", "Cobalt", "Vesper")
 _UNICODE = ("Ñandú", "Лиса", "夜明け", "Zoë", "Ωmega", "Çağrı", "불꽃놀이")
-RATE_LIMIT_BODY = {"error": "API rate limit reached, please wait for 1 second before retrying"}
-ERROR_BODIES = {
-    503: "Blizzard is temporarily rate limiting this API. Please retry after {retry_after} seconds.",
-    504: "Couldn't get Blizzard page (HTTP 500 error) : Internal Server Error",
-    500: (
-        "An internal server error occurred during the process. The developer received a notification, "
-        "but don't hesitate to create a GitHub issue if you want any news concerning the bug resolution "
-        ": https://github.com/TeKrop/overfast-api/issues"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class SimResponse:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds the server waits before answering
-    trickle: float = 0.0  # seconds between two bytes of the body (0: the body at once)
-
-
-@dataclass
-class Fault:
-    """Injected into the next ``count`` API requests (admin requests are never affected)."""
-
-    count: int
-    status: int | None = None
-    garbage: bool = False
-    delay: float = 0.0
-    retry_after: int = 1
-    trickle: float = 0.0  # the answer's body sent a byte at a time, this many seconds apart
-    huge: int = 0  # a 200 whose JSON body has this many bytes
-    deep: int = 0  # a 200 whose body is this many nested arrays ([[[...]]])
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> SimResponse:
-    return SimResponse(status, json.dumps(body).encode(), headers or {})
-
-
-def _cached(body: Any) -> SimResponse:
-    headers = {"X-Cache-TTL": str(CACHE_TTL), "Cache-Control": f"public, max-age={CACHE_TTL}", "Age": "0"}
-    return _json(200, body, headers)
-
-
-def _validation_error(name: str, value: str, allowed: Sequence[str]) -> SimResponse:
-    expected = " or ".join(f"'{item}'" for item in allowed)
-    detail = {
-        "type": "enum",
-        "loc": ["query", name],
-        "msg": f"Input should be {expected}",
-        "input": value,
-        "ctx": {"expected": expected},
-    }
-    return _json(422, {"detail": [detail]})
-
-
 RATE_LIMIT_BURST = 5  # the public instance's nginx burst
 
 
@@ -114,6 +73,8 @@ class Simulator:
 
     ``players``: how many (default 8-12 from the seed, one of them private) or the exact player ids
     to simulate. ``advance_every``: seconds of real time between automatic refreshes of every player.
+    ``state_path``: where the players are kept across restarts (read at start when it holds the same seed
+    and players, written after every refresh).
     """
 
     def __init__(
@@ -123,8 +84,10 @@ class Simulator:
         advance_every: float | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        state_path: Path | None = None,
     ) -> None:
         self.seed = seed
+        self.state_path = state_path
         self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not crypto
         self._clock = clock
         self._lock = threading.RLock()
@@ -136,6 +99,7 @@ class Simulator:
         self._last_request: float | None = None  # when the limiter last saw a request
         self._excess = 0.0  # requests in the leaky bucket
         self.served: Counter[int] = Counter()  # API answers by status, for benchmarks
+        self.calls: Counter[str] = Counter()  # API requests by endpoint (summary, stats, search, ...), for benchmarks
         self.media_base = media.DEFAULT_BASE  # where its pictures are served: the server's URL once bound
         self.advance_every = advance_every
         self.meta_step = 0  # how far /heroes/stats has drifted: one step per advance of every player
@@ -144,6 +108,11 @@ class Simulator:
             private = index == 1  # one private profile among the players
             self._players[player_id] = simdata.new_player(self._rng, player_id, private=private)
             self._history[player_id] = []
+        saved = simstate.read(state_path, seed, list(self._players)) if state_path is not None else None
+        if saved is not None:  # the state of this simulator (same seed and players) when it last refreshed
+            self._players, self.meta_step = saved.players, saved.meta_step
+            self._not_found_checks = saved.not_found_checks
+            self._rng.setstate(saved.rng)
 
     def _ids(self, players: int | Sequence[str] | None) -> list[str]:
         if players is not None and not isinstance(players, int):
@@ -185,6 +154,7 @@ class Simulator:
             for pid in targets:
                 if not self._players[pid].private:
                     entries.extend(self._refresh(self._players[pid]))
+            self._save_state()
             return entries
 
     def _refresh(self, player: SimPlayer) -> list[dict[str, Any]]:
@@ -193,7 +163,8 @@ class Simulator:
         if player.plays_competitive:
             modes = rng.choice((["quickplay"], ["competitive"], ["quickplay", "competitive"]))
         player.last_updated_at = max((player.last_updated_at or 0) + 1, int(self._clock()))
-        refresh = 1 + len({entry["refresh"] for entry in self._history[player.player_id]})
+        player.refreshes += 1
+        refresh = player.refreshes
         entries = []
         for mode in modes:
             platform = rng.choice(player.platforms)
@@ -230,6 +201,13 @@ class Simulator:
         while now >= self._next_tick:
             self.advance()
             self._next_tick += self.advance_every
+
+    # --- the state across restarts ------------------------------------------------------------------
+    def _save_state(self) -> None:
+        if self.state_path is not None:
+            rng, checks = self._rng.getstate(), self._not_found_checks
+            saved = simstate.SavedState(self.seed, self._clock(), self.meta_step, rng, checks, self._players)
+            simstate.write(self.state_path, saved)
 
     # --- faults and the rate limit -----------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -274,6 +252,7 @@ class Simulator:
         if not target.startswith("/_sim/"):
             with self._lock:
                 self.served[response.status] += 1
+                self.calls[endpoint_of(target)] += 1
         return response
 
     def _route(self, method: str, target: str, body: bytes) -> SimResponse:
@@ -284,9 +263,9 @@ class Simulator:
         if segments[0] == "_sim":
             return self._admin(method, segments[1:], query, body)
         if method != "GET":
-            return _json(405, {"error": "Method Not Allowed"})
+            return json_response(405, {"error": "Method Not Allowed"})
         if self._over_rate():
-            return _json(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
+            return json_response(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
         fault = self._take_fault()
         if fault is not None and (fault.status or fault.garbage or fault.huge or fault.deep):
             return self._fault_response(fault)
@@ -307,47 +286,57 @@ class Simulator:
             return SimResponse(200, b"[" * fault.deep + b"]" * fault.deep)
         status = fault.status or 500
         if status == 429:
-            return _json(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
+            return json_response(429, RATE_LIMIT_BODY, {"Retry-After": "1"})
         message = ERROR_BODIES.get(status, ERROR_BODIES[500]).format(retry_after=fault.retry_after)
         headers = {"Retry-After": str(fault.retry_after)} if status == 503 else {}
-        return _json(status, {"error": message}, headers)
+        return json_response(status, {"error": message}, headers)
 
     def _api(self, segments: list[str], query: dict[str, str]) -> SimResponse:  # noqa: PLR0911 - router
         statics = {"heroes": simdata.heroes_body, "roles": simdata.roles_body}
         statics["gamemodes"] = simdata.gamemodes_body
         if len(segments) == 1 and segments[0] in statics:
-            return _cached(statics[segments[0]](self.media_base))
+            return cached(statics[segments[0]](self.media_base))
         if segments == ["heroes", "stats"]:
             status, body, headers = hero_stats(self.seed, self.meta_step, query)
-            return _json(status, body, headers)
+            return json_response(status, body, headers)
+        if segments == ["players"]:
+            return self._search(query)
         if segments[0] != "players" or len(segments) < 2:
-            return _json(404, {"error": "Route not found"})
-        player = self._players.get(segments[1])
+            return json_response(404, {"error": "Route not found"})
+        player = self._players.get(segments[1]) or self._by_blizzard_id(segments[1])
         if player is None:
             return self._not_found(segments[1])
         rest = segments[2:]
         if rest == ["summary"]:
-            return _cached(simdata.summary_body(player, self.media_base))
+            return cached(simdata.summary_body(player, self.media_base))
         if rest == []:
-            return _cached(simdata.player_body(player, self.media_base))
+            return cached(simdata.player_body(player, self.media_base))
         if rest == ["stats", "summary"]:
             return self._stats_summary(player, query)
-        return _json(404, {"error": "Route not found"})
+        return json_response(404, {"error": "Route not found"})
+
+    def _by_blizzard_id(self, player_id: str) -> SimPlayer | None:
+        wanted = player_id.lower()
+        return next((p for p in self._players.values() if p.blizzard_id == wanted), None)
+
+    def _search(self, query: dict[str, str]) -> SimResponse:
+        status, body = search_body(list(self._players.values()), query, self.media_base)
+        return cached(body) if status == 200 else json_response(status, body)
 
     def _stats_summary(self, player: SimPlayer, query: dict[str, str]) -> SimResponse:
         gamemode, platform = query.get("gamemode"), query.get("platform")
         if gamemode is not None and gamemode not in GAMEMODES:
-            return _validation_error("gamemode", gamemode, GAMEMODES)
+            return validation_error("gamemode", gamemode, GAMEMODES)
         if platform is not None and platform not in PLATFORMS:
-            return _validation_error("platform", platform, PLATFORMS)
-        return _cached(simdata.stats_summary_body(player, gamemode, platform))
+            return validation_error("platform", platform, PLATFORMS)
+        return cached(simdata.stats_summary_body(player, gamemode, platform))
 
     def _not_found(self, player_id: str) -> SimResponse:
         checks = self._not_found_checks[player_id] = self._not_found_checks.get(player_id, 0) + 1
         retry_after = min(600 * 3 ** (checks - 1), 21600)
         error = {"error": "Player not found", "retry_after": retry_after}
         error |= {"next_check_at": int(self._clock()) + retry_after, "check_count": checks}
-        return _json(404, {"error": error})
+        return json_response(404, {"error": error})
 
     def _admin(  # noqa: PLR0911 - a router
         self, method: str, segments: list[str], query: dict[str, str], body: bytes
@@ -355,30 +344,30 @@ class Simulator:
         try:
             payload = json.loads(body) if body.strip() else {}
         except ValueError:
-            return _json(400, {"error": "the body must be JSON"})
+            return json_response(400, {"error": "the body must be JSON"})
         route = (method, segments[0] if segments else "")
         if route == ("GET", "media") and len(segments) == 3:
             picture = media.svg(segments[1], segments[2].removesuffix(".svg"))
             if picture is None:
-                return _json(404, {"error": "no such picture"})
+                return json_response(404, {"error": "no such picture"})
             return SimResponse(
                 200, picture, {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
             )
         if route == ("POST", "advance"):
             try:
-                return _json(200, {"entries": self.advance(query.get("player"))})
+                return json_response(200, {"entries": self.advance(query.get("player"))})
             except KeyError:
-                return _json(404, {"error": f"no simulated player {query.get('player')!r}"})
+                return json_response(404, {"error": f"no simulated player {query.get('player')!r}"})
         if route == ("GET", "history") and len(segments) == 2:
-            return _json(200, self.history(segments[1]))
+            return json_response(200, self.history(segments[1]))
         if route == ("GET", "players"):
-            return _json(200, self.player_ids())
+            return json_response(200, self.player_ids())
         if route == ("POST", "faults") and isinstance(payload, dict):
             return self._admin_fault(payload)
         if route == ("POST", "ratelimit") and isinstance(payload, dict):
             self.set_rate_limit(payload.get("rps"))
-            return _json(200, {"rps": self._rps})
-        return _json(404, {"error": "unknown simulator admin route"})
+            return json_response(200, {"rps": self._rps})
+        return json_response(404, {"error": "unknown simulator admin route"})
 
     def _admin_fault(self, payload: dict[str, Any]) -> SimResponse:
         if "garbage" in payload:
@@ -399,9 +388,9 @@ class Simulator:
                 "expected {status: 429|503|504|500, count}, {garbage: n}, {delay, count}, {trickle: n, interval}, "
                 "{huge: n, size} or {deep: n, depth}"
             )
-            return _json(400, {"error": expected})
+            return json_response(400, {"error": expected})
         self.add_fault(fault)
-        return _json(200, {"queued": fault.__dict__})
+        return json_response(200, {"queued": fault.__dict__})
 
 
 def player_ids(seed: int = 0) -> list[str]:
@@ -417,9 +406,10 @@ def serve_forever(
     seed: int = 0,
     players: int | Sequence[str] | None = None,
     advance_every: float | None = None,
+    state_path: Path | None = None,
 ) -> None:
     """Run a simulator in the foreground (``owstream simulate``) until interrupted."""
-    simulator = Simulator(seed=seed, players=players, advance_every=advance_every)
+    simulator = Simulator(seed=seed, players=players, advance_every=advance_every, state_path=state_path)
     server = SimulatorServer(simulator, host=host, port=port)
     log.info("OverFast simulator on %s with %d players", server.url, len(simulator.player_ids()))
     server.serve_forever()

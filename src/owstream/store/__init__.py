@@ -15,10 +15,11 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import (
     DataError,
     DisconnectionError,
@@ -29,15 +30,19 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from owstream.errors import StoreError, StoreRejected, StoreUnavailable
+from owstream.errors import StoreError, StoreRejected, StoreUnavailable, WatchlistFull
 from owstream.store import queries, schema
 from owstream.store.engine import WRITE, make_engine, upsert
+from owstream.store.identity import Identity, diagnosis, read_id
 from owstream.store.migrations import migrate
 from owstream.store.queries import RequestStatus, WatchEntry
+from owstream.store.reading import Reads
 from owstream.store.sourced import SourcedResult
 
 if TYPE_CHECKING:
+    from owstream.domain.fetchplan import Stored
     from owstream.domain.freshness import LastFetches
+    from owstream.domain.heroes import Hero
     from owstream.messages.models import PlayerEvent
     from owstream.store.aliases import Aliases
     from owstream.store.herostats import SourcedAnswer, StoredAnswer
@@ -66,11 +71,12 @@ __all__ = ["Notifications", "RequestStatus", "SourcedAnswer", "SourcedResult", "
 log = logging.getLogger(__name__)
 
 
-def translated(exc: BaseException) -> BaseException:
-    """A database error as the store's own: StoreUnavailable (retry later), StoreRejected (the data), or
-    StoreError; anything else as it is."""
+def translated(exc: BaseException, path: Path | None = None) -> BaseException:
+    """A database error as the store's own: StoreUnavailable (retry later; a read-only store or a full disk
+    said so), StoreRejected (the data), or StoreError; anything else as it is."""
     if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
-        return StoreUnavailable(f"the store cannot be written now: {_first_line(exc)}")
+        named = diagnosis(path, _first_line(exc))
+        return StoreUnavailable(named or f"the store cannot be written now: {_first_line(exc)}")
     if isinstance(exc, IntegrityError | DataError | OverflowError):
         return StoreRejected(f"the store refuses the data: {_first_line(exc)}")
     if isinstance(exc, SQLAlchemyError):
@@ -83,12 +89,15 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-class Store:
-    """One store; not thread-safe for writing (one writer per process, the processor)."""
+class Store(Reads):
+    """One store; not thread-safe for writing (one writer per process, the processor). The pages' reads are
+    :class:`owstream.store.reading.Reads`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._batches: BatchWriter | None = None
+        with engine.connect() as conn:
+            self.identity = Identity(engine, read_id(conn))
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -96,14 +105,25 @@ class Store:
         engine = make_engine(url)
         try:
             migrate(engine)
+            return cls(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(f"cannot open the store at {engine.url!r}: {exc}") from exc
-        return cls(engine)
+            path = Identity(engine, None).path
+            why = diagnosis(path, _first_line(exc)) or str(exc)
+            raise StoreError(f"cannot open the store at {engine.url!r}: {why}") from exc
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def describe(self) -> str:
+        """Where the store is (the URL without its password)."""
+        return self.identity.where
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no fetch result (a new store, or one whose file was lost)."""
+        with self._read() as conn:
+            return conn.execute(select(schema.raw_results.c.result_id).limit(1)).first() is None
 
     @property
     def aliases(self) -> Aliases:
@@ -155,11 +175,15 @@ class Store:
         if not items:
             return []
         try:
+            self.identity.check_file()
             with self._write() as conn, conn.begin():
-                return self._writer.apply(conn, items)
+                self.identity.check_row(conn)
+                events = self._writer.apply(conn, items)
+            self.identity.check_file()  # removed while it wrote: the commit went to a file no one will read
+            return events
         except BaseException as exc:
             self._writer.cache.clear()  # the cache may hold state of the rolled-back batch
-            ours = translated(exc)
+            ours = translated(exc, self.identity.path)
             if ours is exc:
                 raise
             raise ours from exc
@@ -170,10 +194,24 @@ class Store:
         if not items:
             return 0
         try:
+            self.identity.check_file()
             with self._write() as conn, conn.begin():
                 from owstream.store import herostats
 
-                return herostats.write(conn, items)
+                self.identity.check_row(conn)
+                new = herostats.write(conn, items)
+            self.identity.check_file()
+            return new
+        except SQLAlchemyError as exc:
+            raise translated(exc, self.identity.path) from exc
+
+    def put_heroes(self, heroes: Sequence[Hero], at: float) -> int:
+        """Store OverFast's hero catalogue (``GET /heroes``): names, roles and portraits by key."""
+        try:
+            with self._write() as conn, conn.begin():
+                from owstream.store import lookups
+
+                return lookups.write_heroes(conn, heroes, at)
         except SQLAlchemyError as exc:
             raise translated(exc) from exc
 
@@ -186,10 +224,18 @@ class Store:
         finally:
             self._writer.cache.clear()
 
-    def watch_add(self, player_id: str, at: float) -> bool:
-        """Add to the watchlist; False if already there."""
+    def watch_add(self, player_id: str, at: float, *, limit: int | None = None) -> bool:
+        """Add to the watchlist; False if already there. ``limit``: WatchlistFull when the list already
+        holds that many players (checked in the same transaction)."""
         table = schema.watchlist
         with self._write() as conn, conn.begin():
+            if limit is not None:
+                from sqlalchemy import func, select
+
+                held = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                known = conn.execute(select(table.c.player_id).where(table.c.player_id == player_id)).first()
+                if known is None and held >= limit:
+                    raise WatchlistFull(f"the watchlist is full: it holds {held} players (at most {limit})")
             stmt: Any = upsert(conn.dialect.name, table)
             stmt = stmt.values(player_id=player_id, added_at=at).on_conflict_do_nothing()
             return conn.execute(stmt.returning(table.c.player_id)).first() is not None
@@ -219,23 +265,38 @@ class Store:
         with self._read() as conn:
             return queries.request_status(conn, request_id)
 
-    def player_report(self, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
+    def player_report(
+        self, player_id: str, gamemode: str | None = None, platform: str | None = None
+    ) -> dict[str, Any] | None:
+        """The player's stored data, each platform apart (see :mod:`owstream.store.report`); ``platform``: only
+        that one (default: every platform, ``gamemodes`` being the one played most's)."""
         with self._read() as conn:
-            return queries.player_report(conn, player_id, gamemode)
+            from owstream.store import report
 
-    def season_report(self, player_id: str, season: str, gamemode: str | None = None) -> dict[str, Any] | None:
-        """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number), with ``season``,
-        ``season_label``, ``since`` and ``until``; None if the player is not stored, UnknownSeason if the
-        season is not (see :mod:`owstream.store.seasons`)."""
+            return report.player_report(conn, player_id, gamemode, platform)
+
+    def season_report(
+        self, player_id: str, season: str, gamemode: str | None = None, platform: str | None = None
+    ) -> dict[str, Any] | None:
+        """:meth:`player_report`'s shape for one season (``current``, ``last`` or its number) of each platform,
+        with ``season``, ``season_label``, ``since`` and ``until``; None if the player is not stored,
+        UnknownSeason if the season is not (see :mod:`owstream.store.seasons`)."""
         with self._read() as conn:
             from owstream.store import seasons
 
-            return seasons.season_report(conn, player_id, season, gamemode)
+            return seasons.season_report(conn, player_id, season, gamemode, platform)
 
     def last_fetches(self, player_id: str) -> LastFetches:
         """What the store knows of the player's last fetches (the fetcher's "ask OverFast?")."""
         with self._read() as conn:
             return queries.last_fetches(conn, player_id)
+
+    def fetch_facts(self, player_id: str) -> Stored:
+        """What the fetcher plans a fetch of the player from (see :mod:`owstream.store.plans`)."""
+        with self._read() as conn:
+            from owstream.store import plans
+
+            return plans.fetch_facts(conn, player_id)
 
     def watchlist(self) -> list[WatchEntry]:
         with self._read() as conn:
@@ -256,6 +317,13 @@ class Store:
             from owstream.store import herostats
 
             return herostats.fetched_times(conn)
+
+    def export_tables(self, player_id: str) -> dict[str, Any]:
+        """The tables of a player's history for analysis, by name (see :mod:`owstream.store.exports`)."""
+        from owstream.store import exports
+
+        with self._read() as conn:
+            return exports.export_tables(conn, player_id)
 
     def history(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (see :func:`owstream.store.queries.history`)."""

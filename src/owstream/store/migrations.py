@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, select, update
+from sqlalchemy import Column, Connection, DefaultClause, Engine, Table, func, inspect, select, update
 
 from owstream.store import schema
 from owstream.store.engine import WRITE
@@ -89,6 +91,97 @@ def _notifications(conn: Connection) -> None:
     schema.ix_fetch_outcomes_player.create(conn, checkfirst=True)
 
 
+def _store_identity(conn: Connection) -> None:
+    """Who this store is: one row with a random id, which a running store checks is still there (a file
+    removed, replaced or emptied under it). A store created now got the table from 0001 already."""
+    schema.store_identity.create(conn, checkfirst=True)
+    if conn.execute(select(func.count()).select_from(schema.store_identity)).scalar_one() == 0:
+        conn.execute(schema.store_identity.insert().values(store_id=uuid.uuid4().hex, created_at=time.time()))
+
+
+def _add_columns(conn: Connection, table: Table, columns: list[Column[Any]]) -> list[str]:
+    """ADD COLUMN each of ``columns`` the table lacks (a new store got them from 0001); their names. A NOT NULL
+    column needs its ``server_default`` (a literal SQL text), which fills the rows already there."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    added = []
+    for column in columns:
+        if column.name in have:
+            continue
+        kind = column.type.compile(dialect=conn.dialect)
+        default = column.server_default
+        extra = ""
+        if isinstance(default, DefaultClause):
+            value = str(default.arg)
+            extra = f" DEFAULT {value}" if value.isdigit() else f" DEFAULT '{value}'"
+        if not column.nullable:
+            extra += " NOT NULL"
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{extra}")
+        added.append(column.name)
+    return added
+
+
+def _identity_checks(conn: Connection) -> None:
+    """How each player alias was proven (owstream.domain.identity), and the BattleTag offered for one not found.
+
+    Aliases learned before were taken from OverFast's search without a proof (a private ``Player-137712`` was
+    given the only public "Player"'s Blizzard id): they become ``legacy``, are no longer used to ask OverFast
+    or to join histories, and are checked again on the player's next fetch."""
+    a = schema.player_aliases
+    added = _add_columns(conn, a, [a.c.verdict, a.c.why, a.c.checked_at, a.c.next_check_at, a.c.checks])
+    if "verdict" in added:
+        why = "learned from OverFast's search before identities were proven: checked again on the next fetch"
+        conn.execute(update(a).values(verdict="legacy", why=why, next_check_at=0.0, checks=0))
+    _add_columns(conn, schema.fetch_outcomes, [schema.fetch_outcomes.c.suggestion])
+
+
+_PER_PLATFORM = ("stats", "sessions", "session_parts")
+
+
+def _platforms(conn: Connection) -> None:
+    """Stats, sessions and their parts per platform (``platform``: pc, console, or ``both`` for every row before:
+    fetched without OverFast's platform filter, pc and console added together), the platform in their primary
+    keys; each snapshot's own season per platform, filled from its ranks where they tell (``owstream replay``
+    fills every snapshot from the raw results); and when each platform was last asked, per player."""
+    s, r = schema.snapshots, schema.ranks
+    p = schema.players.c
+    _add_columns(conn, schema.players, [p.pc_asked_at, p.console_asked_at, p.summary_digest])
+    for platform in ("pc", "console"):
+        column = s.c[f"season_{platform}"]
+        if _add_columns(conn, s, [column]):
+            highest = select(func.max(r.c.season)).where(
+                r.c.snapshot_id == s.c.id, r.c.platform == platform, r.c.season > 0
+            )
+            conn.execute(update(s).values({column.name: highest.scalar_subquery()}))
+    for name in _PER_PLATFORM:
+        table = schema.metadata.tables[name]
+        if "platform" in {c["name"] for c in inspect(conn).get_columns(name)}:
+            continue  # a new store: 0001 created the current table
+        if conn.dialect.name == "sqlite":
+            _rebuilt(conn, table)
+        else:
+            _add_columns(conn, table, [table.c.platform])
+            keys = ", ".join(c.name for c in table.primary_key.columns)
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {name}_pkey")
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({keys})")
+
+
+def _rebuilt(conn: Connection, table: Table) -> None:
+    """SQLite cannot change a primary key: the table is made again and its rows copied (platform ``both``)."""
+    old = f"{table.name}_before_0010"
+    for index in inspect(conn).get_indexes(table.name):
+        conn.exec_driver_sql(f"DROP INDEX {index['name']}")
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
+    table.create(conn)
+    columns = ", ".join(c.name for c in table.columns if c.name != "platform")
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}, platform) SELECT {columns}, 'both' FROM {old}")
+    conn.exec_driver_sql(f"DROP TABLE {old}")
+
+
+def _heroes(conn: Connection) -> None:
+    """OverFast's hero catalogue: names, roles and portraits by key (a new store got it from 0001 already)."""
+    schema.heroes.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_activity_indexes", _activity_indexes),
@@ -97,6 +190,10 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0005_snapshot_seasons", _snapshot_seasons),
     ("0006_hero_stats", _hero_stats),
     ("0007_notifications", _notifications),
+    ("0008_store_identity", _store_identity),
+    ("0009_identity_checks", _identity_checks),
+    ("0010_platforms", _platforms),
+    ("0011_heroes", _heroes),
 ]
 
 
@@ -105,14 +202,28 @@ def applied(conn: Connection) -> set[str]:
     return set(conn.execute(select(schema.schema_migrations.c.name)).scalars())
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock the migrations of every process take turns on.
+MIGRATION_LOCK = 0x6F77_7374_7265_616D  # "owstream"
+
+
+def _take_turns(conn: Connection) -> None:
+    """Processes that open a new store at once (a Compose stack's services starting together) migrate it one
+    after the other, each seeing what the one before committed: SQLite's write lock (BEGIN IMMEDIATE) does it
+    there; on PostgreSQL a lock held until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply every pending migration in order; return the names applied now."""
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        _take_turns(conn)
         if not inspect(conn).has_table(schema.schema_migrations.name):
             schema.schema_migrations.create(conn)
     done: list[str] = []
     for name, migration in MIGRATIONS:
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            _take_turns(conn)
             if name in applied(conn):
                 continue
             log.info("applying store migration %s", name)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, select
 
 from owstream.domain.freshness import LastFetches
-from owstream.domain.vocabulary import OVERALL_KEY, SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE, TOTAL_FIELDS
+from owstream.domain.vocabulary import OVERALL_KEY, SCOPE_HERO, SCOPE_OVERALL, TOTAL_FIELDS
 from owstream.store import schema
 
 
@@ -33,6 +33,7 @@ class WatchEntry:
     last_fetched_at: float | None
     notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
     notify_format: str | None = None
+    last_updated_at: int | None = None  # when Blizzard last updated the profile (the player last played)
 
 
 def request_status(conn: Connection, request_id: str) -> RequestStatus | None:
@@ -54,20 +55,31 @@ def last_fetches(conn: Connection, player_id: str) -> LastFetches:
         select(func.max(f.at)).where(f.player_id == player_id, f.outcome.in_(("ok", "private")))
     ).scalar()
     missing = conn.execute(
-        select(f.at, f.retry_after)
+        select(f.at, f.retry_after, f.suggestion)
         .where(f.player_id == player_id, f.outcome == "not_found")
         .order_by(f.at.desc())
         .limit(1)
     ).first()
     if missing is None:
         return LastFetches(fetched_at=fetched)
-    return LastFetches(fetched_at=fetched, not_found_at=missing.at, not_found_retry_after=missing.retry_after)
+    return LastFetches(
+        fetched_at=fetched,
+        not_found_at=missing.at,
+        not_found_retry_after=missing.retry_after,
+        suggestion=missing.suggestion,
+    )
 
 
 def watchlist(conn: Connection) -> list[WatchEntry]:
-    w, r = schema.watchlist.c, schema.raw_results.c
-    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
-    query = select(w.player_id, w.added_at, last, w.notify_url, w.notify_format).order_by(w.added_at, w.player_id)
+    w, r, f, p = schema.watchlist.c, schema.raw_results.c, schema.fetch_outcomes.c, schema.players.c
+    expired = select(f.result_id).where(f.result_id == r.result_id, f.outcome == "expired").exists()
+    # the newest fetch: an expired request was not fetched (the scheduler asks again)
+    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id, ~expired).scalar_subquery()
+    query = (
+        select(w.player_id, w.added_at, last, w.notify_url, w.notify_format, p.last_updated_at)
+        .outerjoin(schema.players, p.player_id == w.player_id)
+        .order_by(w.added_at, w.player_id)
+    )
     return [WatchEntry(*row) for row in conn.execute(query).all()]
 
 
@@ -101,35 +113,6 @@ def latest_changed_snapshot(conn: Connection, player_id: str) -> Any:
     ).first()
 
 
-def player_report(conn: Connection, player_id: str, gamemode: str | None = None) -> dict[str, Any] | None:
-    p = schema.players.c
-    player = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
-    if player is None:
-        return None
-    latest = latest_changed_snapshot(conn, player_id)
-    return {
-        "player": {
-            "player_id": player_id,
-            "name": player["name"],
-            "avatar": player["avatar"],
-            "namecard": player["namecard"],
-            "title": player["title"],
-            "endorsement_level": player["endorsement_level"],
-            "private": bool(player["private"]),
-            "first_seen": player["first_seen"],
-            "last_seen": player["last_seen"],
-            "last_outcome": player["last_outcome"],
-        },
-        "freshness": {
-            "fetched_at": player["last_seen"],
-            "stats_fetched_at": latest.fetched_at if latest else None,
-            "last_updated_at": latest.last_updated_at if latest else None,
-        },
-        "ranks": ranks_of(conn, latest.id) if latest else [],
-        "gamemodes": _gamemodes(conn, player_id, gamemode),
-    }
-
-
 def ranks_of(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
     """The ranks of one snapshot: platform, role, season, division, tier, rank_icon."""
     r = schema.ranks.c
@@ -141,38 +124,47 @@ def ranks_of(conn: Connection, snapshot_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def newest_stats_snapshots(conn: Connection, player_id: str) -> list[tuple[str, int]]:
-    """(gamemode, id of the newest snapshot holding that gamemode's stats) for one player."""
+def newest_stats_snapshots(conn: Connection, player_id: str) -> list[tuple[str, str, int]]:
+    """(platform, gamemode, id of the newest snapshot holding its stats) for one player."""
     s, st = schema.snapshots.c, schema.stats.c
     rows = conn.execute(
-        select(st.gamemode, func.max(st.snapshot_id))
+        select(st.platform, st.gamemode, func.max(st.snapshot_id))
         .join(schema.snapshots, s.id == st.snapshot_id)
         .where(s.player_id == player_id, st.scope == SCOPE_OVERALL)
-        .group_by(st.gamemode)
+        .group_by(st.platform, st.gamemode)
     ).all()
-    return sorted((str(mode), int(snapshot_id)) for mode, snapshot_id in rows)
+    return sorted((str(platform), str(mode), int(snapshot_id)) for platform, mode, snapshot_id in rows)
 
 
-def current_stats(player_ids: Sequence[str], gamemode: str | None = None, at: int | None = None) -> Select[Any]:
-    """Each player's current stats: per (gamemode, scope, key) the newest ``stats`` row, removed blocks left out.
+def current_stats(
+    player_ids: Sequence[str], gamemode: str | None = None, at: int | None = None, platform: str | None = None
+) -> Select[Any]:
+    """Each player's current stats: per (platform, gamemode, scope, key) the newest ``stats`` row, removed blocks
+    left out.
 
     Columns: ``player_id`` then every ``stats`` column. Stats rows are written only when a block changed
     (see :data:`owstream.store.schema.stats`), so "current" is the newest row of each block, not the rows
-    of the newest snapshot. ``at``: the stats as of that snapshot id (rows at or before it) instead.
+    of the newest snapshot. ``at``: the stats as of that snapshot id (rows at or before it) instead;
+    ``platform``: that platform's rows only (pc, console, or both: OverFast's total of old snapshots).
     """
     s, st = schema.snapshots.c, schema.stats.c
     newest = (
-        select(s.player_id, st.gamemode, st.scope, st.key, func.max(st.snapshot_id).label("snapshot_id"))
+        select(s.player_id, st.platform, st.gamemode, st.scope, st.key, func.max(st.snapshot_id).label("snapshot_id"))
         .join(schema.snapshots, s.id == st.snapshot_id)
         .where(s.player_id.in_(list(player_ids)))
-        .group_by(s.player_id, st.gamemode, st.scope, st.key)
+        .group_by(s.player_id, st.platform, st.gamemode, st.scope, st.key)
     )
     if gamemode is not None:
         newest = newest.where(st.gamemode == gamemode)
+    if platform is not None:
+        newest = newest.where(st.platform == platform)
     if at is not None:
         newest = newest.where(st.snapshot_id <= at)
     n = newest.subquery()
-    same_block = and_(st.snapshot_id == n.c.snapshot_id, st.gamemode == n.c.gamemode, st.scope == n.c.scope)
+    same_block = and_(
+        st.snapshot_id == n.c.snapshot_id, st.platform == n.c.platform, st.gamemode == n.c.gamemode,
+        st.scope == n.c.scope,
+    )  # fmt: skip
     return (
         select(n.c.player_id, *(c for c in schema.stats.c if c.name != "removed"))
         .join(schema.stats, and_(same_block, st.key == n.c.key))
@@ -180,36 +172,22 @@ def current_stats(player_ids: Sequence[str], gamemode: str | None = None, at: in
     )
 
 
-def _gamemodes(conn: Connection, player_id: str, only: str | None) -> dict[str, Any]:
-    st = schema.stats.c
-    out: dict[str, Any] = {}
-    rows = conn.execute(current_stats([player_id], only).order_by(st.gamemode, st.key)).mappings()
-    for row in rows:
-        mode = row["gamemode"]
-        if mode not in out:
-            out[mode] = {"overall": None, "roles": {}, "heroes": {}}
-        block = out[mode]
-        if row["scope"] == SCOPE_OVERALL:
-            block["overall"] = stat_block(row)
-        elif row["scope"] == SCOPE_ROLE:
-            block["roles"][row["key"]] = stat_block(row)
-        elif row["scope"] == SCOPE_HERO:
-            block["heroes"][row["key"]] = stat_block(row)
-    for mode, block in out.items():
-        block["latest_session"] = latest_session(conn, player_id, mode)
-    return out
-
-
 SESSION_NUMBERS = ("games", "wins", "losses", "time_played", "winrate", "kda")
 
 
 def latest_session(
-    conn: Connection, player_id: str, gamemode: str, within: tuple[int, int] | None = None
+    conn: Connection,
+    player_id: str,
+    gamemode: str,
+    within: tuple[int, int] | None = None,
+    platform: str | None = None,
 ) -> dict[str, Any] | None:
-    """The player's newest session of ``gamemode``; ``within=(after, upto)``: the newest ending in that range of
-    snapshot ids (``after`` excluded)."""
+    """The player's newest session of ``gamemode`` (on ``platform``: pc, console or both; None: any);
+    ``within=(after, upto)``: the newest ending in that range of snapshot ids (``after`` excluded)."""
     se = schema.sessions.c
     query = select(schema.sessions).where(se.player_id == player_id, se.gamemode == gamemode)
+    if platform is not None:
+        query = query.where(se.platform == platform)
     if within is not None:
         query = query.where(se.to_snapshot_id > within[0], se.to_snapshot_id <= within[1])
     row = conn.execute(query.order_by(se.to_snapshot_id.desc()).limit(1)).mappings().first()
@@ -218,20 +196,23 @@ def latest_session(
     out = {name: number(row[name]) for name in (*SESSION_NUMBERS, *TOTAL_FIELDS)}
     out.update(
         gamemode=gamemode,
+        platform=row["platform"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         fetched_at=row["fetched_at"],
         is_reset=bool(row["is_reset"]),
-        heroes=_session_heroes(conn, row["to_snapshot_id"], gamemode),
+        heroes=_session_heroes(conn, row["to_snapshot_id"], gamemode, row["platform"]),
     )
     return out
 
 
-def _session_heroes(conn: Connection, snapshot_id: int, gamemode: str) -> list[dict[str, Any]]:
+def _session_heroes(conn: Connection, snapshot_id: int, gamemode: str, platform: str) -> list[dict[str, Any]]:
     sp = schema.session_parts.c
     rows = conn.execute(
         select(schema.session_parts)
-        .where(sp.to_snapshot_id == snapshot_id, sp.gamemode == gamemode, sp.scope == SCOPE_HERO)
+        .where(
+            sp.to_snapshot_id == snapshot_id, sp.gamemode == gamemode, sp.platform == platform, sp.scope == SCOPE_HERO
+        )
         .order_by(sp.time_played.desc(), sp.key)
     ).mappings()
     return [{"hero": r["key"], **{n: number(r[n]) for n in (*SESSION_NUMBERS, *TOTAL_FIELDS)}} for r in rows]
@@ -240,6 +221,7 @@ def _session_heroes(conn: Connection, snapshot_id: int, gamemode: str) -> list[d
 HISTORY_COLUMNS = (
     "fetched_at",
     "last_updated_at",
+    "platform",
     "gamemode",
     "games",
     "wins",
@@ -252,14 +234,16 @@ HISTORY_COLUMNS = (
 
 
 def history(conn: Connection, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """(columns, rows): one row per changed snapshot per gamemode, the overall numbers of that snapshot and,
-    as ``rank_<platform>_<role>`` columns, its ranks (``gold 3``)."""
+    """(columns, rows): one row per changed snapshot per platform and gamemode whose stats moved, the overall
+    numbers of that snapshot and, as ``rank_<platform>_<role>`` columns, its ranks (``gold 3``). ``platform``: pc,
+    console, or both (OverFast's total of pc and console, what snapshots before per-platform fetches hold)."""
     s, st, r = schema.snapshots.c, schema.stats.c, schema.ranks.c
     query = (
         select(
             s.id,
             s.fetched_at,
             s.last_updated_at,
+            st.platform,
             st.gamemode,
             st.games_played,
             st.games_won,
@@ -271,7 +255,7 @@ def history(conn: Connection, player_id: str) -> tuple[list[str], list[tuple[Any
         )
         .join(schema.stats, st.snapshot_id == s.id)
         .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL, st.key == OVERALL_KEY)
-        .order_by(s.id, st.gamemode)
+        .order_by(s.id, st.platform, st.gamemode)
     )
     rows = conn.execute(query).all()
     ranks: dict[int, dict[str, str]] = {}

@@ -48,12 +48,12 @@ def _rank_changes(conn: Connection, snapshot_id: int) -> list[RankChange]:
 def _sessions(conn: Connection, snapshot_id: int) -> list[tuple[Session, int | None, int | None]]:
     se = schema.sessions.c
     rows = conn.execute(
-        select(schema.sessions).where(se.to_snapshot_id == snapshot_id).order_by(se.gamemode)
-    ).mappings()
+        select(schema.sessions).where(se.to_snapshot_id == snapshot_id).order_by(se.platform, se.gamemode)
+    ).mappings()  # the order the writer derives them in: by (platform, gamemode)
     out = []
     for row in rows:
         line = Line(**{name: row[name] for name in Line._fields})
         heroes = row["heroes"].split(",") if row["heroes"] else []
-        session = Session(row["gamemode"], bool(row["is_reset"]), line, (), heroes)
+        session = Session(row["gamemode"], bool(row["is_reset"]), line, (), heroes, row["platform"])
         out.append((session, row["started_at"], row["ended_at"]))
     return out

@@ -38,9 +38,10 @@ def _in_order(table: Table, head: Sequence[str], fields: Sequence[str], tail: Se
 _STAT_HEAD, _STAT_TAIL = ("snapshot_id",), ("removed",)
 _PART_HEAD = ("to_snapshot_id", "gamemode", "scope", "key")
 _SESSION_HEAD = ("to_snapshot_id", "gamemode", "player_id", "from_snapshot_id", "started_at", "ended_at", "fetched_at")
-_SESSION_TAIL = ("heroes", "is_reset")
+_SESSION_TAIL = ("heroes", "is_reset", "platform")
+_PART_TAIL = ("platform",)
 _in_order(schema.stats, _STAT_HEAD, StatRow._fields, _STAT_TAIL)
-_in_order(schema.session_parts, _PART_HEAD, Line._fields, ())
+_in_order(schema.session_parts, _PART_HEAD, Line._fields, _PART_TAIL)
 _in_order(schema.sessions, _SESSION_HEAD, Line._fields, _SESSION_TAIL)
 _COUNTS = ("games_played", "games_won", "games_lost", "time_played")
 
@@ -49,8 +50,8 @@ def stat_values(snapshot_id: int, row: StatRow, *, removed: bool = False) -> tup
     """A ``stats`` row; a removed block (it vanished from OverFast's answer) has zeros and no numbers."""
     if not removed:
         return (snapshot_id, *row, False)
-    numbers = [0 if name in _COUNTS else None for name in StatRow._fields[3:]]
-    return (snapshot_id, *row[:3], *numbers, True)
+    numbers = [0 if name in _COUNTS else None for name in StatRow._fields[3:-1]]  # the last field is the platform
+    return (snapshot_id, *row[:3], *numbers, row.platform, True)
 
 
 _RANK_FIELDS = [f.name for f in dataclasses.fields(RankRow)]
@@ -70,12 +71,12 @@ def session_values(
 ) -> tuple[Any, ...]:
     """A ``sessions`` row, in column order."""
     head = (to_id, session.gamemode, player_id, from_id, started, ended, at)
-    return (*head, *session.overall, ",".join(session.heroes), session.is_reset)
+    return (*head, *session.overall, ",".join(session.heroes), session.is_reset, session.platform)
 
 
-def part_values(to_id: int, gamemode: str, part: SessionPart) -> tuple[Any, ...]:
+def part_values(to_id: int, session: Session, part: SessionPart) -> tuple[Any, ...]:
     """A ``session_parts`` row, in column order."""
-    return (to_id, gamemode, part.scope, part.key, *part.line)
+    return (to_id, session.gamemode, part.scope, part.key, *part.line, session.platform)
 
 
 # --- writing -----------------------------------------------------------------------------------------------

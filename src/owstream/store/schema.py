@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -33,6 +34,15 @@ schema_migrations = Table(
     Column("applied_at", Float, nullable=False),
 )
 
+# One row: who this store is (migration 0008). A running store checks it is still there and still the same
+# (a file removed, replaced or emptied under it): :mod:`owstream.store.identity`. Replay leaves it.
+store_identity = Table(
+    "store_identity",
+    metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
 players = Table(
     "players",
     metadata,
@@ -47,6 +57,11 @@ players = Table(
     Column("private", Boolean, nullable=False),
     Column("last_outcome", String(16), nullable=False),
     Column("last_updated_at", BigInteger),
+    # migration 0010: when a fetch last asked each platform's stats (an empty answer included): the fetcher looks
+    # at a platform the player has no stats on at most once a day (owstream.domain.fetchplan)
+    Column("pc_asked_at", Float),
+    Column("console_asked_at", Float),
+    Column("summary_digest", String(64)),  # migration 0010: sha256 of the newest summary's bytes (summary_only)
 )
 
 snapshots = Table(
@@ -65,6 +80,10 @@ snapshots = Table(
     # migration 0005: the snapshot's own competitive season (the highest OverFast reports across its platforms;
     # null if none). Which season a snapshot belongs to is decided when reading (owstream.domain.seasons).
     Column("season", Integer),
+    # migration 0010: each platform's own season (competitive.pc.season, competitive.console.season; null if
+    # none), for the seasons of that platform's stats
+    Column("season_pc", Integer),
+    Column("season_console", Integer),
     Index("ix_snapshots_player_changed", "player_id", "changed", "id"),
     Index("ix_snapshots_player_fetched", "player_id", "fetched_at"),
 )
@@ -100,20 +119,27 @@ _STAT_NUMBERS = (
 # from the player's previous changed snapshot (migration 0003): a player's stats at snapshot S are, per
 # (gamemode, scope, key), the newest row at or before S, unless that row is ``removed``. A session touching
 # two heroes stores ~6 rows instead of ~42: what lets one processor keep up with thousands of snapshots a second.
+# Migration 0010: per platform. ``platform`` is pc or console (OverFast's ``platform=`` filter), or ``both`` for
+# rows fetched without it (pc + console added by OverFast: every row written before 0010). Sessions and seasons
+# are per platform too; a platform's rows are never mixed with another's.
+_PLATFORM = String(16)
+
 stats = Table(
     "stats",
     metadata,
-    Column("snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
-    Column("gamemode", String(32), primary_key=True),
-    Column("scope", String(8), primary_key=True),  # overall | role | hero
-    Column("key", String(64), primary_key=True),  # "all" | role | hero key
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=False),
+    Column("gamemode", String(32), nullable=False),
+    Column("scope", String(8), nullable=False),  # overall | role | hero
+    Column("key", String(64), nullable=False),  # "all" | role | hero key
     Column("games_played", Integer, nullable=False),
     Column("games_won", Integer, nullable=False),
     Column("games_lost", Integer, nullable=False),
     Column("time_played", Integer, nullable=False),
     *(Column(name, kind) for name, kind in _STAT_NUMBERS),
+    Column("platform", _PLATFORM, nullable=False, server_default="both"),  # migration 0010
     # migration 0003: the block vanished from OverFast's answer (a season reset); its numbers are zeros
     Column("removed", Boolean, nullable=False, server_default=false()),
+    PrimaryKeyConstraint("snapshot_id", "platform", "gamemode", "scope", "key", name="stats_pkey"),
     sqlite_with_rowid=False,  # rows live in the primary-key b-tree: one insert per row, not two
 )
 
@@ -134,8 +160,8 @@ _DELTA_COLUMNS = (
 sessions = Table(
     "sessions",
     metadata,
-    Column("to_snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
-    Column("gamemode", String(32), primary_key=True),
+    Column("to_snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=False),
+    Column("gamemode", String(32), nullable=False),
     Column("player_id", _ID, ForeignKey("players.player_id"), nullable=False),
     Column("from_snapshot_id", Integer, ForeignKey("snapshots.id", ondelete="CASCADE")),
     Column("started_at", BigInteger),  # last_updated_at of the previous snapshot
@@ -144,6 +170,8 @@ sessions = Table(
     *(Column(name, kind, nullable=False) for name, kind in _DELTA_COLUMNS),
     Column("heroes", Text, nullable=False),  # comma-separated, most time first
     Column("is_reset", Boolean, nullable=False),
+    Column("platform", _PLATFORM, nullable=False, server_default="both"),  # migration 0010
+    PrimaryKeyConstraint("to_snapshot_id", "platform", "gamemode", name="sessions_pkey"),
     Index("ix_sessions_player_fetched", "player_id", "fetched_at"),
     Index("ix_sessions_fetched", "fetched_at"),
 )
@@ -151,11 +179,13 @@ sessions = Table(
 session_parts = Table(
     "session_parts",
     metadata,
-    Column("to_snapshot_id", Integer, primary_key=True),
-    Column("gamemode", String(32), primary_key=True),
-    Column("scope", String(8), primary_key=True),  # role | hero
-    Column("key", String(64), primary_key=True),
+    Column("to_snapshot_id", Integer, nullable=False),
+    Column("gamemode", String(32), nullable=False),
+    Column("scope", String(8), nullable=False),  # role | hero
+    Column("key", String(64), nullable=False),
     *(Column(name, kind, nullable=False) for name, kind in _DELTA_COLUMNS),
+    Column("platform", _PLATFORM, nullable=False, server_default="both"),  # migration 0010
+    PrimaryKeyConstraint("to_snapshot_id", "platform", "gamemode", "scope", "key", name="session_parts_pkey"),
     sqlite_with_rowid=False,
 )
 
@@ -186,6 +216,7 @@ fetch_outcomes = Table(
     Column("retry_after", Float),
     Column("status", Integer),
     Column("at", Float, nullable=False),
+    Column("suggestion", String(64)),  # migration 0009: the BattleTag offered for one not found as typed
     Index("ix_fetch_outcomes_at", "at"),  # migration 0002: the Pipeline page's recent outcomes
     Index("ix_fetch_outcomes_player", "player_id", "at"),  # migration 0007: the fetcher's "asked lately?"
 )
@@ -213,6 +244,13 @@ player_aliases = Table(
     Column("player_id", _ID, nullable=False),  # the history it belongs to
     Column("blizzard_id", _ID),  # null: OverFast's search did not list the player
     Column("learned_at", Float, nullable=False),
+    # migration 0009: how the identity was checked (owstream.domain.identity). Only a ``proven`` row's Blizzard
+    # id is used to ask OverFast or to join histories; any other verdict is checked again at ``next_check_at``.
+    Column("verdict", String(16), nullable=False, server_default="legacy"),  # proven, private, mismatch, ...
+    Column("why", Text),  # the verdict in words
+    Column("checked_at", Float),
+    Column("next_check_at", Float),  # null: not searched again (proven, or private until it is public)
+    Column("checks", Integer, nullable=False, server_default="0"),  # searches since the last proof
     Index("ix_player_aliases_blizzard", "blizzard_id"),
 )
 
@@ -279,6 +317,18 @@ hero_stat_rows = Table(
     Column("pickrate", Float, nullable=False),  # percent
     Column("winrate", Float, nullable=False),  # percent
     sqlite_with_rowid=False,
+)
+
+# Migration 0012: OverFast's hero catalogue (``GET /heroes``): each hero's display name, role and portrait,
+# written by the meta service at its interval. Reference data, not derived from fetch-results: replay keeps it.
+heroes = Table(
+    "heroes",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16)),
+    Column("portrait", Text),
+    Column("fetched_at", Float, nullable=False),
 )
 
 ix_fetch_outcomes_at = next(i for i in fetch_outcomes.indexes if i.name == "ix_fetch_outcomes_at")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from owstream.domain.normalize import Key, ProfileRow, RankRow, StatRow
+from owstream.domain.normalize import Key, ModeKey, ProfileRow, RankRow, StatRow
 from owstream.messages.bodies import RawJson
 from owstream.store import schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, newest_stats_snapshots
@@ -52,7 +52,9 @@ class PlayerState:
     has_changed: bool = False  # a changed snapshot exists
     last_updated_at: int | None = None  # of the latest changed snapshot
     ranks: list[RankRow] = field(default_factory=list)  # of the latest changed snapshot
-    baselines: dict[str, Baseline] = field(default_factory=dict)
+    baselines: dict[ModeKey, Baseline] = field(default_factory=dict)  # (platform, gamemode) -> its baseline
+    asked_at: dict[str, float] = field(default_factory=dict)  # platform -> when a fetch last asked its stats
+    summary_digest: str | None = None  # sha256 of the newest summary's bytes (the fetcher's, in the result)
     dirty: bool = False  # players row must be written
     last_snapshot: SnapRef | None = None  # the newest snapshot of any kind: detects writes by others
 
@@ -70,6 +72,9 @@ class PlayerState:
             "private": bool(self.private),
             "last_outcome": self.last_outcome,
             "last_updated_at": self.last_updated_at,
+            "pc_asked_at": self.asked_at.get("pc"),
+            "console_asked_at": self.asked_at.get("console"),
+            "summary_digest": self.summary_digest,
         }
 
 
@@ -136,6 +141,8 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
     state.exists = True
     state.first_seen, state.last_seen = row["first_seen"], row["last_seen"]
     state.private, state.last_outcome = bool(row["private"]), row["last_outcome"]
+    state.asked_at = {p: row[f"{p}_asked_at"] for p in ("pc", "console") if row[f"{p}_asked_at"] is not None}
+    state.summary_digest = row["summary_digest"]
     state.profile = ProfileRow(
         player_id, row["name"], row["avatar"], row["namecard"], row["title"], row["endorsement_level"]
     )
@@ -155,16 +162,17 @@ def load_state(conn: Connection, player_id: str) -> PlayerState:
     return state
 
 
-def _load_baselines(conn: Connection, player_id: str) -> dict[str, Baseline]:
-    """Per gamemode: the newest changed snapshot with stats, and the player's current rows of that gamemode."""
+def _load_baselines(conn: Connection, player_id: str) -> dict[ModeKey, Baseline]:
+    """Per (platform, gamemode): the newest changed snapshot with its stats, and the player's current rows of it."""
     s = schema.snapshots.c
-    current: dict[str, dict[Key, StatRow]] = {}
+    current: dict[ModeKey, dict[Key, StatRow]] = {}
     for x in conn.execute(current_stats([player_id])).mappings():
-        current.setdefault(x["gamemode"], {})[(x["scope"], x["key"])] = stat_row_from_db(x)
-    baselines: dict[str, Baseline] = {}
-    for gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
+        current.setdefault((x["platform"], x["gamemode"]), {})[(x["scope"], x["key"])] = stat_row_from_db(x)
+    baselines: dict[ModeKey, Baseline] = {}
+    for platform, gamemode, snapshot_id in newest_stats_snapshots(conn, player_id):
         updated = conn.execute(select(s.last_updated_at).where(s.id == snapshot_id)).scalar_one()
-        baselines[gamemode] = Baseline(SnapRef(snapshot_id), updated, current.get(gamemode, {}))
+        key = (platform, gamemode)
+        baselines[key] = Baseline(SnapRef(snapshot_id), updated, current.get(key, {}))
     return baselines
 
 

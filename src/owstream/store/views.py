@@ -2,23 +2,31 @@
 
 Each returns dataclasses of lists of dicts (records, column name -> value); the dashboard turns them into
 frames and charts. Nothing here knows Streamlit or pandas, so the benchmark calls these directly.
+
+**Platforms.** Stats, sessions, seasons and rank changes are per platform: ``pc``, ``console``, or ``both``
+(OverFast's total of pc and console, what snapshots stored before owstream asked per platform hold; shown only
+labelled so, never added to one platform's numbers). :func:`player`, :func:`history` and :func:`squad` take a
+``platform``: None is each player's default, the one played most (time played, every gamemode). Their rows say
+which platform they are (``platform``, and ``platforms``: every platform the player has, the default first, for
+a switch); :func:`owstream.domain.vocabulary.platform_name` gives the label ("PC", "Console", "PC + console").
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_, select
 
-from owstream.domain.meta import ALL
+from owstream.domain.refresh import RefreshPolicy, next_refresh_at
 from owstream.domain.seasons import SeasonSpan, chosen_season, place
 from owstream.domain.seasons import spans as season_spans
-from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, rank_text
+from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, rank_text
 from owstream.store import schema
-from owstream.store.notifications import Notifications
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
+from owstream.store.report import ordered_platforms, platform_times, platforms_of
 from owstream.store.seasons import (
     SeasonInfo,
     borrowing,
@@ -28,6 +36,13 @@ from owstream.store.seasons import (
     season_info,
     season_records,
 )
+from owstream.store.views_meta import AlertRows, MetaRows, alerts, hero_roles, meta_by_division, meta_trend
+
+__all__ = [  # the meta's and the alerts' queries live in views_meta, and are here for the pages too
+    "AVG_COLUMNS", "SESSION_COLUMNS", "STAT_COLUMNS", "ActivityRows", "AlertRows", "HistoryRows", "MetaRows",
+    "PlayerChoice", "PlayerRows", "SquadRows", "WatchRow", "activity", "alerts", "hero_roles", "history",
+    "meta_by_division", "meta_trend", "player", "players", "squad", "watchlist",
+]  # fmt: skip
 
 Records = list[dict[str, Any]]
 
@@ -47,39 +62,48 @@ class PlayerChoice:
 
 @dataclass(frozen=True)
 class PlayerRows:
-    """What the Player page shows for one player and one gamemode."""
+    """What the Player page shows for one player, one platform and one gamemode."""
 
     profile: dict[str, Any]
     last_updated_at: int | None  # Blizzard's update time of the newest stats (epoch s)
     stats_fetched_at: float | None
-    ranks: Records  # platform, role, season, division, tier, rank_icon
-    gamemodes: list[str]  # gamemodes with stats, for the switch
+    ranks: Records  # platform, role, season, division, tier, rank_icon (every platform's)
+    gamemodes: list[str]  # gamemodes with stats on the platform, for the switch
     stats: Records  # scope, key and the shown numbers of every current block of the gamemode (or the season's)
-    seasons: list[int] = field(default_factory=list)  # the player's seasons, oldest first, for the season switch
+    seasons: list[int] = field(default_factory=list)  # the platform's seasons, oldest first, for the season switch
     season: SeasonInfo | None = None  # the season shown (None: lifetime, or the season asked for is not stored)
+    platform: str | None = None  # the platform of ``stats`` (None: no stats at all)
+    platforms: list[str] = field(default_factory=list)  # the player's platforms with stats, the most played first
 
 
 @dataclass(frozen=True)
 class HistoryRows:
-    timeline: Records  # one per changed snapshot: fetched_at, last_updated_at, counts, winrate, kda
-    ranks: Records  # fetched_at, last_updated_at, platform, role, division, tier
+    """One platform's history of one gamemode (``platform``)."""
+
+    timeline: Records  # one per changed snapshot moving the platform: fetched_at, last_updated_at, counts, ...
+    ranks: Records  # fetched_at, last_updated_at, platform, role, division, tier (the platform's; both: all)
     sessions: Records  # newest first, with a rank_change text
     session_heroes: Records  # to_snapshot_id, hero, games, wins, losses, time_played, winrate, kda
     seasons: list[int] = field(default_factory=list)
     season: SeasonInfo | None = None  # the season the rows are limited to (None: lifetime)
     session_count: int = 0  # sessions of the gamemode (in the season), all of them, not only those listed
     session_games: int = 0  # games in those sessions
+    platform: str | None = None
+    platforms: list[str] = field(default_factory=list)  # the player's platforms with stats, the most played first
 
 
 @dataclass(frozen=True)
 class SquadRows:
-    stats: Records  # player_id, name, scope, key and the shown numbers (overall and heroes)
-    sessions: Records  # the window's sessions, newest first
+    """Each player on one platform: the one asked for, or their own default (``platforms``)."""
+
+    stats: Records  # player_id, name, platform, scope, key and the shown numbers (overall and heroes)
+    sessions: Records  # the window's sessions, newest first, each with its platform
     window_end: float | None
     seasons: list[int] = field(default_factory=list)  # every season of the players
     season: int | None = None  # the season shown (None: lifetime)
     since: dict[str, SeasonInfo] = field(default_factory=dict)  # player -> how their season is counted
     missing: list[str] = field(default_factory=list)  # players with no snapshot in that season
+    platforms: dict[str, str] = field(default_factory=dict)  # player -> the platform shown
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,9 @@ class WatchRow:
     last_outcome: str | None
     notify_url: str | None = None  # a secret: show it through owstream.domain.alerts.mask_url
     notify_format: str | None = None
+    last_updated_at: int | None = None  # when Blizzard last updated the profile (the player last played)
+    next_refresh_at: float | None = None  # when the scheduler refreshes it next (owstream.domain.refresh)
+    refresh_why: str = ""  # why then, in words: "played 2.0 h ago: every 10 min", "idle for 9 days: every 60 min"
 
 
 def players(engine: Engine) -> list[PlayerChoice]:
@@ -109,39 +136,44 @@ def players(engine: Engine) -> list[PlayerChoice]:
         return [PlayerChoice(pid, name, seen, bool(t)) for pid, name, seen, t in conn.execute(query)]
 
 
-def _span(conn: Connection, player_id: str, season: str) -> tuple[list[int], SeasonSpan | None]:
-    """(the player's seasons, the span of the season chosen: ``current``, ``last``; None for ``lifetime``)."""
-    found = player_spans(conn, player_id)
+def _span(conn: Connection, player_id: str, season: str, platform: str | None) -> tuple[list[int], SeasonSpan | None]:
+    """(the platform's seasons, the span of the season chosen: ``current``, ``last``; None for ``lifetime``)."""
+    found = player_spans(conn, player_id, platform)
     seasons = [span.season for span in found]
     number = chosen_season(season, seasons)
     return seasons, next((span for span in found if span.season == number), None)
 
 
-def player(engine: Engine, player_id: str, gamemode: str, season: str = "lifetime") -> PlayerRows | None:
-    """``season``: ``lifetime`` (OverFast's totals), ``current`` or ``last`` (that season's numbers)."""
+def player(
+    engine: Engine, player_id: str, gamemode: str, season: str = "lifetime", platform: str | None = None
+) -> PlayerRows | None:
+    """``season``: ``lifetime`` (OverFast's totals), ``current`` or ``last`` (that season's numbers); ``platform``:
+    pc, console or both (None: the one the player played most)."""
     p, s, st = schema.players.c, schema.snapshots.c, schema.stats.c
     with engine.connect() as conn:
         profile = conn.execute(select(schema.players).where(p.player_id == player_id)).mappings().first()
         if profile is None:
             return None
+        found = platforms_of(conn, player_id)
+        chosen = platform or (found[0] if found else BOTH)
         modes = conn.execute(
             select(st.gamemode)
             .join(schema.snapshots, st.snapshot_id == s.id)
-            .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL)
+            .where(s.player_id == player_id, s.changed.is_(True), st.scope == SCOPE_OVERALL, st.platform == chosen)
             .group_by(st.gamemode)
         ).scalars()
         gamemodes = sorted(modes)
-        seasons, span = _span(conn, player_id, season)
+        seasons, span = _span(conn, player_id, season, chosen)
         latest = latest_changed_snapshot(conn, player_id)
         updated, fetched = (latest.last_updated_at, latest.fetched_at) if latest else (None, None)
         ranks = ranks_of(conn, latest.id) if latest else []
         stats: Records = []
         if span is not None:
-            stats = season_records(conn, player_id, span, gamemode, _SHOWN)
+            stats = season_records(conn, player_id, span, gamemode, _SHOWN, platform=chosen)
             updated, fetched = span.last.last_updated_at, span.last.fetched_at
             ranks = ranks_of(conn, span.last.snapshot_id)
         elif season == "lifetime" and gamemode in gamemodes:
-            current = current_stats([player_id], gamemode).subquery()
+            current = current_stats([player_id], gamemode, platform=chosen).subquery()
             query = select(current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
             stats = [dict(row) for row in conn.execute(query).mappings()]
         return PlayerRows(
@@ -152,19 +184,33 @@ def player(engine: Engine, player_id: str, gamemode: str, season: str = "lifetim
             gamemodes=gamemodes,
             stats=stats,
             seasons=seasons,
-            season=season_info(conn, player_id, span) if span is not None else None,
+            season=season_info(conn, player_id, span, chosen) if span is not None else None,
+            platform=chosen if found or platform else None,
+            platforms=found,
         )
 
 
-def history(
-    engine: Engine, player_id: str, gamemode: str, max_sessions: int = 200, season: str = "lifetime"
+def history(  # noqa: PLR0917 - the page's switches
+    engine: Engine,
+    player_id: str,
+    gamemode: str,
+    max_sessions: int = 200,
+    season: str = "lifetime",
+    platform: str | None = None,
 ) -> HistoryRows:
-    """``season``: ``lifetime`` (every snapshot and session), ``current`` or ``last`` (that season's only)."""
+    """``season``: ``lifetime`` (every snapshot and session), ``current`` or ``last`` (that season's only);
+    ``platform``: pc, console or both (None: the one the player played most)."""
     s, st, r, se = schema.snapshots.c, schema.stats.c, schema.ranks.c, schema.sessions.c
     rc, sp = schema.rank_changes.c, schema.session_parts.c
-    overall = and_(st.snapshot_id == s.id, st.gamemode == gamemode, st.scope == SCOPE_OVERALL)
     with engine.connect() as conn:
-        seasons, span = _span(conn, player_id, season)
+        found = platforms_of(conn, player_id)
+        chosen = platform or (found[0] if found else BOTH)
+        overall = and_(
+            st.snapshot_id == s.id, st.gamemode == gamemode, st.scope == SCOPE_OVERALL, st.platform == chosen
+        )
+        rank_platform = r.platform == chosen if chosen != BOTH else r.platform.is_not(None)
+        change_platform = rc.platform == chosen if chosen != BOTH else rc.platform.is_not(None)
+        seasons, span = _span(conn, player_id, season, chosen)
         in_season: ColumnElement[bool] = s.id.is_not(None)
         session_in_season: ColumnElement[bool] = se.to_snapshot_id.is_not(None)
         if span is not None:
@@ -184,13 +230,13 @@ def history(
         ranks = conn.execute(
             select(s.fetched_at, s.last_updated_at, r.platform, r.role, r.division, r.tier)
             .join(schema.ranks, r.snapshot_id == s.id)
-            .where(s.player_id == player_id, s.changed.is_(True), in_season)
+            .where(s.player_id == player_id, s.changed.is_(True), in_season, rank_platform)
             .order_by(s.id)
         ).mappings()
         rank_rows = [dict(row) for row in ranks]
-        of_player = and_(se.player_id == player_id, se.gamemode == gamemode, session_in_season)
+        of_player = and_(se.player_id == player_id, se.gamemode == gamemode, se.platform == chosen, session_in_season)
         sessions = conn.execute(
-            select(se.to_snapshot_id, se.started_at, se.ended_at, se.fetched_at)
+            select(se.to_snapshot_id, se.platform, se.started_at, se.ended_at, se.fetched_at)
             .add_columns(*(se[c] for c in SESSION_COLUMNS), se.heroes, se.is_reset)
             .where(of_player)
             .order_by(se.fetched_at.desc())
@@ -200,21 +246,23 @@ def history(
         count, games = conn.execute(select(func.count(), func.coalesce(func.sum(se.games), 0)).where(of_player)).one()
         changes = conn.execute(
             select(rc.snapshot_id, rc.platform, rc.role, rc.from_division, rc.from_tier, rc.to_division, rc.to_tier)
-            .where(rc.player_id == player_id)
+            .where(rc.player_id == player_id, change_platform)
             .order_by(rc.snapshot_id, rc.platform, rc.role)
         ).all()
         ids = [int(row["to_snapshot_id"]) for row in session_rows[:50]]
         heroes = conn.execute(
             select(sp.to_snapshot_id, sp.key.label("hero"), *(sp[c] for c in SESSION_COLUMNS))
-            .where(sp.to_snapshot_id.in_(ids), sp.gamemode == gamemode, sp.scope == SCOPE_HERO)
+            .where(sp.to_snapshot_id.in_(ids), sp.gamemode == gamemode, sp.platform == chosen, sp.scope == SCOPE_HERO)
             .order_by(sp.to_snapshot_id, sp.time_played.desc())
         ).mappings()
         hero_rows = [dict(row) for row in heroes]
-        info = season_info(conn, player_id, span) if span is not None else None
+        info = season_info(conn, player_id, span, chosen) if span is not None else None
     text = _rank_change_text(changes)
     for row in session_rows:
         row["rank_change"] = text.get(int(row["to_snapshot_id"]), "")
-    return HistoryRows(timeline_rows, rank_rows, session_rows, hero_rows, seasons, info, int(count), int(games))
+    return HistoryRows(
+        timeline_rows, rank_rows, session_rows, hero_rows, seasons, info, int(count), int(games), chosen, found
+    )
 
 
 def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
@@ -225,18 +273,26 @@ def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
     return {k: "; ".join(v) for k, v in text.items()}
 
 
-def squad(
-    engine: Engine, player_ids: Sequence[str], gamemode: str, window_hours: float | None, season: str = "lifetime"
+def squad(  # noqa: PLR0917 - the page's switches
+    engine: Engine,
+    player_ids: Sequence[str],
+    gamemode: str,
+    window_hours: float | None,
+    season: str = "lifetime",
+    platform: str | None = None,
 ) -> SquadRows:
     """Current stats (overall and heroes) of each player, and their sessions in the ``window_hours`` before
     the squad's newest session (None: every session). ``season``: ``current`` or ``last`` of the squad (the
-    newest season any of them has, the one before it): each player's numbers and sessions of that season."""
+    newest season any of them has, the one before it): each player's numbers and sessions of that season.
+    ``platform``: every player's numbers on that platform (None: each on the one they played most)."""
     se, p = schema.sessions.c, schema.players.c
     if not player_ids:
         return SquadRows([], [], None)
     with engine.connect() as conn:
         names = dict(conn.execute(select(p.player_id, p.name).where(p.player_id.in_(list(player_ids)))).all())
-        points = {pid: player_points(conn, pid) for pid in player_ids}
+        times = platform_times(conn, list(player_ids))
+        shown = {pid: platform or (ordered_platforms(times.get(pid, {})) or [BOTH])[0] for pid in player_ids}
+        points = {pid: player_points(conn, pid, shown[pid]) for pid in player_ids}
         seen = first_seen(conn) if any(borrowing(found) for found in points.values()) else {}
         spans = {pid: {span.season: span for span in season_spans(place(found, seen))} for pid, found in points.items()}
         seasons = sorted({number for found in spans.values() for number in found})
@@ -244,44 +300,49 @@ def squad(
         stat_rows: Records = []
         since: dict[str, SeasonInfo] = {}
         missing: list[str] = []
-        sessions_of: ColumnElement[bool] = se.player_id.in_(list(player_ids))
+        windows: list[ColumnElement[bool]] = []
         if season == "lifetime":
             current = current_stats(player_ids, gamemode).subquery()
             stats = conn.execute(
-                select(current.c.player_id, p.name, current.c.scope, current.c.key, *(current.c[c] for c in _SHOWN))
+                select(
+                    current.c.player_id, p.name, current.c.platform, current.c.scope, current.c.key,
+                    *(current.c[c] for c in _SHOWN),
+                )
                 .join(schema.players, p.player_id == current.c.player_id)
                 .where(current.c.scope.in_([SCOPE_OVERALL, SCOPE_HERO]))
-            ).mappings()
-            stat_rows = [dict(row) for row in stats]
+            ).mappings()  # fmt: skip
+            stat_rows = [dict(row) for row in stats if row["platform"] == shown[row["player_id"]]]
+            windows = [and_(se.player_id == pid, se.platform == shown[pid]) for pid in player_ids]
         else:
-            windows: list[ColumnElement[bool]] = []
             for pid in player_ids:
                 span = spans[pid].get(number) if number is not None else None
                 if span is None:
                     missing.append(pid)
                     continue
-                since[pid] = season_info(conn, pid, span)
-                for record in season_records(conn, pid, span, gamemode, _SHOWN):
+                since[pid] = season_info(conn, pid, span, shown[pid])
+                for record in season_records(conn, pid, span, gamemode, _SHOWN, platform=shown[pid]):
                     if record["scope"] in (SCOPE_OVERALL, SCOPE_HERO):
-                        stat_rows.append({"player_id": pid, "name": names.get(pid), **record})
+                        stat_rows.append({"player_id": pid, "name": names.get(pid), "platform": shown[pid], **record})
                 windows.append(
                     and_(
                         se.player_id == pid,
+                        se.platform == shown[pid],
                         se.to_snapshot_id > span.base.snapshot_id,
                         se.to_snapshot_id <= span.end.snapshot_id,
                     )
                 )
-            sessions_of = or_(false(), *windows)
-        of_squad = and_(sessions_of, se.gamemode == gamemode)
+        of_squad = and_(or_(false(), *windows), se.gamemode == gamemode)
         window_end = conn.execute(select(func.max(se.fetched_at)).where(of_squad)).scalar()
         session_rows: Records = []
         if window_end is not None:
-            query = select(se.player_id, se.fetched_at, se.started_at, se.ended_at, *(se[c] for c in SESSION_COLUMNS))
+            query = select(
+                se.player_id, se.platform, se.fetched_at, se.started_at, se.ended_at, *(se[c] for c in SESSION_COLUMNS)
+            )
             query = query.add_columns(se.heroes, se.is_reset).where(of_squad)
             if window_hours is not None:
                 query = query.where(se.fetched_at >= window_end - window_hours * 3600.0)
             session_rows = [dict(r) for r in conn.execute(query.order_by(se.fetched_at.desc()).limit(500)).mappings()]
-    return SquadRows(stat_rows, session_rows, window_end, seasons, number, since, missing)
+    return SquadRows(stat_rows, session_rows, window_end, seasons, number, since, missing, shown)
 
 
 def activity(engine: Engine, now: float, minutes: int = 60) -> ActivityRows:
@@ -295,113 +356,22 @@ def activity(engine: Engine, now: float, minutes: int = 60) -> ActivityRows:
     return ActivityRows(times, int(total or 0), last, {str(k): int(v) for k, v in outcomes})
 
 
-def watchlist(engine: Engine) -> list[WatchRow]:
+def watchlist(engine: Engine, policy: RefreshPolicy | None = None, now: float | None = None) -> list[WatchRow]:
+    """The tracked players, each with when the scheduler refreshes it next and why (``policy``: the settings'
+    (``owstream.domain.refresh.policy_of``); None: the defaults, a 10-minute refresh growing to an hour after a
+    week idle)."""
     w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
     last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
     query = (
-        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format)
+        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format, p.last_updated_at)
         .outerjoin(schema.players, p.player_id == w.player_id)
         .order_by(w.added_at, w.player_id)
     )
+    rule, at = policy or RefreshPolicy(), time.time() if now is None else now
     with engine.connect() as conn:
-        return [WatchRow(*row) for row in conn.execute(query).all()]
-
-
-# --- the meta (OverFast's /heroes/stats answers) ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetaRows:
-    """The Meta page's numbers of one combination (every role)."""
-
-    rows: Records  # fetched_at, hero, pickrate, winrate (percent), oldest first
-    answers: int  # answers in the window
-    last_fetched_at: float | None  # the newest answer of the combination (also outside the window)
-
-
-def meta_trend(
-    engine: Engine, gamemode: str, platform: str, region: str, *, division: str | None, since: float | None
-) -> MetaRows:
-    """Every hero's pick rate and winrate in each answer of one combination fetched at or after ``since``
-    (None: all of them)."""
-    h, r = schema.hero_stats.c, schema.hero_stat_rows.c
-    combination = and_(
-        h.gamemode == gamemode, h.platform == platform, h.region == region,
-        h.division == (division or ALL), h.role == ALL,
-    )  # fmt: skip
-    window = combination if since is None else and_(combination, h.fetched_at >= since)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(h.fetched_at, r.hero, r.pickrate, r.winrate)
-            .join(schema.hero_stat_rows, r.answer_id == h.answer_id)
-            .where(window)
-            .order_by(h.fetched_at, h.answer_id, r.hero)
-        ).mappings()
-        found = [dict(row) for row in rows]
-        answers = conn.execute(select(func.count()).select_from(schema.hero_stats).where(window)).scalar_one()
-        last = conn.execute(select(func.max(h.fetched_at)).where(combination)).scalar()
-    return MetaRows(found, int(answers), last)
-
-
-def meta_by_division(engine: Engine, platform: str, region: str) -> Records:
-    """The newest competitive answer (every role) of each division of one platform and region: division ("all"
-    or bronze..grandmaster), fetched_at, hero, pickrate, winrate."""
-    h, r = schema.hero_stats.c, schema.hero_stat_rows.c
-    where = and_(h.gamemode == "competitive", h.platform == platform, h.region == region, h.role == ALL)
-    newest = select(h.division, func.max(h.fetched_at).label("at")).where(where).group_by(h.division).subquery()
-    answers = (
-        select(h.answer_id, h.division, h.fetched_at)
-        .join(newest, and_(newest.c.division == h.division, newest.c.at == h.fetched_at))
-        .where(where)
-        .order_by(h.division, h.answer_id)
-    )
-    with engine.connect() as conn:
-        found = {answer_id: (division, at) for answer_id, division, at in conn.execute(answers).all()}
-        rows = conn.execute(
-            select(r.answer_id, r.hero, r.pickrate, r.winrate).where(r.answer_id.in_(list(found))).order_by(r.hero)
-        ).all()
-    out = [
-        {"division": found[aid][0], "fetched_at": found[aid][1], "hero": hero, "pickrate": pick, "winrate": win}
-        for aid, hero, pick, win in rows
-    ]
-    return sorted(out, key=lambda row: (row["division"], row["hero"]))
-
-
-def hero_roles(engine: Engine) -> dict[str, str]:
-    """Each hero's role, from the newest role-filtered answer of each role ({} before the first)."""
-    h, r = schema.hero_stats.c, schema.hero_stat_rows.c
-    newest = select(h.role, func.max(h.fetched_at).label("at")).where(h.role != ALL).group_by(h.role).subquery()
-    query = (
-        select(r.hero, h.role)
-        .join(newest, and_(newest.c.role == h.role, newest.c.at == h.fetched_at))
-        .join(schema.hero_stat_rows, r.answer_id == h.answer_id)
-        .order_by(h.fetched_at)
-    )
-    with engine.connect() as conn:
-        return {str(hero): str(role) for hero, role in conn.execute(query).all()}
-
-
-@dataclass(frozen=True)
-class AlertRows:
-    counts: dict[str, int]  # deliveries by status: pending, sent, given_up, dropped
-    open: Records  # pending and given-up deliveries, newest change first; no URL (a secret) in them
-
-
-def alerts(engine: Engine, limit: int = 50) -> AlertRows:
-    """The notifier's deliveries for the Pipeline page."""
-    notes = Notifications(engine)
-    rows = [
-        {
-            "player_id": d.player_id,
-            "event_type": d.event_type,
-            "status": d.status,
-            "attempts": d.attempts,
-            "last_status": d.last_status,
-            "last_error": d.last_error,
-            "created_at": d.created_at,
-            "next_attempt_at": d.next_attempt_at,
-            "updated_at": d.updated_at,
-        }
-        for d in notes.unfinished_and_failed(limit)
-    ]
-    return AlertRows(notes.counts(), rows)
+        rows = conn.execute(query).all()
+    out = []
+    for row in rows:
+        when, why = next_refresh_at(rule, row[3], row[7], at)
+        out.append(WatchRow(*row, next_refresh_at=when, refresh_why=why))
+    return out

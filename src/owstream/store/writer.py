@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 from owstream.domain.deltas import RankChange, Session, rank_changes, session_between
 from owstream.domain.events import Findings, events_of, privacy_change
 from owstream.domain.normalize import RankRow, Snapshot, StatRow, normalize_result
-from owstream.domain.seasons import season_of
+from owstream.domain.seasons import platform_season, season_of
+from owstream.domain.vocabulary import NO_NEWS
 from owstream.errors import ProcessingError
 from owstream.messages import codec
 from owstream.messages.models import PlayerEvent, StoreResult
@@ -117,7 +118,9 @@ class BatchWriter:
         findings = Findings()
         if snap is not None:
             findings = _plan_snapshot(plan, item, snap, state)
-        elif state.exists and result.outcome != "skipped":
+        elif result.outcome == "ok" and state.exists:  # an unchanged refresh without its summary: the stored holds
+            _plan_kept(plan, item, state)
+        elif state.exists and result.outcome not in NO_NEWS:
             state.last_outcome = result.outcome
             state.dirty = True
         if state.dirty:
@@ -133,6 +136,7 @@ class BatchWriter:
                     "retry_after": result.retry_after,
                     "status": result.status,
                     "at": result.fetched_at,
+                    "suggestion": result.suggestion,
                 }
             )
         plan.events.extend(events_of(result, findings))
@@ -173,8 +177,16 @@ def _fresh_items(conn: Connection, items: Sequence[SourcedResult]) -> tuple[list
 def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: PlayerState) -> Findings:
     result = item.result
     privacy = privacy_change(state.private, snap.private)
-    changed = not snap.private and (
-        not state.has_changed or snap.last_updated_at is None or snap.last_updated_at != state.last_updated_at
+    changed = (
+        not snap.private
+        and not snap.summary_only
+        and (
+            not state.has_changed
+            or snap.last_updated_at is None
+            or snap.last_updated_at != state.last_updated_at
+            or _positions(snap.ranks) != _positions(state.ranks)
+            or any(key not in state.baselines for key in snap.modes)  # a platform's (or gamemode's) first stats
+        )
     )
     ref = SnapRef()
     state.last_snapshot = ref
@@ -189,12 +201,14 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
                 "changed": changed,
                 "outcome": result.outcome,
                 **_source(item),
-                "season": season_of(result.summary.competitive) if result.summary is not None else None,
+                **_seasons(result),
             },
         )
     )
     if state.first_seen is None:
         state.first_seen = result.fetched_at
+    state.asked_at.update(dict.fromkeys(result.platform_stats, result.fetched_at))
+    state.summary_digest = result.summary_digest
     state.last_seen = result.fetched_at
     state.exists, state.dirty = True, True
     state.private, state.last_outcome, state.profile = snap.private, result.outcome, snap.profile
@@ -204,6 +218,17 @@ def _plan_snapshot(plan: _Plan, item: SourcedResult, snap: Snapshot, state: Play
     return Findings(privacy=privacy, rank_changes=moves, sessions=sessions)
 
 
+def _plan_kept(plan: _Plan, item: SourcedResult, state: PlayerState) -> None:
+    """An unchanged snapshot of a summary_only result that left its summary out (the stored one, by digest)."""
+    ref = SnapRef()
+    state.last_snapshot = ref
+    result = item.result
+    row = {"player_id": result.player_id, "result_id": result.result_id, "fetched_at": result.fetched_at}
+    row |= {"last_updated_at": state.last_updated_at, "changed": False, "outcome": result.outcome, **_source(item)}
+    plan.snapshots.append((ref, row | {"season": None, "season_pc": None, "season_console": None}))
+    state.last_seen, state.last_outcome, state.dirty = result.fetched_at, result.outcome, True
+
+
 def _plan_changed(
     plan: _Plan, ref: SnapRef, snap: Snapshot, state: PlayerState, *, fetched_at: float
 ) -> tuple[list[RankChange], list[tuple[Session, int | None, int | None]]]:
@@ -211,22 +236,37 @@ def _plan_changed(
     moves = rank_changes(state.ranks, snap.ranks) if state.has_changed else []  # from the second changed snapshot
     plan.rank_changes.extend((ref, state.player_id, change, fetched_at) for change in moves)
     sessions: list[tuple[Session, int | None, int | None]] = []
-    for gamemode, mode in snap.modes.items():
-        base = state.baselines.get(gamemode)
+    for (platform, gamemode), mode in snap.modes.items():  # each platform against its own baseline
+        base = state.baselines.get((platform, gamemode))
         if base is None:
             current = mode.rows()
             plan.stats.append((ref, list(current.values()), []))
         else:
             current, changed, vanished = mode.diff(base.rows, base.blocks)
             plan.stats.append((ref, changed, vanished))
-            session = session_between(gamemode, base.rows, changed, vanished)
+            session = session_between(gamemode, base.rows, changed, vanished, platform)
             if session is not None:
                 started, ended = base.last_updated_at, snap.last_updated_at
                 plan.sessions.append(_Session(ref, base.ref, state.player_id, started, ended, fetched_at, session))
                 sessions.append((session, started, ended))
-        state.baselines[gamemode] = Baseline(ref, snap.last_updated_at, current, mode.blocks)
+        state.baselines[(platform, gamemode)] = Baseline(ref, snap.last_updated_at, current, mode.blocks)
     state.has_changed, state.last_updated_at, state.ranks = True, snap.last_updated_at, list(snap.ranks)
     return moves, sessions
+
+
+def _positions(ranks: Sequence[RankRow]) -> list[tuple[str, str, str, int | None]]:
+    """Where a player stands (platform, role, division, tier): a move is news even if ``last_updated_at`` is not."""
+    return sorted((r.platform, r.role, r.division, r.tier) for r in ranks)
+
+
+def _seasons(result: StoreResult) -> dict[str, int | None]:
+    """A snapshot's seasons: the highest OverFast reports (``season``) and each platform's own."""
+    competitive = result.summary.competitive if result.summary is not None else None
+    return {
+        "season": season_of(competitive),
+        "season_pc": platform_season(competitive, "pc"),
+        "season_console": platform_season(competitive, "console"),
+    }
 
 
 def _with_payloads(plan: _Plan) -> list[dict[str, Any]]:
@@ -267,6 +307,6 @@ def _write(conn: Connection, plan: _Plan) -> None:
                 session=s.session,
             )
         )
-        part_rows.extend(rows.part_values(to_id, s.session.gamemode, part) for part in s.session.parts)
+        part_rows.extend(rows.part_values(to_id, s.session, part) for part in s.session.parts)
     rows.insert_values(conn, schema.sessions, session_rows)
     rows.insert_values(conn, schema.session_parts, part_rows)

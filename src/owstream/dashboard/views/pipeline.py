@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from owstream.dashboard import charts, data, kafka_data
-from owstream.dashboard.layout import duration, plain, to_datetime, when
+from owstream.dashboard import charts, data, kafka_data, layout
+from owstream.dashboard.layout import plain, when
+from owstream.domain import format as fmt
+from owstream.domain.outcomes import duration
 
 SAMPLE_KEY = "pipeline_offsets_sample"
 
@@ -87,90 +88,95 @@ def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None
     dead = counts.get("dead-letter") or 0
     total_lag = sum(g["total_lag"] or 0 for g in groups)
     rate = sampled_rate(counts)
-    cols = st.columns(4)
-    cols[0].metric("Dead letters", f"{dead:,}", help="Messages the processor could not read; kept on dead-letter")
-    cols[1].metric("Consumer lag (messages)", f"{total_lag:,}", help="Messages waiting to be consumed, all groups")
-    cols[2].metric("Topics", len(topics))
+    numbers = [
+        ("Dead letters", fmt.count(dead)),
+        ("Consumer lag", fmt.plural(total_lag, "message")),
+        ("Topics", fmt.count(len(topics))),
+    ]
     if rate is None:
-        cols[3].metric("Messages on the topics", f"{sum(n or 0 for n in counts.values()):,}")
+        numbers.append(("Messages on the topics", fmt.count(sum(n or 0 for n in counts.values()))))
     else:
-        cols[3].metric("Messages/min (sampled)", f"{rate:,.1f}", help="From the topics' end offsets, between refreshes")
+        numbers.append(("Messages per minute", fmt.number(rate, 1)))
+    layout.metrics(numbers, help={"Dead letters": "Messages the processor could not read; kept on dead-letter",
+                                  "Consumer lag": "Messages waiting to be consumed, all groups"})  # fmt: skip
     left, right = st.columns(2)
-    left.subheader("Topics", anchor=False)
-    left.table(
-        pd.DataFrame(
-            {
-                "Topic": [t["name"] for t in topics],
-                "Partitions": [t["partitions"] for t in topics],
-                "End offsets (per partition)": [
-                    ", ".join("?" if o is None else str(o) for o in t["end_offsets"]) for t in topics
-                ],
-                "Messages": [t["messages"] for t in topics],
-            }
-        ).set_index("Topic")
-    )
-    right.subheader("Consumer groups", anchor=False)
-    if not groups:
-        right.info("No consumer group yet: start the fetcher and the processor (`owstream up`).")
-    else:
-        right.table(
-            pd.DataFrame(
+    with left:
+        st.subheader("Topics", anchor=False)
+        layout.table(
+            [
                 {
-                    "Group": [g["group"] for g in groups],
-                    "State": [g["state"] for g in groups],
-                    "Members": [g["members"] for g in groups],
-                    "Lag (messages)": [g["total_lag"] for g in groups],
+                    "Topic": t["name"],
+                    "Partitions": fmt.count(t["partitions"]),
+                    "Messages": fmt.count(t["messages"]),
+                    "End offsets (per partition)": ", ".join("?" if o is None else str(o) for o in t["end_offsets"]),
                 }
-            ).set_index("Group")
+                for t in topics
+            ],
+            index="Topic",
         )
+    with right:
+        st.subheader("Consumer groups", anchor=False)
+        if not groups:
+            st.info("No consumer group yet: start the fetcher and the processor (`owstream up`).")
+        else:
+            layout.table(
+                [
+                    {"Group": g["group"], "State": g["state"], "Members": fmt.count(g["members"]),
+                     "Lag": fmt.plural(g["total_lag"] or 0, "message")}
+                    for g in groups
+                ],
+                index="Group",
+            )  # fmt: skip
     replication(status)
 
 
-def broker_table(status: dict[str, Any]) -> pd.DataFrame:
+def broker_table(status: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per broker: address, roles, alive."""
     roles = {True: "broker, controller", False: "broker", None: "broker"}
-    brokers = status.get("brokers") or []
-    return pd.DataFrame(
+    return [
         {
-            "Broker": [b["id"] for b in brokers],
-            "Address": [b["address"] for b in brokers],
-            "Roles": [roles[b["controller"]] for b in brokers],
-            "Alive": ["yes" if b["alive"] else "no" for b in brokers],
+            "Broker": b["id"],
+            "Address": b["address"],
+            "Roles": roles[b["controller"]],
+            "Alive": "yes" if b["alive"] else "no",
         }
-    ).set_index("Broker")
+        for b in status.get("brokers") or []
+    ]
 
 
-def under_replicated_table(status: dict[str, Any]) -> pd.DataFrame:
+def under_replicated_table(status: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per partition with fewer in-sync replicas than replicas."""
-    rows = status.get("under_replicated") or []
-    return pd.DataFrame(
+    return [
         {
-            "Partition": [f"{u['topic']} [{u['partition']}]" for u in rows],
-            "Leader": [u["leader"] if u["leader"] >= 0 else "none" for u in rows],
-            "Replicas": [", ".join(map(str, u["replicas"])) for u in rows],
-            "In sync": [", ".join(map(str, u["isr"])) for u in rows],
+            "Partition": f"{u['topic']} [{u['partition']}]",
+            "Leader": u["leader"] if u["leader"] >= 0 else "none",
+            "Replicas": ", ".join(map(str, u["replicas"])),
+            "In sync": ", ".join(map(str, u["isr"])),
         }
-    ).set_index("Partition")
+        for u in status.get("under_replicated") or []
+    ]
 
 
 def replication(status: dict[str, Any]) -> None:
     """The brokers and the partitions missing an in-sync replica."""
     left, right = st.columns(2)
-    left.subheader("Brokers", anchor=False)
-    brokers = broker_table(status)
-    if brokers.empty:
-        left.info("The cluster lists no broker.")
-    else:
-        left.table(brokers)
-    right.subheader("Under-replicated partitions", anchor=False)
-    under = under_replicated_table(status)
-    if under.empty:
-        right.success("Every partition has all its replicas in sync.")
-    else:
-        right.warning(
-            f"{len(under)} partition(s) have fewer replicas in sync than assigned: a broker is down or behind."
-        )
-        right.table(under)
+    with left:
+        st.subheader("Brokers", anchor=False)
+        brokers = broker_table(status)
+        if not brokers:
+            st.info("The cluster lists no broker.")
+        layout.table(brokers, index="Broker")
+    with right:
+        st.subheader("Under-replicated partitions", anchor=False)
+        under = under_replicated_table(status)
+        if not under:
+            st.success("Every partition has all its replicas in sync.")
+        else:
+            st.warning(
+                f"{fmt.plural(len(under), 'partition')} with fewer replicas in sync than assigned: "
+                "a broker is down or behind."
+            )
+            layout.table(under, index="Partition")
 
 
 def sampled_rate(counts: dict[str, int | None]) -> float | None:
@@ -186,18 +192,27 @@ def sampled_rate(counts: dict[str, int | None]) -> float | None:
 
 def store_activity() -> None:
     st.subheader("Fetch results stored", anchor=False)
-    activity = data.activity(int(data.now() // 60))
-    cols = st.columns(3)
-    cols[0].metric("Fetch results in the store", f"{activity.total_results:,}")
-    last_hour = int(activity.per_minute["results"].sum()) if not activity.per_minute.empty else 0
-    cols[1].metric("Messages per minute (last hour, average)", f"{last_hour / 60:.2f}")
+    now = data.now()
+    activity = data.activity(int(now // 60))
     last = activity.last_result_at
-    cols[2].metric("Newest result", "never" if last is None else f"{duration(data.now() - last)} ago", help=when(last))
+    layout.metrics(
+        [
+            ("Fetch results in the store", fmt.count(activity.total_results)),
+            ("Results per minute (last hour)", fmt.number(len(activity.result_times) / 60, 1)),
+            ("Newest result", "never" if last is None else layout.since(last, now)),
+        ]
+    )
     if activity.outcomes:
         st.caption("Outcomes in the last hour: " + ", ".join(f"{k}: {v}" for k, v in sorted(activity.outcomes.items())))
-    if not activity.per_minute.empty:
-        frame = activity.per_minute.assign(when=to_datetime(activity.per_minute["minute"]))
-        st.altair_chart(charts.per_minute(frame), width="stretch")
+    if activity.result_times:
+        per: dict[int, int] = {}
+        for t in activity.result_times:
+            per[int(t // 60) * 60] = per.get(int(t // 60) * 60, 0) + 1
+        minutes = [{"t": charts.iso(m), "results": n, "when": when(m)} for m, n in sorted(per.items())]
+        charts.show(
+            charts.per_minute(minutes, times=[now - 3600, now], title="Fetch results stored per minute (last hour)"),
+            key="chart_per_minute",
+        )
 
 
 ALERT_STATUS = {"pending": "waiting to be sent", "given_up": "given up"}
@@ -209,31 +224,31 @@ def alert_deliveries() -> None:
     if not found.counts:
         return
     st.subheader("Alerts (webhooks)", anchor=False)
-    cols = st.columns(3)
-    cols[0].metric("Alerts sent", f"{found.counts.get('sent', 0):,}")
-    cols[1].metric("Alerts waiting", f"{found.counts.get('pending', 0):,}", help="Retried with backoff")
-    cols[2].metric(
-        "Alerts given up", f"{found.counts.get('given_up', 0):,}", help="After the attempts' bound, or refused"
+    layout.metrics(
+        [
+            ("Alerts sent", fmt.count(found.counts.get("sent", 0))),
+            ("Alerts waiting", fmt.count(found.counts.get("pending", 0))),
+            ("Alerts given up", fmt.count(found.counts.get("given_up", 0))),
+        ],
+        help={"Alerts waiting": "Retried with backoff", "Alerts given up": "After the attempts' bound, or refused"},
     )
     if not found.open:
         return
     now = data.now()
-    st.table(
-        pd.DataFrame(
+    layout.table(
+        [
             {
-                "Player": [r["player_id"] for r in found.open],
-                "Alert": [r["event_type"].replace("_", " ") for r in found.open],
-                "Status": [ALERT_STATUS.get(r["status"], r["status"]) for r in found.open],
-                "Attempts": [r["attempts"] for r in found.open],
-                "Why (last error)": [r["last_error"] or "-" for r in found.open],
-                "When": [
-                    f"next try in {duration(max(0.0, r['next_attempt_at'] - now))}"
-                    if r["status"] == "pending"
-                    else when(r["updated_at"])
-                    for r in found.open
-                ],
+                "Player": r["player_id"],
+                "Alert": r["event_type"].replace("_", " "),
+                "Status": ALERT_STATUS.get(r["status"], r["status"]),
+                "Attempts": fmt.count(r["attempts"]),
+                "Why (last error)": r["last_error"] or "–",
+                "When": f"next try in {duration(max(0.0, r['next_attempt_at'] - now))}"
+                if r["status"] == "pending"
+                else when(r["updated_at"]),
             }
-        )
+            for r in found.open
+        ]
     )
 
 
@@ -243,14 +258,15 @@ def recent() -> None:
     if not messages:
         st.info("The topics are empty: fetch a player on the Player page.")
         return
-    st.table(
-        pd.DataFrame(
+    layout.table(
+        [
             {
-                "Time (UTC)": [when(m.timestamp_ms / 1000) if m.timestamp_ms else "?" for m in messages],
-                "Topic": [m.topic for m in messages],
-                "Key (player)": [m.key or "" for m in messages],
-                "Partition / offset": [f"{m.partition} / {m.offset}" for m in messages],
-                "What": [m.what for m in messages],
+                "Time (UTC)": when(m.timestamp_ms / 1000) if m.timestamp_ms else "?",
+                "Topic": m.topic,
+                "Key (player)": m.key or "",
+                "Partition / offset": f"{m.partition} / {m.offset}",
+                "What": m.what,
             }
-        ).head(15)
+            for m in messages[:15]
+        ]
     )

@@ -1,225 +1,247 @@
-"""Player page: type a BattleTag, fetch it through Kafka, see how the player plays."""
+"""Player page: type a BattleTag, fetch it through Kafka, see how the player plays (``/player?player=...``)."""
 
 from __future__ import annotations
 
 import io
 
-import pandas as pd
 import streamlit as st
 
-from owstream.dashboard import charts, data, fetching
-from owstream.dashboard.layout import GAMEMODES, ago, gamemode_switch, hours, plain, season_switch
+from owstream.dashboard import access, charts, data, fetching, layout, nav, rows, state
+from owstream.dashboard.layout import plain
 from owstream.dashboard.views import versus
+from owstream.domain import format as fmt
+from owstream.domain.heroes import hero_portrait, role_name
+from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_text
+from owstream.errors import InvalidBattleTag
 
-TAG_KEY = "player_battletag"
-TOP_HEROES = 15
-PER10 = {
-    "avg_eliminations": "Eliminations per 10 min",
-    "avg_assists": "Assists per 10 min",
-    "avg_deaths": "Deaths per 10 min",
-    "avg_damage": "Damage per 10 min",
-    "avg_healing": "Healing per 10 min",
-}
+BOX_KEY = "player_box"
+BOX_FOR = "_player_box_for"  # the URL player the box was last filled from
+STORED_SHOWN = 24
 
 
 def render() -> None:
-    st.title("Player")
-    player_id = st.query_params.get("player")
-    if TAG_KEY not in st.session_state:
-        st.session_state[TAG_KEY] = player_id or ""
+    lookup(state.player())
+    asked = state.player()  # a Fetch just pressed names the player
+    if fetching.in_flight():
+        fetching.progress()  # ticks only while a request is in flight
+    notice = st.session_state.get(fetching.NOTICE_KEY)
+    if asked is None:
+        fetching.show_notice()
+        stored_players()
+        return
+    resolved = data.resolve(asked)
+    if resolved.player_id is None:
+        st.error(f"Invalid BattleTag: {plain(resolved.problem)}")
+        return
+    if notice is not None:
+        fetching.show_notice()
+    if resolved.history is None:
+        if notice is None and not fetching.in_flight():  # one notice: the fetch's own outcome says the rest
+            st.info(f"{plain(resolved.player_id)} is not in the store yet: press Fetch to ask OverFast.")
+        return
+    state.remember_player(resolved.history)
+    show_player(resolved.history)
+
+
+def lookup(asked: str | None) -> None:
+    """The BattleTag box and its Fetch button; the box follows the URL's player."""
+    if st.session_state.get(BOX_FOR) != asked:
+        st.session_state[BOX_FOR] = asked
+        st.session_state[BOX_KEY] = asked or ""
     with st.form("fetch", border=False, enter_to_submit=True):
         left, right = st.columns([5, 1], vertical_alignment="bottom")
         text = left.text_input(
-            "BattleTag",
-            key=TAG_KEY,
-            placeholder="TeKrop#2217",
+            "BattleTag", key=BOX_KEY, placeholder="TeKrop#2217",
             help="Name#1234, Name-1234, or Blizzard's player id (hex|hex)",
-        )
+        )  # fmt: skip
         submitted = right.form_submit_button("Fetch", type="primary", width="stretch")
     if submitted:
-        player_id = fetching.start_fetch(text) or player_id
-    if fetching.TRACKER_KEY in st.session_state:
-        fetching.progress()  # ticks only while a request is in flight
-    fetching.show_notice()
-    if player_id:
-        show_player(player_id)
-    else:
-        stored_players()
+        fetch(text)
+
+
+def fetch(text: str) -> None:
+    from owstream.domain.battletag import parse_player
+
+    fetching.stop_tracking()
+    st.session_state.pop(fetching.NOTICE_KEY, None)
+    try:
+        player_id = parse_player(text).player_id
+    except InvalidBattleTag as exc:
+        st.session_state[fetching.NOTICE_KEY] = fetching.Notice("error", f"Invalid BattleTag: {plain(exc)}")
+        return
+    state.set_param("player", player_id)
+    st.session_state[BOX_FOR] = player_id
+    fetching.start_fetch(player_id)
 
 
 def stored_players() -> None:
     """With no player chosen yet: the players already in the store, one click away (tracked first)."""
-    choices = sorted(data.players(), key=lambda c: (not c.tracked, c.player_id.lower()))[:24]
+    choices = sorted(data.players(), key=lambda c: (not c.tracked, c.player_id.lower()))
     if not choices:
         st.caption("Type a BattleTag (Name#1234) and press Fetch: the request travels through Kafka to OverFast.")
         return
-    st.caption("Or open a player already in the store (★ tracked):")
-    cols = st.columns(4)
-    for i, choice in enumerate(choices):
-        label = f"{choice.player_id} ★" if choice.tracked else choice.player_id
-        if cols[i % 4].button(label, key=f"open_{choice.player_id}", width="stretch"):
-            st.query_params["player"] = choice.player_id
-            st.session_state.pop(TAG_KEY, None)  # the box then starts from the query parameter
-            st.rerun()
+    st.caption("Or open a player already in the store (★ on the watchlist):")
+    with st.container(horizontal=True, gap="small"):
+        for choice in choices[:STORED_SHOWN]:
+            nav.link("player", layout.player_label(choice), {"player": choice.player_id})
+    if len(choices) > STORED_SHOWN:
+        st.caption(f"…and {fmt.plural(len(choices) - STORED_SHOWN, 'more player')}: type a BattleTag above.")
 
 
 def show_player(player_id: str) -> None:
-    mode = st.session_state.get("player_gamemode", "quickplay")
-    season = st.session_state.get("player_season", "lifetime")
-    view = data.player(player_id, mode, season)
+    head = st.container()
+    mode, season, _platform = layout.controls()
+    view = data.player(player_id, mode, season.query if season else "lifetime")
     if view is None:
-        if fetching.TRACKER_KEY not in st.session_state:
-            st.info(f"{plain(player_id)} is not in the store yet: press Fetch.")
         return
-    header(view)
-    freshness(player_id, view)
-    left, right = st.columns([2, 3])
-    with left:
-        mode = gamemode_switch(list(GAMEMODES), key="player_gamemode")
-    with right:
-        season = season_switch(view.seasons, key="player_season")
+    with head:
+        header(view)
+        freshness(player_id, view)
     if view.profile["private"] and not view.gamemodes:
-        st.warning("This career profile is private: no stats to show.")
+        st.warning("This career profile is private: no stats to show. " + plain(fmt_private()))
         return
-    if season != "lifetime" and not season_note(view, mode):
+    if season is not None and season.number is not None and not season_note(view, season, mode):
         return
-    if view.overall is None:
-        st.info(f"No {GAMEMODES[mode].lower()} stats for this player.")
+    overall, role_blocks, hero_blocks = rows.split(view.stats)
+    if overall is None:
+        st.info(f"No {GAMEMODE_NAMES[mode].lower()} stats stored for this player.")
         return
-    if view.season is not None and not view.overall["games_played"] and not view.overall["time_played"]:
-        st.info(f"No {GAMEMODES[mode].lower()} games in {plain(view.season.label)}.")
+    if season is not None and season.number is not None and not overall["games_played"] and not overall["time_played"]:
+        st.info(f"No {GAMEMODE_NAMES[mode].lower()} games in {plain(season.label)}.")
         return
-    headline(view, mode)
-    roles(view)
-    meta = versus.render(view) if mode == "competitive" and not view.heroes.empty else None
-    heroes(view, mode, meta)
+    where = f", {season.label}" if season is not None and season.number is not None else ", lifetime"
+    st.subheader(f"{GAMEMODE_NAMES[mode]}{plain(where)}", anchor=False)
+    layout.metrics(rows.headline(overall))
+    layout.metrics(rows.per10_headline(overall))
+    st.caption("Per 10 minutes of play: OverFast's averages are per 10 minutes, not per game.")
+    heroes = rows.named(hero_blocks, data.heroes(), data.hero_roles())
+    if heroes:
+        hero_section(heroes, mode)
+    if role_blocks:
+        st.subheader("Roles", anchor=False)
+        layout.table(rows.role_table(role_blocks), index="Role")
+        layout.table(rows.per10_table(role_blocks), index="Per 10 minutes")
+    if mode == "competitive" and heroes:
+        versus.render(view, heroes)
 
 
-def header(view: data.PlayerView) -> None:
+def fmt_private() -> str:
+    from owstream.domain.outcomes import PRIVATE_HELP
+
+    return f"To see stats, {PRIVATE_HELP}."
+
+
+def header(view: data.PlayerRows) -> None:
     profile = view.profile
-    avatar, text = st.columns([1, 9], vertical_alignment="center")
-    if profile["avatar"]:
-        avatar.image(profile["avatar"], width=88)
-    text.header(plain(profile["name"] or profile["player_id"]), anchor=False)
-    details = [plain(profile["player_id"])]
-    if profile["title"]:
-        details.append(f"title: {plain(profile['title'])}")
-    if profile["endorsement_level"] is not None:
-        details.append(f"endorsement level {profile['endorsement_level']}")
-    if profile["private"]:
-        details.append("private profile")
-    text.caption(" · ".join(details))
-    if view.ranks.empty:
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        if profile["avatar"]:
+            st.image(profile["avatar"], width=72)
+        with st.container(width="stretch"):
+            st.header(plain(profile["name"] or profile["player_id"]), anchor=False)
+            details = [plain(profile["player_id"])]
+            if profile["title"]:
+                details.append(plain(profile["title"]))
+            if profile["endorsement_level"] is not None:
+                details.append(f"endorsement level {profile['endorsement_level']}")
+            if profile["private"]:
+                details.append("private profile")
+            st.caption(" · ".join(details))
+    if not view.ranks:
         st.caption("Competitive rank: unranked this season.")
         return
-    cols = st.columns(min(len(view.ranks), 6))
-    for col, rank in zip(cols, view.ranks.itertuples(), strict=False):
-        if rank.rank_icon:
-            col.image(rank.rank_icon, width=48)
-        tier = f" {rank.tier}" if rank.tier is not None else ""
-        season = f", season {rank.season}" if rank.season is not None else ""
-        col.caption(f"{rank.role.title()}: **{str(rank.division).title()}{tier}** ({rank.platform.upper()}{season})")
+    with st.container(horizontal=True, gap="medium"):
+        for rank in view.ranks:
+            with st.container(horizontal=True, vertical_alignment="center", gap="small", width="content"):
+                if rank["rank_icon"]:
+                    st.image(rank["rank_icon"], width=36)
+                season = f", season {rank['season']}" if rank["season"] else ""
+                st.caption(
+                    f"{role_name(rank['role'])}: **{rank_text(rank['division'], rank['tier'])}**  \n"
+                    f"{layout.PLATFORM_NAMES.get(rank['platform'], rank['platform'])}{season}"
+                )
 
 
-def freshness(player_id: str, view: data.PlayerView) -> None:
-    info, refresh, csv, parquet = st.columns([6, 1.3, 1.3, 1.3], vertical_alignment="center")
-    info.caption(f"Blizzard last updated: {ago(view.last_updated_at)} · fetched: {ago(view.profile['last_seen'])}")
-    if refresh.button("Refresh", help="Fetch this player again now", width="stretch"):
-        fetching.start_fetch(player_id, force=True)
-        st.rerun()
-    frame = data.history_download(player_id)
-    csv.download_button(
-        "CSV", frame.to_csv(index=False), f"{player_id}.csv", "text/csv", width="stretch",
-        help="Every snapshot of this player (both gamemodes), one row per snapshot and gamemode",
-    )  # fmt: skip
+def freshness(player_id: str, view: data.PlayerRows) -> None:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(
+            f"Blizzard last updated: {layout.ago(view.last_updated_at)} · "
+            f"fetched {layout.since(view.profile['last_seen'])}",
+            width="stretch",
+        )
+        owner = access.is_owner()
+        if st.button(
+            "Refresh", key="refresh",
+            help="Fetch again now, past OverFast's 10-minute cache" if owner
+            else "Fetch again (a player fetched in the last 10 minutes is answered from the store: OverFast caches it)",
+        ):  # fmt: skip
+            fetching.start_fetch(player_id, force=owner)
+            st.rerun()
+        with st.popover("Download", help="Every snapshot of this player (both gamemodes), one row per snapshot"):
+            st.download_button("CSV", lambda: _download(player_id, "csv"), f"{player_id}.csv", "text/csv",
+                               on_click="ignore")  # fmt: skip
+            st.download_button("Parquet", lambda: _download(player_id, "parquet"), f"{player_id}.parquet",
+                               "application/vnd.apache.parquet", on_click="ignore")  # fmt: skip
+
+
+def _download(player_id: str, kind: str) -> bytes:
+    import pandas as pd
+
+    columns, found = data.snapshot_rows(player_id)
+    frame = pd.DataFrame(found, columns=columns)
+    if kind == "csv":
+        return str(frame.to_csv(index=False)).encode()
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-    parquet.download_button(
-        "Parquet", buffer.getvalue(), f"{player_id}.parquet", "application/vnd.apache.parquet",
-        width="stretch",
-    )  # fmt: skip
+    return bytes(buffer.getvalue())
 
 
-def season_note(view: data.PlayerView, mode: str) -> bool:
-    """What the season's numbers count, in words; False (and says so) when the season is not stored."""
+def season_note(view: data.PlayerRows, season: layout.Season, mode: str) -> bool:
+    """What the season's numbers count, in words; False (and says so) when the player has none stored."""
     info = view.season
     if info is None:
-        st.info(
-            "No such season stored for this player: a snapshot's season is the competitive season OverFast "
-            "reports (or, when it reports none, the newest one other stored players report)."
-        )
+        stored = ", ".join(str(n) for n in view.seasons) or "none"
+        st.info(f"No snapshot of this player in {plain(season.label)} (seasons stored for it: {stored}).")
         return False
     until = f" {info.until}." if info.until else ""
-    st.caption(plain(f"{info.label}: numbers {info.since}; {info.boundary}.{until}"))
+    st.caption(plain(f"{info.label}: counted {info.since}."), help=plain(f"{info.boundary}.{until}"))
     if mode in info.resets:
-        st.warning(plain(f"{GAMEMODES[mode]}: {info.resets[mode]}."))
+        st.warning(plain(f"{GAMEMODE_NAMES[mode]}: {info.resets[mode]}."))
     return True
 
 
-def headline(view: data.PlayerView, mode: str) -> None:
-    o = view.overall
-    assert o is not None
-    what = f", {view.season.label}" if view.season is not None else ""
-    st.subheader(f"{GAMEMODES[mode]}{plain(what)}: all heroes", anchor=False)
-    cols = st.columns(6)
-    cols[0].metric("Games played", f"{int(o['games_played']):,}")
-    cols[1].metric("Games won", f"{int(o['games_won']):,}")
-    cols[2].metric("Games lost", f"{int(o['games_lost']):,}")
-    cols[3].metric("Winrate", f"{o['winrate']:.2f} %")
-    cols[4].metric("KDA", f"{o['kda']:.2f}")
-    cols[5].metric("Time played", hours(o["time_played"]))
-    st.caption("Averages per 10 minutes of play (OverFast's averages are per 10 min, not per game):")
-    per10 = st.columns(len(PER10))
-    for col, (name, label) in zip(per10, PER10.items(), strict=True):
-        value = o[name]
-        col.metric(label, "-" if value is None or pd.isna(value) else f"{value:,.2f}")
+def hero_section(heroes: list[rows.Row], mode: str) -> None:
+    st.subheader(f"Heroes ({len(heroes)})", anchor=False)
+    top_three(heroes)
+    every = len(heroes) <= charts.TOP or state.flag(f"Show all {len(heroes)} heroes", key="all")
+    shown = heroes if every else heroes[: charts.TOP]
+    if not every:
+        st.caption(f"The {charts.TOP} heroes with the most time played.")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        charts.show(rows.time_chart(shown), key="chart_time")
+    with right:
+        charts.show(rows.winrate_chart(shown), key="chart_winrate")
+    stat = state.choice(
+        st.segmented_control, "Per 10 minutes", list(rows.PER10), key="stat", default="avg_eliminations",
+        format_func=rows.PER10_NAMES.__getitem__,
+    )  # fmt: skip
+    charts.show(rows.per10_chart(shown, stat), key="chart_per10")
+    # drawn only when asked for: a table of every hero is hundreds of cells for the browser to lay out
+    if state.flag(f"Every hero's numbers ({GAMEMODE_NAMES[mode].lower()}, a table)", key="table"):
+        layout.table(rows.hero_table(heroes), index="Hero")
 
 
-def _per10(value: object) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:,.2f}"
-
-
-def roles(view: data.PlayerView) -> None:
-    if view.roles.empty:
-        return
-    st.subheader("Roles", anchor=False)
-    r = view.roles
-    table = pd.DataFrame(
-        {
-            "Role": r["key"].str.title(),
-            "Games": r["games_played"].map("{:,}".format),
-            "Won": r["games_won"].map("{:,}".format),
-            "Lost": r["games_lost"].map("{:,}".format),
-            "Winrate (%)": r["winrate"].map("{:.2f}".format),
-            "KDA": r["kda"].map("{:.2f}".format),
-            "Time played (h)": (r["time_played"] / 3600).map("{:,.1f}".format),
-            **{label: r[name].map(_per10) for name, label in PER10.items() if name != "avg_assists"},
-        }
-    )
-    st.table(table.set_index("Role"))
-
-
-def heroes(view: data.PlayerView, mode: str, meta: pd.DataFrame | None = None) -> None:
-    h = view.heroes
-    if h.empty:
-        return
-    st.subheader(f"Heroes ({GAMEMODES[mode].lower()})", anchor=False)
-    top = h.head(TOP_HEROES).assign(games_label=h["games_played"].map(lambda n: f"{n:,} games"))
-    if len(h) > TOP_HEROES:
-        st.caption(f"Charts: the {TOP_HEROES} heroes with the most time played (all {len(h)} in the table below).")
-    left, right = st.columns(2)
-    left.altair_chart(charts.hero_bars(top, "hours", "Time played (hours)"), width="stretch")
-    right.altair_chart(charts.winrate_bars(top), width="stretch")
-    st.altair_chart(charts.per10_bars(top), width="content")
-    with st.expander("Hero table"):
-        table = h[["key", "games_played", "games_won", "games_lost", "winrate", "kda", "hours", *PER10]]
-        if meta is not None:  # competitive: the hero's numbers at the player's rank, next to the player's winrate
-            table = table.merge(meta[["key", *versus.COLUMNS]], on="key", how="left")
-            table = table[["key", "games_played", "games_won", "games_lost", "winrate", *versus.COLUMNS, "kda", "hours",
-                           *PER10]]  # fmt: skip
-        st.dataframe(
-            table.rename(
-                columns={"key": "Hero", "hours": "Time played (h)", "winrate": "Winrate (%)", **PER10, **versus.COLUMNS}
-            ),
-            hide_index=True,
-        )
+def top_three(heroes: list[rows.Row]) -> None:
+    """The three most played heroes, with their portraits."""
+    catalogue = data.heroes()
+    with st.container(horizontal=True, gap="small"):
+        for hero in heroes[:3]:
+            with st.container(border=True, horizontal=True, vertical_alignment="center", gap="small", width=290,
+                              wrap=False):  # fmt: skip
+                portrait = hero_portrait(hero["key"], catalogue)
+                if portrait:
+                    st.image(portrait, width=48)
+                st.markdown(
+                    f"**{plain(hero['name'])}**  \n{plain(hero['role'])} · {fmt.hours(hero['time_played'])} · "
+                    f"{fmt.percent(hero['winrate'])} won"
+                )

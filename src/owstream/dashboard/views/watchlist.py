@@ -1,62 +1,88 @@
-"""Watchlist page: the players the scheduler refreshes, when each was last fetched; add and remove; where
-each player's alerts go (a webhook URL, shown masked: it is a secret)."""
+"""Watchlist page: the players the scheduler refreshes, how each last fetch ended; the owner adds and removes
+them and sets where each player's alerts go (a webhook URL, shown masked: it is a secret)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from owstream.dashboard import data
-from owstream.dashboard.layout import ago, duration, plain, player_link
+from owstream.dashboard import access, data, fetching, layout, nav
+from owstream.dashboard.layout import plain
 from owstream.domain import alerts
+from owstream.domain import format as fmt
 from owstream.domain.battletag import parse_player
-from owstream.errors import InvalidBattleTag
+from owstream.domain.outcomes import duration
+from owstream.errors import InvalidBattleTag, StoreError, WatchlistFull
 
 NOTICE_KEY = "watch_notice"
 FORMAT_NAMES = {"auto": "Discord (Slack for hooks.slack.com)", "discord": "Discord", "slack": "Slack", "json": "JSON"}
+OUTCOMES = {
+    "ok": ":green[fetched]",
+    "private": ":orange[private profile]",
+    "not_found": ":red[unknown to OverFast: check the BattleTag]",
+    "upstream_error": ":orange[OverFast was busy]",
+    "skipped": ":green[fetched] (from OverFast's cache)",
+}
 
 
 def render() -> None:
     st.title("Watchlist")
-    interval = data.settings().refresh_interval
-    st.caption(f"The scheduler fetches every player on this list every {duration(interval)}.")
-    with st.form("watch_add", border=False, enter_to_submit=True):
-        left, right = st.columns([5, 1], vertical_alignment="bottom")
-        text = left.text_input("BattleTag to track", placeholder="TeKrop#2217", key="watch_tag")
-        if right.form_submit_button("Add", type="primary", width="stretch"):
-            add(text)
+    settings = data.settings()
+    st.caption(
+        f"The scheduler fetches every player on this list every {duration(settings.refresh_interval)} "
+        f"(at most {fmt.plural(settings.watchlist_max, 'player')})."
+    )
+    locked = access.owner_only()
+    if locked:
+        st.info(plain(locked))
+    else:
+        add_form()
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice is not None:
         getattr(st, notice[0])(notice[1])
     rows = data.watchlist()
     if not rows:
-        st.info("Nobody is tracked yet: add a BattleTag above.")
+        st.info("Nobody is tracked yet" + ("." if locked else ": add a BattleTag above."))
         return
     now = data.now()
-    widths = [2.6, 2.3, 2.3, 1.2, 2.8, 1.8]
-    head = st.columns(widths)
-    for col, label in zip(head, ("Player", "Added", "Last refreshed", "Last outcome", "Alerts", ""), strict=True):
-        col.markdown(f"**{label}**")
-    for row in rows:
-        cols = st.columns(widths, vertical_alignment="center")
-        name = f" ({plain(row.name)})" if row.name else ""
-        cols[0].markdown(player_link(row.player_id) + name)
-        cols[1].write(ago(row.added_at, now))
-        cols[2].write(ago(row.last_fetched_at, now) if row.last_fetched_at else "not fetched yet")
-        cols[3].write(row.last_outcome or "-")
-        cols[4].markdown(plain(notify_text(row.notify_url, row.notify_format)))
-        if cols[5].button("Remove", key=f"remove_{row.player_id}"):
-            data.store().watch_remove(row.player_id)
-            data.clear_caches()
-            st.session_state[NOTICE_KEY] = ("info", f"{plain(row.player_id)} is no longer tracked.")
-            st.rerun()
-    notify_form([row.player_id for row in rows])
+    states = data.members(tuple(row.player_id for row in rows))
+    for row, member in zip(rows, states, strict=True):
+        with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
+            label = (
+                f"{row.name} ({row.player_id})"
+                if row.name and row.name != row.player_id.rsplit("-", 1)[0]
+                else row.player_id
+            )
+            with st.container(width=240):
+                nav.link("player", label, {"player": row.player_id}, icon=":material/person:")
+            refreshed = (
+                f"refreshed {layout.since(row.last_fetched_at, now)}" if row.last_fetched_at else "not fetched yet"
+            )
+            last = member.last_outcome or row.last_outcome
+            outcome = OUTCOMES.get(last or "", "–") if last else "waiting for its first fetch"
+            st.markdown(f"{outcome}  \n{plain(refreshed)}", width=260)
+            st.markdown(f"Alerts: {plain(notify_text(row.notify_url, row.notify_format))}", width=280)
+            if not locked and st.button("Remove", key=f"remove_{row.player_id}"):
+                data.store().watch_remove(row.player_id)
+                data.clear_caches()
+                st.session_state[NOTICE_KEY] = ("info", f"{plain(row.player_id)} is no longer tracked.")
+                st.rerun()
+    if not locked:
+        notify_form([row.player_id for row in rows])
 
 
-def notify_text(url: str | None, fmt: str | None) -> str:
+def add_form() -> None:
+    with st.form("watch_add", border=False, enter_to_submit=True):
+        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        text = left.text_input("BattleTag to track", placeholder="TeKrop#2217", key="watch_tag")
+        if right.form_submit_button("Add", type="primary", width="stretch"):
+            add(text)
+
+
+def notify_text(url: str | None, fmt_: str | None) -> str:
     """What the page shows of a player's webhook: its format and the URL without its secret."""
     if not url:
         return "off"
-    return f"{FORMAT_NAMES[alerts.format_for(url, fmt)]}: {alerts.mask_url(url)}"
+    return f"{FORMAT_NAMES[alerts.format_for(url, fmt_)]}: {alerts.mask_url(url)}"
 
 
 def notify_form(player_ids: list[str]) -> None:
@@ -66,15 +92,16 @@ def notify_form(player_ids: list[str]) -> None:
         "(a Discord channel's webhook URL, Slack's, or any URL taking JSON), from the next fetch on."
     )
     with st.form("watch_notify", border=False, clear_on_submit=True):  # the URL does not stay in the box
-        who, fmt = st.columns([2, 2])
-        player = who.selectbox("Player", player_ids, key="notify_player")
-        chosen = fmt.selectbox("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.__getitem__, key="notify_format")
+        with st.container(horizontal=True, gap="medium"):
+            player = st.selectbox("Player", player_ids, key="notify_player", width=260)
+            chosen = st.selectbox("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.__getitem__,
+                                  key="notify_format", width=260)  # fmt: skip
         url = st.text_input(
             "Webhook URL", type="password", key="notify_url", placeholder="https://discord.com/api/webhooks/ID/TOKEN"
         )
-        save, off = st.columns([1, 1])
-        saved = save.form_submit_button("Save alerts", type="primary", width="stretch")
-        stopped = off.form_submit_button("Turn alerts off", width="stretch")
+        with st.container(horizontal=True, gap="small"):
+            saved = st.form_submit_button("Save alerts", type="primary")
+            stopped = st.form_submit_button("Turn alerts off")
     if not player:
         return
     if saved:
@@ -83,14 +110,16 @@ def notify_form(player_ids: list[str]) -> None:
         set_notify(str(player), None, None)
 
 
-def set_notify(player_id: str, url: str | None, fmt: str | None) -> None:
+def set_notify(player_id: str, url: str | None, fmt_: str | None) -> None:
+    if access.owner_only():
+        return
     if url is not None:
         url = url.strip()
         problem = alerts.webhook_problem(url)
         if problem is not None:
             st.session_state[NOTICE_KEY] = ("error", f"Not a webhook URL: {plain(problem)}.")
             st.rerun()
-    changed = data.store().notifications.set_target(player_id, url, fmt, data.now())
+    changed = data.store().notifications.set_target(player_id, url, fmt_, data.now())
     data.clear_caches()
     if not changed:
         st.session_state[NOTICE_KEY] = ("error", f"{plain(player_id)} is no longer tracked.")
@@ -102,12 +131,32 @@ def set_notify(player_id: str, url: str | None, fmt: str | None) -> None:
 
 
 def add(text: str) -> None:
+    """Track a player: refused when the BattleTag is invalid, OverFast does not know it, or the list is full;
+    a player never fetched is fetched now (an unknown one then shows as such in its row)."""
+    if access.owner_only():
+        return
     try:
         tag = parse_player(text)
     except InvalidBattleTag as exc:
         st.session_state[NOTICE_KEY] = ("error", f"Invalid BattleTag: {plain(exc)}")
         return
-    added = data.store().watch_add(tag.player_id, data.now())
+    member = data.members((tag.player_id,))[0]
+    if not member.stored and member.last_outcome == "not_found":
+        st.session_state[NOTICE_KEY] = (
+            "error",
+            f"Not tracked: OverFast does not know {plain(tag.player_id)} (check the name's case and the number).",
+        )
+        return
+    try:
+        added = data.store().watch_add(member.player_id, data.now(), limit=data.settings().watchlist_max)
+    except WatchlistFull as exc:
+        st.session_state[NOTICE_KEY] = ("error", f"Not tracked: {plain(exc)}.")
+        return
+    except StoreError as exc:
+        st.session_state[NOTICE_KEY] = ("error", f"Not tracked: {plain(exc)}")
+        return
     data.clear_caches()
+    if added and not member.stored:
+        fetching.send_requests([member.player_id])
     message = "is now tracked" if added else "was already tracked"
-    st.session_state[NOTICE_KEY] = ("success" if added else "info", f"{plain(tag.player_id)} {message}.")
+    st.session_state[NOTICE_KEY] = ("success" if added else "info", f"{plain(member.player_id)} {message}.")
