@@ -22,8 +22,13 @@ demo: install
 	$(BIN)/owstream up --demo
 
 ## test: everything, on a real Kafka broker, real HTTP servers and a real browser, then compose.yaml for real
+## (the engine and base images for compose are made beside pytest: a cold machine builds them meanwhile)
 test: install system-deps
-	$(BIN)/pytest
+	@log=$$(mktemp); bash tests/compose/run.sh --prepare >"$$log" 2>&1 & prep=$$!; \
+	$(BIN)/pytest; status=$$?; \
+	wait $$prep; prepared=$$?; cat "$$log"; rm -f "$$log"; \
+	[ $$status = 0 ] || exit $$status; \
+	[ $$prepared = 0 ] || { echo "compose-test: the engine or the base images could not be made"; exit 1; }; \
 	$(MAKE) --no-print-directory compose-test
 
 ## compose-test: compose.yaml up, checked and taken down on a container engine (started here if none runs;

@@ -1,6 +1,7 @@
 """Process liveness and stopping, for the parts owstream starts in their own sessions (the local broker's
 JVMs, the supervisor's children): one answer to "is it still running?" and one way to stop a group; and what
-they cost (PSS, threads), for the benchmarks and docs/broker.md."""
+they cost (PSS, threads), for the benchmarks and docs/broker.md; and the files they leave for others to read
+(a ready file, the runtime file, the simulator's state), replaced at once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import contextlib
 import logging
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,3 +124,18 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` (same file system), then rename it over ``path``;
+    the folder is made if missing. A failure leaves ``path`` as it was and no temporary file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

@@ -15,7 +15,15 @@ from owstream.simulator import Simulator
 from owstream.store import Store
 from support.browser import ready
 from support.pipeline import recorded_json, request_and_wait
-from support.seed import add_sessions, later, meta_answers, publish, recorded_catalogue, stored_result
+from support.seed import (
+    add_sessions,
+    competitive_of,
+    later,
+    meta_answers,
+    publish,
+    recorded_catalogue,
+    stored_result,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 
@@ -135,7 +143,7 @@ def test_season_choice_in_the_browser(settings: Settings, store: Store, dashboar
         assert request_and_wait(settings, pid).outcome == "ok"
     add_sessions(settings, store, {"TeKrop-2217": (3, 1)})  # + (1, 1) of a second hero: 6 games
     before = stored_result(store, "TeKrop-2217")
-    hero = next(iter(before.stats["competitive"]["heroes"]))
+    hero = next(iter(competitive_of(before.stats, before.platform_stats)["heroes"]))
     next_one = later(before, "synthetic-season-23", {hero: (2, 1)}, hours=4)
     assert next_one.summary is not None
     next_one.summary["competitive"]["pc"]["season"] = 23

@@ -29,6 +29,7 @@ PAGES: list[tuple[str | None, str, tuple[str, ...], str]] = [
     (None, "player?player=JohnV1-1190&mode=competitive", HERO_BARS, "Heroes (1)"),
     (None, "player?player=Four-12460&mode=competitive", HERO_BARS, "Heroes (4)"),
     ("player", "player?player=TeKrop-2217", HERO_BARS, "Heroes (36)"),
+    ("player-platforms", "player?player=KIRIKO-12460", HERO_BARS, "Quickplay on Console, lifetime"),  # pc too
     (None, "player?player=TeKrop-2217&all=1&table=1", HERO_BARS, "Heroes (36)"),
     ("versus", "player?player=TeKrop-2217&mode=competitive", HERO_BARS, "You vs the meta"),
     ("history", "history?player=TeKrop-2217&mode=competitive", (), "Play sessions"),

@@ -1,11 +1,14 @@
 """The notifier on the real broker, with the fetcher and processor against the simulator, sending to a local
 webhook receiver: a rank change reaches it once, in Discord's shape (how soon is not a test's to time); a
 fetch that finds nothing new sends nothing; an event published again is not sent again; a 429 is waited out;
-a dead webhook is given up after the bound (and says so on the Pipeline page) without holding up others."""
+a dead webhook is given up after the bound (and says so on the Pipeline page) without holding up others;
+poison on player-events is dead-lettered once each and read past."""
 
 from __future__ import annotations
 
 import copy
+import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,16 +18,18 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from owstream.bus import Producer, TopicNames, read_all
+from owstream.bus import ALL_TOPICS, Admin, Producer, TopicNames, read_all
+from owstream.bus.topics import DEAD_LETTER
 from owstream.config import Settings, get_settings
 from owstream.messages import codec, contracts
-from owstream.messages.models import RankChanged, RankChangeData
+from owstream.messages.models import DeadLetter, RankChanged, RankChangeData
 from owstream.services.fetcher import Fetcher
 from owstream.services.notifier import Notifier
 from owstream.services.processor import Processor
 from owstream.services.runner import in_background
 from owstream.simulator import Simulator, SimulatorServer
 from owstream.store import Store
+from support.contracts import check_topics
 from support.pipeline import request_and_wait, wait_for
 from support.webhooks import Answer, WebhookReceiver
 
@@ -152,14 +157,18 @@ def sent_event_ids(store: Store) -> list[str]:
         return list(conn.execute(select(d.event_id).where(d.status == "sent")).scalars())
 
 
-def publish_rank_change(settings: Settings, player_id: str, event_id: str) -> None:
-    event = RankChanged(
+def rank_change(player_id: str, event_id: str) -> RankChanged:
+    return RankChanged(
         event_id=event_id,
         player_id=player_id,
         at=time.time(),
         data=RankChangeData(platform="pc", role="support", from_division="gold", from_tier=2, to_division="gold",
                             to_tier=1, season=14),
     )  # fmt: skip
+
+
+def publish_rank_change(settings: Settings, player_id: str, event_id: str) -> None:
+    event = rank_change(player_id, event_id)
     producer = Producer(settings)
     producer.send(
         TopicNames(settings.topic_prefix).player_events,
@@ -271,3 +280,104 @@ def test_webhooks_inside_are_refused_and_redirects_not_followed(
         "(OWSTREAM_NOTIFY_ALLOW lists receivers inside)"
     )
     assert why["redirect:rank_change:0"] == "HTTP 302 Found: a redirect, not followed"
+
+
+def test_poison_between_two_rank_changes_gets_one_dead_letter_each_and_is_committed_past(
+    settings: Settings, store: Store, receiver: WebhookReceiver, forged: set[tuple[str, int, int]]
+) -> None:
+    names = TopicNames(settings.topic_prefix)
+    path = "/hooks/poisoned-token"
+    track(store, PLAYER, receiver.url(path), "json")
+    headers = contracts.PLAYER_EVENT.headers
+    padded = json.loads(codec.encode(rank_change(PLAYER, "huge:rank_change:0")))
+    padded["padding"] = "x" * 70_000  # an event past the 64 KiB an event may have
+    poison = {  # value -> (headers, what the dead letter must say)
+        b"\xff\xfenot JSON at all": (None, "not a PlayerEvent (not JSON"),
+        b'{"type": "rank_change", "event_id": "shape:rank_change:0", "player_id": 7}': (
+            headers,
+            "player_id: expected `str`, got `int`",
+        ),
+        json.dumps(padded).encode(): (headers, "more than the 65,536 an event may have"),
+        codec.encode(rank_change(PLAYER, "future:rank_change:0")): (
+            [("content-type", b"application/json"), ("schema", b"player-event/99")],
+            "schema 'player-event/99' is not one this version reads",
+        ),
+    }
+    publish_rank_change(settings, PLAYER, "before:rank_change:0")
+    producer = Producer(settings)
+    for value, (poison_headers, _) in poison.items():
+        producer.send(names.player_events, value, key=PLAYER, headers=poison_headers)
+    assert producer.flush(timeout=15) == 0
+    producer.close()
+    publish_rank_change(settings, PLAYER, "after:rank_change:0")
+    records = [r for batch in read_all(settings, names.player_events) for r in batch]
+    source = {r.value: (r.topic, r.partition, r.offset) for r in records}
+    forged.update(source[value] for value in poison)  # written to break the contract: the closing check skips them
+    (partition,) = {r.partition for r in records}  # one key: one partition, the poison between the two events
+    last = max(r.offset for r in records)
+
+    notifier = Notifier(settings, store, backoff_base=0.2)
+    with in_background([notifier]) as died:
+        wait_for(lambda: len(receiver.delivered(path)) >= 2, timeout=30)
+        # read past the poison: its dead letters were acknowledged
+        wait_for(lambda: committed(settings, partition) > last, timeout=30, interval=0.5)
+        assert died() == []
+    assert sorted(r.body["event_id"] for r in receiver.delivered(path)) == [
+        "after:rank_change:0",
+        "before:rank_change:0",
+    ]
+    letters = [codec.decode_as(r.value, DeadLetter) for batch in read_all(settings, names.dead_letter) for r in batch]
+    by_source = {(letter.source_topic, letter.source_partition, letter.source_offset): letter for letter in letters}
+    assert len(letters) == len(poison) == notifier.dead  # one each, no more
+    for value, (_, why) in poison.items():
+        letter = by_source[source[value]]
+        assert letter.service == "notifier" and why in letter.error, letter.error
+        assert letter.key == PLAYER and letter.value_bytes == len(value) and not letter.truncated
+    assert by_source[source[b"\xff\xfenot JSON at all"]].value_base64 is not None  # not UTF-8: kept in base64
+
+
+def committed(settings: Settings, partition: int) -> int:
+    """The notifier group's committed offset on ``partition`` of player-events (-1: none yet)."""
+    names = TopicNames(settings.topic_prefix)
+    with Admin(settings) as admin:
+        return admin.committed(names.group("notifier")).get((names.player_events, partition), -1)
+
+
+def test_a_poison_offset_waits_for_its_dead_letter_sent_again_once_kafka_takes_it(
+    settings: Settings, store: Store, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No dead-letter topic yet (the broker creates none by itself): Kafka gives up on the letter, the event
+    behind the poison is sent but the group's offset stays at the poison; once the topic exists the letter is
+    sent again, acknowledged once, and the offset moves past."""
+    late = settings.replace(topic_prefix=f"{settings.topic_prefix}-late")
+    names = TopicNames(late.topic_prefix)
+    with Admin(late) as admin:
+        admin.ensure_topics(names, tuple(spec for spec in ALL_TOPICS if spec is not DEAD_LETTER))
+    path = "/hooks/late-token"
+    track(store, PLAYER, receiver.url(path), "json")
+    publish_rank_change(late, PLAYER, "before:rank_change:0")
+    producer = Producer(late)
+    producer.send(names.player_events, b"not an event", key=PLAYER)
+    assert producer.flush(timeout=15) == 0
+    producer.close()
+    publish_rank_change(late, PLAYER, "after:rank_change:0")
+    records = [r for batch in read_all(late, names.player_events) for r in batch]
+    (poison,) = [r for r in records if r.value == b"not an event"]
+    last = max(r.offset for r in records)
+
+    notifier = Notifier(late, store, backoff_base=0.2)
+    with caplog.at_level(logging.WARNING, logger="owstream.services.notifier"), in_background([notifier]) as died:
+        wait_for(lambda: len(receiver.delivered(path)) == 2, timeout=30)  # read past the poison...
+        wait_for(lambda: "was not delivered" in caplog.text, timeout=120)  # ...whose letter Kafka gave up on
+        assert committed(late, poison.partition) == poison.offset  # ...so the group stays at it
+        assert notifier.dead == 0
+        with Admin(late) as admin:
+            admin.ensure_topics(names)
+        wait_for(lambda: notifier.dead == 1 and committed(late, poison.partition) > last, timeout=60, interval=0.5)
+        assert died() == []
+    (letter,) = [codec.decode_as(r.value, DeadLetter) for batch in read_all(late, names.dead_letter) for r in batch]
+    assert (letter.source_topic, letter.source_partition, letter.source_offset, letter.service) == (
+        poison.topic, poison.partition, poison.offset, "notifier",
+    )  # fmt: skip
+    assert len(receiver.delivered(path)) == 2
+    check_topics(late, forged={(poison.topic, poison.partition, poison.offset)})

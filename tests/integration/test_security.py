@@ -5,6 +5,7 @@ certificate is one clear line, not a hang; PLAINTEXT clients get nothing."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from owstream.store import Store
 from support.contracts import check_broker, check_topics
 from support.env import owstream_env
 from support.homes import broker_home
-from support.pipeline import request_and_wait
+from support.pipeline import request_and_wait, wait_for
 from support.replay_server import ReplayServer
 from support.secure_broker import SecureBroker, start_secure_broker
 
@@ -140,7 +141,8 @@ def test_each_service_has_its_own_principal_allowed_only_its_part(secure: Secure
         ("dashboard", names.fetch_results),  # a visitor's client cannot forge a result...
         ("dashboard", names.player_events),  # ...nor an event
         ("scheduler", names.fetch_results),
-        ("notifier", names.player_events),  # the notifier writes nothing
+        ("notifier", names.player_events),  # the notifier writes only dead letters
+        ("notifier", names.fetch_requests),
         ("meta", names.fetch_results),
         ("fetcher", names.hero_stats),
         ("processor", names.fetch_requests),
@@ -157,6 +159,17 @@ def test_each_service_has_its_own_principal_allowed_only_its_part(secure: Secure
     allowed.close()
     results = [r for batch in read_all(admin_settings, names.fetch_results) for r in batch]
     assert results and all(r.key != "Forged-1234" for r in results)  # nothing forged got in
+    # ...which it may: poison on player-events (written by the administrator) is dead-lettered by the notifier
+    poison = Producer(admin_settings)
+    poison.send(names.player_events, b"not an event", key="Poison-1234")
+    assert poison.flush(timeout=20) == 0
+    poison.close()
+    with in_background([make_service("notifier", settings)]) as died:
+        letters = wait_for(
+            lambda: [r for b in read_all(admin_settings, names.dead_letter) for r in b], timeout=60, interval=1.0
+        )
+        assert died() == []
+    assert [json.loads(r.value)["service"] for r in letters] == ["notifier"]
     try:  # the notifier may not read the results the administrator reads
         seen = [
             r for batch in read_all(settings.for_service("notifier"), names.fetch_results, timeout=5) for r in batch

@@ -155,3 +155,30 @@ def test_a_stop_ends_a_transaction_stuck_on_a_frozen_broker_at_once(frozen_broke
     assert not runner.is_alive(), "the stream did not stop while its broker was frozen"
     assert took < Stream.CLOSE_LIMIT + 5
     assert stream.batches == 0  # nothing committed: the next instance reads the batch again
+
+
+def test_a_batch_read_again_after_its_commit_is_not_handled_twice(frozen_broker: Frozen) -> None:
+    """A group that forgot this member while the broker was away hands its partitions back from the offsets
+    it fetched before the member's last commit: the records of that commit come again. They are skipped."""
+    settings = frozen_broker.settings
+    ensure_kafka(settings, start_local=False)
+    handled: list[Record] = []
+    target = Topics(settings.topic_prefix).fetch_results.name
+
+    def handle(records: list[Record]) -> Output:
+        handled.extend(records)
+        return Output(messages=[Outgoing(target, r.value, r.key, []) for r in records])
+
+    stream = Stream(settings, "again", [Topics(settings.topic_prefix).fetch_requests], handle, stop=threading.Event())
+    stream.open()
+    try:
+        _send(settings, 5)
+        wait_for(lambda: stream.step() >= 0 and len(handled) >= 5, timeout=60, interval=0.01)
+        assert stream.consumer is not None
+        stream.consumer.rewind(list(handled))  # the position the group would hand back: before the commit
+        _send(settings, 2, start=5)
+        wait_for(lambda: stream.step() >= 0 and any(r.value == b"v6" for r in handled), timeout=60, interval=0.01)
+    finally:
+        stream.close()
+    assert sorted(r.value for r in handled) == sorted(f"v{i}".encode() for i in range(7))  # each handled once
+    assert sorted(_outputs(settings)) == sorted(f"v{i}".encode() for i in range(7))  # and visible once

@@ -25,11 +25,14 @@ def test_each_topic_is_written_only_by_its_producers() -> None:
         "fetch-requests": {"dashboard", "scheduler"},
         "fetch-results": {"fetcher"},
         "player-events": {"fetcher", "processor"},
-        "dead-letter": {"fetcher", "processor"},
+        "dead-letter": {"fetcher", "notifier", "processor"},
         "hero-stats": {"meta"},
     }
     table = acl_table("p")
-    assert not any(g.operation in ("WRITE", "ALTER", "CREATE", "ALL") for g in table["notifier"])
+    notifier_may = [
+        (g.resource, g.name) for g in table["notifier"] if g.operation in ("WRITE", "ALTER", "CREATE", "ALL")
+    ]
+    assert notifier_may == [("topic", "p.dead-letter")]  # its dead letters, nothing else
     assert {g.name for g in table["dashboard"] if g.operation == "WRITE"} == {"p.fetch-requests"}
 
 

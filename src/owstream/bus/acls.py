@@ -6,13 +6,14 @@ With SASL on, each service connects as its own user (``OWSTREAM_KAFKA_SASL_<SERV
 principal may DESCRIBE the topics and groups of its prefix (metadata, offsets, the status pages); beyond that:
 
 * only the **fetcher** writes ``fetch-results``; only the **processor** (and the fetcher's
-  ``fetch_started``) writes ``player-events``; only they write ``dead-letter``, each in its own
-  transactions (transactional ids ``<prefix>.<service>.*``);
+  ``fetch_started``) writes ``player-events``, each in its own transactions (transactional ids
+  ``<prefix>.<service>.*``); they write ``dead-letter`` in those transactions;
 * only the **meta** writes ``hero-stats``;
 * the **dashboard** (and the CLI as a visitor) and the **scheduler** write ``fetch-requests`` and nothing
   else; the dashboard reads ``player-events`` (a request followed) and the newest messages of
   ``fetch-requests`` and ``fetch-results`` (the Pipeline page);
-* the **notifier** writes nothing: it reads ``player-events`` in its group.
+* the **notifier** reads ``player-events`` in its group and writes only ``dead-letter`` (the events it
+  cannot read, with a plain idempotent producer: no transactional id).
 
 Creating topics is left to an administrator (or the shared credentials of ``owstream kafka``/``run``):
 :func:`apply_acls` grants the table with such a principal. docs/topics.md shows :func:`markdown_table`.
@@ -74,7 +75,7 @@ def acl_table(prefix: str) -> dict[str, list[Grant]]:
         ],
         "scheduler": topic("fetch-requests", "WRITE"),
         "meta": [*topic("hero-stats", "WRITE", "READ")],  # reads its newest answers at start
-        "notifier": [*topic("player-events", "READ"), *group("notifier")],
+        "notifier": [*topic("player-events", "READ"), *group("notifier"), *topic("dead-letter", "WRITE")],
         "dashboard": [
             *topic("fetch-requests", "WRITE", "READ"),
             *topic("player-events", "READ"),

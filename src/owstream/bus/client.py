@@ -173,9 +173,12 @@ class Producer:
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
 
-    def _tracked(self, delivered: Delivered) -> Callable[[Any, Any], None]:
+    @staticmethod
+    def _tracked(delivered: Delivered) -> Callable[[Any, Any], None]:
+        """A message sent with ``delivered``: its fate is told to the sender, who sends it again or not (not
+        kept for :meth:`flush` to raise: a sender that retries would see its old failures raised forever)."""
+
         def on_delivery(err: Any, msg: Any) -> None:
-            self._on_delivery(err, msg)
             delivered(None if err is None else f"{msg.topic()}: {err.str()}")
 
         return on_delivery
@@ -186,7 +189,8 @@ class Producer:
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait up to ``timeout`` until every message sent so far is acknowledged; the number still waiting.
-        BusError if Kafka gave up on any (after DELIVERY_TIMEOUT_MS, or a message it refuses)."""
+        BusError if Kafka gave up on any sent without a ``delivered`` callback (after DELIVERY_TIMEOUT_MS, or a
+        message it refuses); those sent with one were told."""
         remaining = int(self._producer.flush(timeout))
         failures, self._failures = self._failures, []
         if failures:
@@ -281,6 +285,19 @@ class Consumer:
         except ck.KafkaException as exc:
             # The partition was revoked meanwhile: its new owner will see the records again (at-least-once).
             log.info("offsets not stored (partition revoked?): %s", exc.args[0])
+
+    def committed(self, partitions: Iterable[tuple[str, int]], timeout: float = 10.0) -> Offsets:
+        """The group's committed offsets of ``partitions``, a partition with none left out. A transaction still
+        committing offsets on them is waited for (``read_committed`` asks for stable offsets, KIP-447).
+        KafkaUnavailable when the group's coordinator does not answer within ``timeout`` seconds."""
+        wanted = [ck.TopicPartition(t, p) for t, p in sorted(set(partitions))]
+        if not wanted:
+            return {}
+        try:
+            got = self._consumer.committed(wanted, timeout=timeout)
+        except ck.KafkaException as exc:
+            raise KafkaUnavailable(f"cannot read the group's committed offsets: {exc.args[0]}") from exc
+        return {(tp.topic, tp.partition): tp.offset for tp in got if tp.error is None and tp.offset >= 0}
 
     def rewind(self, records: Iterable[Record]) -> None:
         """Read ``records`` again (after an aborted transaction): seek each partition back to its first one.

@@ -46,8 +46,9 @@ def dead_letter(
     reason: str,
     delivered: Delivered | None = None,
 ) -> None:
-    """Send the dead letter of ``record`` to ``topic`` (the prefix's dead-letter topic);
-    the caller commits its offset and moves on."""
+    """Send the dead letter of ``record`` to ``topic`` (the prefix's dead-letter topic); the caller commits
+    its offset and moves on: in the transaction the letter was sent in, or, with a plain producer, once
+    ``delivered`` says Kafka acknowledged it (the notifier)."""
     log.warning(
         "%s: message %s[%d]@%d sent to %s: %s",
         service,

@@ -13,7 +13,12 @@ dead-letter, with why). The kernel does the rest, the same way for every service
 * **One transaction per batch.** The batch's messages, its dead letters (``<prefix>.dead-letter``, why and
   where from) and its offsets are committed together (KIP-98/447); a reader with ``read_committed`` sees
   all or nothing of it. An aborted transaction is redone with the same output while this member still holds
-  every partition of the batch (``REDO`` times), then the batch is rewound and handled again.
+  every partition of the batch (``REDO`` times), then the batch is rewound and handled again. An abort whose
+  outcome is unknown (a producer renewed mid-commit: its transaction may have been completed by the broker)
+  is settled by the group's committed offsets before anything is redone.
+* **Nothing handled twice by one member.** Records below what this member has committed are skipped when
+  read again: a group that forgot the member while the broker was away hands its partitions back from the
+  offsets fetched before its last commit, and the batch it had just committed would come again.
 * **Backpressure.** A handler that raises one of ``away`` (its sink, e.g. the store, is unavailable) has
   every partition paused while the kernel keeps polling (so the group sees a live member: no 15-minute
   ``max.poll.interval.ms``), and the batch is handled again after a backoff; partitions resume once it
@@ -37,7 +42,7 @@ from owstream.bus.deadletter import dead_letter
 from owstream.bus.topics import Outgoing, Topic, Topics
 from owstream.bus.transactions import TransactionalProducer
 from owstream.config import Settings
-from owstream.errors import BusError, TransactionAborted
+from owstream.errors import BusError, KafkaUnavailable, TransactionAborted
 from owstream.retry import Backoff, OutageWarning
 
 log = logging.getLogger(__name__)
@@ -99,6 +104,8 @@ class Stream:
         # records fetched while partitions were being paused: kept for the next batch, never sought back to
         # (a seek on a paused partition can be refused, and what it skipped would be lost)
         self._carry: list[Record] = []
+        # per partition, the offset after the last record this member committed (see "Nothing handled twice")
+        self._done: dict[tuple[str, int], int] = {}
         self._sink = OutageWarning(log, f"{service}: its sink is unavailable; partitions paused, polling on")
         self._aborts = OutageWarning(log, f"{service}: transactions aborted")
 
@@ -149,8 +156,11 @@ class Stream:
         the records committed (0 when nothing arrived, or the batch is to be read again)."""
         assert self.consumer is not None, "open() first"
         carried = self._carried()
-        records = carried + self.consumer.poll_batch(
-            max_messages=max(1, self.batch_size - len(carried)), timeout=0 if carried else timeout
+        records = self._fresh(
+            carried
+            + self.consumer.poll_batch(
+                max_messages=max(1, self.batch_size - len(carried)), timeout=0 if carried else timeout
+            )
         )
         if not records:
             return 0
@@ -159,6 +169,13 @@ class Stream:
             return 0
         records, output = handled
         return len(records) if self._publish(records, output) else 0
+
+    def _fresh(self, records: list[Record]) -> list[Record]:
+        """``records`` without those this member has already committed (read again after its group forgot it)."""
+        fresh = [r for r in records if r.offset >= self._done.get((r.topic, r.partition), 0)]
+        if len(fresh) < len(records):
+            log.info("%s: %d record(s) already committed, read again: skipped", self.service, len(records) - len(fresh))
+        return fresh
 
     def _handled(self, records: list[Record]) -> tuple[list[Record], Output] | None:
         """``handle(records)``; while it raises one of ``away``: partitions paused, polling on, tried again
@@ -228,19 +245,44 @@ class Stream:
                 self.producer.commit(self.consumer, next_offsets(records))
             except TransactionAborted as exc:
                 self._aborts.still(f"{exc} (attempt {attempt} of {self.REDO})")
+                if self._went_through(records):
+                    log.info("%s: the aborted transaction had committed after all (a renewed producer)", self.service)
+                    return self._committed(records, output)
                 held = self.assigned
                 if any((r.topic, r.partition) not in held for r in records):
-                    break
+                    return self._rewind(records)
                 waited = self._wait_paused(0.2 * attempt)  # polling, so the group can take this member back
                 self._resume()
                 if not waited:
                     return False
                 continue
-            self._aborts.over()
-            self.batches += 1
-            if output.committed is not None:
-                output.committed()
-            return True
+            return self._committed(records, output)
+        return self._rewind(records)
+
+    def _committed(self, records: list[Record], output: Output) -> bool:
+        self._aborts.over()
+        self.batches += 1
+        for tp, offset in next_offsets(records).items():
+            self._done[tp] = max(self._done.get(tp, 0), offset)
+        if output.committed is not None:
+            output.committed()
+        return True
+
+    def _went_through(self, records: list[Record]) -> bool:
+        """After an abort: whether the group's committed offsets already cover the batch (the broker completed
+        the transaction a renewed producer had left committing; the new producer's start waits for that).
+        False when they do not, or cannot be read now (the transaction is redone or the batch rewound)."""
+        assert self.consumer is not None and self.producer is not None
+        try:
+            self.producer.settle()
+            committed = self.consumer.committed({(r.topic, r.partition) for r in records})
+        except (TransactionAborted, KafkaUnavailable) as exc:
+            log.info("%s: the group's committed offsets cannot be read now: %s", self.service, exc)
+            return False
+        return all(committed.get(tp, -1) >= offset for tp, offset in next_offsets(records).items())
+
+    def _rewind(self, records: list[Record]) -> bool:
+        assert self.consumer is not None
         kept = [r for r in records if (r.topic, r.partition) in self.assigned]
         log.warning("%s: %d record(s) read again after aborted transactions", self.service, len(kept))
         self.consumer.rewind(kept + self._carried())  # the carried ones come after: read again too

@@ -78,6 +78,12 @@ class TransactionalProducer(Producer):
             self._producer.begin_transaction()
             self._open = True
 
+    def settle(self) -> None:
+        """Start a renewed producer now: its start fences the old one and waits until the broker has completed
+        or aborted what the old one left open (so the group's committed offsets say how it ended)."""
+        if self._pending_start:
+            self._start()
+
     def commit(self, consumer: Consumer, offsets: Offsets) -> None:
         """Commit the open transaction with ``offsets`` of ``consumer``'s group; retriable errors (a broker
         that is away) are retried up to STUCK_AFTER, then the producer is renewed (TransactionAborted)."""

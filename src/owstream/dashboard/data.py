@@ -16,6 +16,7 @@ import streamlit as st
 
 from owstream.config import Settings, get_settings
 from owstream.domain.heroes import Hero
+from owstream.domain.refresh import policy_of
 from owstream.store import Store
 from owstream.store.lookups import Member, Resolved
 from owstream.store.views import (
@@ -68,20 +69,27 @@ def players() -> list[PlayerChoice]:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def player(player_id: str, gamemode: str, season: str = "lifetime") -> PlayerRows | None:
-    return store().player_view(player_id, gamemode, season)
+def platforms(player_id: str) -> list[str]:
+    """The player's platforms with stats, its default (the one played most) first, ``both`` last."""
+    return store().platforms(player_id)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def history(player_id: str, gamemode: str, season: str = "lifetime") -> HistoryRows:
-    return store().history_view(player_id, gamemode, season)
+def player(player_id: str, gamemode: str, season: str, platform: str | None) -> PlayerRows | None:
+    return store().player_view(player_id, gamemode, season, platform)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def history(player_id: str, gamemode: str, season: str, platform: str | None) -> HistoryRows:
+    return store().history_view(player_id, gamemode, season, platform)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def squad(
-    player_ids: tuple[str, ...], gamemode: str, window_hours: float | None, season: str = "lifetime"
+    player_ids: tuple[str, ...], gamemode: str, window_hours: float | None, season: str, platform: str | None
 ) -> SquadRows:
-    return store().squad_view(player_ids, gamemode, window_hours, season)
+    """``platform`` None: each player on their own default platform."""
+    return store().squad_view(player_ids, gamemode, window_hours, season, platform)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -91,7 +99,8 @@ def activity(now_minute: int) -> ActivityRows:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def watchlist() -> list[WatchRow]:
-    return store().watch_view()
+    """The tracked players, each with when the scheduler refreshes it next and why (its settings' rule)."""
+    return store().watch_view(policy_of(settings()))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -128,11 +137,6 @@ def alerts() -> AlertRows:
 
 def snapshot_rows(player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     return store().snapshot_rows(player_id)
-
-
-def platforms() -> list[str]:
-    """The platforms the read model reports numbers for separately (none yet: all platforms together)."""
-    return []
 
 
 def clear_caches() -> None:

@@ -7,11 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from owstream.bus import Admin, TopicNames, read_tail
+from owstream.bus import Admin, Record, TopicNames, Topics, read_tail
 from owstream.config import Settings
 from owstream.dashboard.data import TTL_SECONDS, settings
 from owstream.errors import OwstreamError, ProcessingError
-from owstream.messages import codec
 from owstream.runtime.status import kafka_status
 
 
@@ -25,35 +24,35 @@ class RecentMessage:
     what: str
 
 
-def describe_record(topic_kind: str, value: bytes) -> str:
-    """One line about a message: a result's outcome, a request's source, an event's type."""
+def describe_record(topics: Topics, kind: str, record: Record) -> str:
+    """One line about a message, read through its topic's contract (its ``schema`` header checked, its value
+    decoded within bounds): a result's outcome, a request's source, an event's type."""
     try:
-        if topic_kind == "fetch-results":
-            result = codec.decode_result(value)
-            return f"result: {result.outcome}"
-        if topic_kind == "fetch-requests":
-            request = codec.decode_request(value)
+        if kind == "fetch-results":
+            return f"result: {topics.fetch_results.read(record).outcome}"
+        if kind == "fetch-requests":
+            request = topics.fetch_requests.read(record)
             return f"request from {request.source}{' (forced)' if request.force else ''}"
-        if topic_kind == "player-events":
-            return f"event: {codec.decode_event(value).type}"
+        if kind == "player-events":
+            return f"event: {topics.player_events.read(record).type}"
     except ProcessingError:
         return "unreadable message"
-    return f"{len(value):,} bytes"
+    return f"{len(record.value):,} bytes"
 
 
 def load_recent(settings_: Settings, per_topic: int = 8) -> list[RecentMessage]:
     """The newest messages of fetch-requests, fetch-results and player-events, newest first."""
-    names = TopicNames(settings_.topic_prefix)
+    topics = Topics(settings_.topic_prefix)
     out: list[RecentMessage] = []
     for kind, topic in (
-        ("fetch-requests", names.fetch_requests),
-        ("fetch-results", names.fetch_results),
-        ("player-events", names.player_events),
+        ("fetch-requests", topics.fetch_requests.name),
+        ("fetch-results", topics.fetch_results.name),
+        ("player-events", topics.player_events.name),
     ):
         records = read_tail(settings_, topic, per_topic, timeout=3.0)
         records = sorted(records, key=lambda r: r.timestamp_ms or 0)[-per_topic:]
         out += [
-            RecentMessage(kind, r.partition, r.offset, r.key, r.timestamp_ms, describe_record(kind, r.value))
+            RecentMessage(kind, r.partition, r.offset, r.key, r.timestamp_ms, describe_record(topics, kind, r))
             for r in records
         ]
     return sorted(out, key=lambda m: m.timestamp_ms or 0, reverse=True)

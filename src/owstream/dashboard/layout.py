@@ -14,11 +14,18 @@ import streamlit as st
 from owstream.dashboard import data, state
 from owstream.domain.format import MISSING, duration, utc
 from owstream.domain.seasons import season_label
-from owstream.domain.vocabulary import GAMEMODE_NAMES, GAMEMODES
+from owstream.domain.vocabulary import (
+    BOTH,
+    BOTH_NOTE,
+    GAMEMODE_NAMES,
+    GAMEMODES,
+    STATS_PLATFORMS,
+    platform_label,
+    platform_name,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 METRIC_WIDTH = 140  # two per row on a 390 px phone, six on a laptop
-PLATFORM_NAMES = {"all": "All platforms", "pc": "PC", "console": "Console"}
 
 
 # Our own stylesheet (no user text in it): on a phone, a table keeps each cell on one line and scrolls
@@ -101,8 +108,9 @@ class Season:
 
 
 def season(key: str = "season") -> Season:
-    """This season, last season (named with their numbers: the newest season any stored snapshot reports,
-    the same on every page) or lifetime (OverFast's totals, the default); a number from the URL too."""
+    """This season, last season (named with their numbers: the newest season any stored snapshot reports, on
+    any platform, the same on every page: seasons are the game's, not a platform's) or lifetime (OverFast's
+    totals, the default); a number from the URL too."""
     current = data.current_season()
     options = ["lifetime"]
     if current is not None:
@@ -129,23 +137,43 @@ def season(key: str = "season") -> Season:
     return Season(choice, number, current)
 
 
-def platform(key: str = "platform") -> str:
-    """The platform the numbers are of: those the store reports apart, else all of them together."""
-    options = ["all", *data.platforms()]
-    return state.choice(
-        st.segmented_control, "Platform", options, key=key, default="all",
-        format_func=lambda p: PLATFORM_NAMES.get(p, p), disabled=len(options) == 1,
-        help="Numbers of every platform together (OverFast's default)" if len(options) == 1 else None,
+def no_season(season: Season, platform: str | None, seasons: Sequence[int]) -> None:
+    """A player with no snapshot in the season chosen, and the seasons it has (on ``platform``)."""
+    on = f" on {platform_label(platform)}" if platform else ""
+    stored = ", ".join(str(n) for n in seasons) or "none"
+    st.info(f"No snapshot of this player in {plain(season.label)}{on} (seasons stored{on}: {stored}).")
+
+
+def platform(options: Sequence[str], key: str = "platform") -> str | None:
+    """The platform the numbers are of, among ``options`` (a player's platforms, the one played most first: the
+    default); None when there is none (no stats stored). A platform asked for in the URL that the player does
+    not have is said so."""
+    if not options:
+        return None
+    asked = state.param(key)
+    chosen = state.choice(
+        st.segmented_control, "Platform", list(options), key=key, default=options[0], format_func=platform_label,
+        disabled=len(options) == 1, help="Stats are fetched and kept per platform; the default is the one played most. "
+        f"{platform_name(BOTH)}: OverFast's total of both, as stored {BOTH_NOTE}.",
     )  # fmt: skip
+    if asked in STATS_PLATFORMS and asked not in options:
+        st.caption(f"No {platform_name(asked)} stats stored for this player: {platform_label(chosen)} shown.")
+    return chosen
 
 
-def controls(*, season_key: str | None = "season") -> tuple[str, Season | None, str]:
-    """Gamemode, season and platform side by side (stacked on a phone)."""
+def player_query(player_id: str, platform: str | None) -> dict[str, str]:
+    """The query of a link to a player's page on ``platform`` (left out when it is the player's default)."""
+    default = next(iter(data.platforms(player_id)), None)
+    return {"player": player_id, **({"platform": platform} if platform and platform != default else {})}
+
+
+def controls(platforms: Sequence[str], *, season_key: str | None = "season") -> tuple[str | None, str, Season | None]:
+    """Platform (among ``platforms``), gamemode and season side by side (stacked on a phone)."""
     with st.container(horizontal=True, gap="medium"):
+        where = platform(platforms)
         mode = gamemode()
         chosen = season(season_key) if season_key else None
-        where = platform()
-    return mode, chosen, where
+    return where, mode, chosen
 
 
 # --- numbers ------------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ parameter       what                                                       pages
 ``players``     BattleTags separated by commas                             Squad
 ``mode``        ``quickplay`` (default) or ``competitive``                 Player, History, Squad, Meta
 ``season``      ``lifetime`` (default), ``current``, ``last`` or a number  Player, History, Squad
-``platform``    ``all`` (default) or a platform the store reports          Player, History, Squad, Meta
+``platform``    ``pc``, ``console``, ``both`` (old snapshots' total);      Player, History, Squad, Meta
+                default: the player's most played (Squad: each one's
+                own, ``each``; Meta: ``pc``)
 ``window``      the squad's and the meta's time window                     Squad, Meta
 ``region``      ``division`` ``heroes``: the meta's filters                Meta
 ``all``         ``1``: every hero drawn (Player), listed (Meta)            Player, Meta

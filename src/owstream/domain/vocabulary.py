@@ -23,6 +23,7 @@ PLATFORM_NAMES: dict[str, str] = {"pc": "PC", "console": "Console", "both": "PC 
 StatsPlatform = Literal["pc", "console", "both"]
 BOTH: StatsPlatform = "both"
 STATS_PLATFORMS: tuple[StatsPlatform, ...] = get_args(StatsPlatform)
+BOTH_NOTE = "before per-platform fetches"
 
 # Roles of the stats (heroes belong to one); a competitive rank also exists for "open" queue.
 Role = Literal["tank", "damage", "support"]
@@ -87,6 +88,13 @@ def rank_text(division: str | None, tier: int | None) -> str:
 def platform_name(platform: str | None) -> str:
     """``PC``, ``Console``, ``PC + console`` (OverFast's total of both: old snapshots)."""
     return PLATFORM_NAMES.get(platform or BOTH, platform or "")
+
+
+def platform_label(platform: str | None) -> str:
+    """:func:`platform_name`, saying what ``both`` is where a page offers it beside one platform's numbers:
+    ``PC + console (before per-platform fetches)``."""
+    name = platform_name(platform)
+    return f"{name} ({BOTH_NOTE})" if (platform or BOTH) == BOTH else name
 
 
 def rank_score(division: str | None, tier: int | None) -> float | None:

@@ -16,7 +16,6 @@ on every start.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -29,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from owstream.config import Settings, explicit_settings
 from owstream.errors import ConfigError, OwstreamError
-from owstream.processes import alive
+from owstream.processes import alive, write_atomically
 
 FORMAT = 1
 RUNTIME_FILE = "runtime.json"
@@ -149,18 +148,7 @@ def runtime_path(home: Path) -> Path:
 
 def write_stack(home: Path, stack: Stack) -> None:
     """Replace the runtime file at once (readers see the old or the new one, never half of one)."""
-    import tempfile  # only `up` writes: the commands that read this file do not pay for it
-
-    home.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".runtime-", suffix=".json", dir=home)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(stack.to_json() + "\n")
-        Path(tmp).replace(runtime_path(home))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    write_atomically(runtime_path(home), stack.to_json() + "\n")
 
 
 def remove_stack(home: Path) -> None:

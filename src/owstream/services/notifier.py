@@ -16,6 +16,12 @@ choice), for events of fetches made after the URL was set.
   ``given_up`` with why, which the Pipeline page shows. Sends run in a few worker threads, each with a
   timeout, at most one at a time per player: a slow or dead webhook delays only its own player's alerts.
 
+* **Poison loses nothing.** A record that is not a player event (not JSON, the wrong shape, too large, a
+  ``schema`` header this version does not read) goes to ``<prefix>.dead-letter`` with why and where from, as
+  in every other service, through a plain producer of the notifier's own; its offset waits in line like an
+  unfinished delivery until Kafka acknowledged the dead letter (one it gave up on is sent again, with
+  backoff), so a crash before that reads it again.
+
 * **Nothing inside.** A webhook reaches only public addresses, checked when the URL is set and again at
   connect time, redirects never followed (:mod:`owstream.services.webhooks`); ``OWSTREAM_NOTIFY_ALLOW``
   names receivers inside (a self-hosted one).
@@ -35,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from owstream.bus import Consumer, Ready, Record, Topics
+from owstream.bus import Consumer, Producer, Ready, Record, Topics, dead_letter
 from owstream.config import Settings
 from owstream.domain import alerts
 from owstream.errors import ProcessingError
@@ -51,6 +57,8 @@ SERVICE = "notifier"
 
 
 Send = Callable[[str, dict[str, Any], float], Sent]
+Where = tuple[str, int, int]  # a record's topic, partition and offset
+LETTER_RETRY = Backoff(base=1.0, cap=60.0)  # a dead letter Kafka gave up on is sent again after this
 
 
 def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
@@ -61,10 +69,28 @@ def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None
 
 @dataclass
 class _Open:
-    """A consumed record whose offset waits until its delivery (if any) is finished."""
+    """A consumed record whose offset waits until its delivery (if any) or its dead letter is finished."""
 
     record: Record
     event_id: str | None  # None: nothing to deliver
+    poison: bool = False  # it waits for its dead letter to be acknowledged instead
+
+
+@dataclass
+class _Letter:
+    """The dead letter of a poison record, sent and not yet acknowledged."""
+
+    record: Record
+    reason: str
+    failures: int = 0
+    retry_at: float | None = None  # set while it waits to be sent again (time.monotonic)
+
+
+def where(record: Record) -> Where:
+    return (record.topic, record.partition, record.offset)
+
+
+_POISON = object()  # take()'s mark of a record that is not an event
 
 
 class Notifier:
@@ -88,50 +114,67 @@ class Notifier:
         self.backoff_base = backoff_base
         self.workers = workers
         self.read = self.sent = self.given_up = 0  # events read, alerts sent, alerts given up
+        self.dead = 0  # dead letters acknowledged
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify")
         self._lock = threading.Lock()
         self._busy: set[str] = set()  # players with an attempt in flight
         self._finished: set[str] = set()  # event ids finished by the workers, not yet seen by the loop
         self._open: dict[tuple[str, int], deque[_Open]] = {}
+        self._letters: dict[Where, _Letter] = {}  # dead letters not yet acknowledged (loop thread only)
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, ready: Ready | None = None) -> None:
         consumer = Consumer(self.settings, self.topics.group(SERVICE), [self.topics.player_events.name])
+        letters = Producer(self.settings)  # dead letters only: plain, not transactional
         log.info("notifier: consuming %s", self.topics.player_events.name)
         if ready is not None:
             ready()
         try:
             while not stop.is_set():
-                self.step(consumer)
+                self.step(consumer, letters)
         finally:
             self._pool.shutdown(wait=True)
+            self._close_letters(letters)
             self._commit_finished(consumer)
             consumer.close()
             if self._owns_store:
                 self.store.close()
-            log.info("notifier: stopped (%d alerts sent, %d given up)", self.sent, self.given_up)
+            log.info(
+                "notifier: stopped (%d alerts sent, %d given up, %d dead letters)", self.sent, self.given_up, self.dead
+            )
 
-    def step(self, consumer: Consumer, timeout: float = 0.5) -> int:
-        """Read events, record the deliveries they need, start the due attempts, commit finished offsets."""
+    def step(self, consumer: Consumer, letters: Producer, timeout: float = 0.5) -> int:
+        """Read events, record the deliveries they need (dead-letter the poison), serve the dead letters'
+        acknowledgements, start the due attempts, commit finished offsets."""
         records = consumer.poll_batch(max_messages=200, timeout=timeout)
-        self.take(records)
+        self.take(records, letters)
+        self.serve_letters(letters)
         self.send_due()
         self._commit_finished(consumer)
         return len(records)
 
     # --- events -> deliveries ---------------------------------------------------------------------
-    def take(self, records: list[Record]) -> None:
-        """Record the deliveries the events of ``records`` need; every record waits in ``_open`` until done."""
+    def take(self, records: list[Record], letters: Producer) -> None:
+        """Record the deliveries the events of ``records`` need and dead-letter the records that are not
+        events; every record waits in ``_open`` until done."""
         self.read += len(records)
         wanted: list[tuple[Record, Any]] = []
         for record in records:
-            event = self._alerting_event(record)
-            wanted.append((record, event))
-        players = {event.player_id for _, event in wanted if event is not None}
+            try:
+                event = self.topics.player_events.read(record)
+            except ProcessingError as exc:
+                self._dead_letter(letters, record, str(exc))
+                wanted.append((record, _POISON))
+                continue
+            wanted.append((record, event if self._alerts(event) else None))
+        players = {event.player_id for _, event in wanted if event is not None and event is not _POISON}
         targets = self.notes.targets(players) if players else {}
         now = self.clock()
         rows = []
         for record, event in wanted:
+            if event is _POISON:
+                self._queue(record, None, poison=True)
+                continue
             target = targets.get(event.player_id) if event is not None else None
             if event is None or target is None or event.at < target.since:
                 self._queue(record, None)
@@ -152,25 +195,72 @@ class Notifier:
                 self._finished.update(eid for eid, status in known.items() if status in FINISHED)
             log.info("notifier: %d alert(s) to deliver", sum(1 for s in known.values() if s == PENDING))
 
-    def _alerting_event(self, record: Record) -> Any:
-        """The event of ``record`` if it is one that alerts, else None."""
-        try:
-            event = self.topics.player_events.read(record)
-        except ProcessingError as exc:
-            log.warning("notifier: skipping %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
-            return None
-        if event.type not in alerts.ALERTING_TYPES or alerts.alert_of(event) is None:
-            return None
-        return event
+    @staticmethod
+    def _alerts(event: Any) -> bool:
+        """Whether ``event`` is one that alerts."""
+        return event.type in alerts.ALERTING_TYPES and alerts.alert_of(event) is not None
 
-    def _queue(self, record: Record, event_id: str | None) -> None:
-        self._open.setdefault((record.topic, record.partition), deque()).append(_Open(record, event_id))
+    def _queue(self, record: Record, event_id: str | None, *, poison: bool = False) -> None:
+        self._open.setdefault((record.topic, record.partition), deque()).append(_Open(record, event_id, poison))
+
+    # --- poison -> dead-letter --------------------------------------------------------------------
+    def _dead_letter(self, letters: Producer, record: Record, reason: str) -> None:
+        """Send the dead letter of ``record`` (once: a record read again while its letter is on its way waits
+        for that one)."""
+        if where(record) in self._letters:
+            return
+        self._letters[where(record)] = _Letter(record, reason)
+        self._send_letter(letters, where(record))
+
+    def _send_letter(self, letters: Producer, key: Where) -> None:
+        letter = self._letters[key]
+        letter.retry_at = None
+
+        def delivered(error: str | None) -> None:
+            self._on_letter(key, error)
+
+        dead_letter(
+            letters, self.topics.dead_letter, letter.record, service=SERVICE, reason=letter.reason, delivered=delivered
+        )
+
+    def _on_letter(self, key: Where, error: str | None) -> None:
+        """A dead letter's fate (called from the producer's poll or flush, in the loop's thread)."""
+        letter = self._letters.get(key)
+        if letter is None:
+            return
+        if error is None:
+            del self._letters[key]  # its record is finished
+            self.dead += 1
+            return
+        letter.failures += 1
+        wait = LETTER_RETRY.delay(letter.failures)
+        letter.retry_at = time.monotonic() + wait
+        log.warning("notifier: the dead letter of %s[%d]@%d was not delivered (%s); sent again in %.0f s", *key,
+                    error, wait)  # fmt: skip
+
+    def serve_letters(self, letters: Producer) -> None:
+        """Serve the dead letters' acknowledgements and send again those Kafka gave up on, once due."""
+        letters.poll(0)
+        now = time.monotonic()
+        for key, letter in list(self._letters.items()):
+            if letter.retry_at is not None and letter.retry_at <= now:
+                self._send_letter(letters, key)
+
+    def _close_letters(self, letters: Producer) -> None:
+        """Wait a little for the dead letters on their way; those not acknowledged keep their records'
+        offsets uncommitted: the next start reads them again."""
+        letters.flush(timeout=10.0)
+        if self._letters:
+            log.warning("notifier: %d dead letter(s) not acknowledged; their records are read again at the next "
+                        "start", len(self._letters))  # fmt: skip
 
     def _commit_finished(self, consumer: Consumer) -> None:
         """Store the offset of each partition's finished prefix; forget partitions no longer assigned."""
         assigned = consumer.assigned
         for tp in [tp for tp in self._open if tp not in assigned]:
             del self._open[tp]  # its new owner reads it again; the store says what was done
+        for key in [k for k, letter in self._letters.items() if k[:2] not in assigned and letter.retry_at is not None]:
+            del self._letters[key]  # a dead letter to send again: its record's new owner sends it
         with self._lock:
             finished = set(self._finished)
         waiting = {o.event_id for q in self._open.values() for o in q if o.event_id and o.event_id not in finished}
@@ -180,7 +270,7 @@ class Notifier:
         done: list[Record] = []
         for queue in self._open.values():
             last = None
-            while queue and (queue[0].event_id is None or queue[0].event_id in finished):
+            while queue and self._done(queue[0], finished):
                 last = queue.popleft().record
             if last is not None:
                 done.append(last)
@@ -188,6 +278,11 @@ class Notifier:
         with self._lock:  # remember only what is still behind an unfinished record
             self._finished = (self._finished | finished) & still
         consumer.store(done)
+
+    def _done(self, entry: _Open, finished: set[str]) -> bool:
+        if entry.poison:
+            return where(entry.record) not in self._letters  # its dead letter was acknowledged
+        return entry.event_id is None or entry.event_id in finished
 
     # --- deliveries -> webhooks -------------------------------------------------------------------
     def send_due(self) -> int:

@@ -16,6 +16,7 @@ from types import FrameType
 from owstream.bus import Ready, Runnable
 from owstream.config import Settings
 from owstream.domain.vocabulary import SERVICES
+from owstream.processes import write_atomically
 
 __all__ = [
     "ALL",
@@ -83,10 +84,7 @@ def ready_file_writer(path: Path | None) -> Ready | None:
     path.unlink(missing_ok=True)
 
     def ready() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_text(str(os.getpid()), encoding="ascii")
-        partial.replace(path)
+        write_atomically(path, str(os.getpid()))
         log.debug("ready: wrote %s", path)
 
     return ready

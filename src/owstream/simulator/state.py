@@ -3,15 +3,13 @@ how often each unknown player was asked for, as one JSON file written at once af
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from owstream.processes import write_atomically
 from owstream.simulator import data as simdata
 from owstream.simulator.data import SimPlayer
 
@@ -49,17 +47,7 @@ def write(path: Path, state: SavedState) -> None:
     """Replace ``path`` at once (a reader sees the old or the new state, never half of one); a failure is
     logged, the simulator goes on."""
     try:
-        text = state.to_json()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".simulator-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            Path(tmp).replace(path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
-            raise
+        write_atomically(path, state.to_json())
     except OSError:
         log.exception("cannot write the simulator's state to %s", path)
 

@@ -15,8 +15,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from owstream.domain.heroes import Hero
+from owstream.domain.refresh import RefreshPolicy
 from owstream.store import lookups, views
 from owstream.store.lookups import Member, Resolved
+from owstream.store.report import platforms_of
 from owstream.store.views import (
     ActivityRows,
     AlertRows,
@@ -63,20 +65,40 @@ class Reads:
     def players(self) -> list[PlayerChoice]:
         return views.players(self._engine)
 
-    def player_view(self, player_id: str, gamemode: str, season: str = "lifetime") -> PlayerRows | None:
-        """``season``: ``lifetime``, ``current``, ``last`` or a season number (see :func:`views.player`)."""
-        return views.player(self._engine, self._history(player_id), gamemode, season)
+    def platforms(self, player_id: str) -> list[str]:
+        """The player's platforms with stats, the one played most (its default) first, ``both`` (OverFast's total
+        of snapshots stored before per-platform fetches) last; [] without stats."""
+        with self._reading() as conn:
+            return platforms_of(conn, lookups.history_id(conn, player_id))
+
+    def player_view(
+        self, player_id: str, gamemode: str, season: str = "lifetime", platform: str | None = None
+    ) -> PlayerRows | None:
+        """``season``: ``lifetime``, ``current``, ``last`` or a season number; ``platform``: pc, console or both
+        (None: the one the player played most); see :func:`views.player`."""
+        return views.player(self._engine, self._history(player_id), gamemode, season, platform)
 
     def history_view(
-        self, player_id: str, gamemode: str, season: str = "lifetime", max_sessions: int = 200
+        self,
+        player_id: str,
+        gamemode: str,
+        season: str = "lifetime",
+        platform: str | None = None,
+        max_sessions: int = 200,
     ) -> HistoryRows:
-        return views.history(self._engine, self._history(player_id), gamemode, max_sessions, season)
+        return views.history(self._engine, self._history(player_id), gamemode, max_sessions, season, platform)
 
     def squad_view(
-        self, player_ids: Sequence[str], gamemode: str, window_hours: float | None, season: str = "lifetime"
+        self,
+        player_ids: Sequence[str],
+        gamemode: str,
+        window_hours: float | None,
+        season: str = "lifetime",
+        platform: str | None = None,
     ) -> SquadRows:
+        """``platform`` None: each player on their own default platform (``SquadRows.platforms`` says which)."""
         ids = list(dict.fromkeys(self._history(pid) for pid in player_ids))
-        return views.squad(self._engine, ids, gamemode, window_hours, season)
+        return views.squad(self._engine, ids, gamemode, window_hours, season, platform)
 
     def snapshot_rows(self, player_id: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(columns, rows) of a player's snapshot history (the download)."""
@@ -87,8 +109,9 @@ class Reads:
 
     # --- the store as a whole ----------------------------------------------------------------------
 
-    def watch_view(self) -> list[WatchRow]:
-        return views.watchlist(self._engine)
+    def watch_view(self, policy: RefreshPolicy | None = None) -> list[WatchRow]:
+        """The watchlist with each player's next refresh under ``policy`` (the scheduler's: ``policy_of(settings)``)."""
+        return views.watchlist(self._engine, policy)
 
     def activity_view(self, now: float, minutes: int = 60) -> ActivityRows:
         return views.activity(self._engine, now, minutes)

@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_, select
 
+from owstream.domain.heroes import role_name
 from owstream.domain.refresh import RefreshPolicy, next_refresh_at
 from owstream.domain.seasons import SeasonSpan, chosen_season, place
 from owstream.domain.seasons import spans as season_spans
-from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, rank_text
-from owstream.store import schema
+from owstream.domain.vocabulary import BOTH, SCOPE_HERO, SCOPE_OVERALL, platform_name, rank_text
+from owstream.store import queries, schema
 from owstream.store.queries import current_stats, latest_changed_snapshot, ranks_of
 from owstream.store.report import ordered_platforms, platform_times, platforms_of
 from owstream.store.seasons import (
@@ -126,6 +127,7 @@ class WatchRow:
     last_updated_at: int | None = None  # when Blizzard last updated the profile (the player last played)
     next_refresh_at: float | None = None  # when the scheduler refreshes it next (owstream.domain.refresh)
     refresh_why: str = ""  # why then, in words: "played 2.0 h ago: every 10 min", "idle for 9 days: every 60 min"
+    platforms: list[str] = field(default_factory=list)  # its platforms with stats, the most played first
 
 
 def players(engine: Engine) -> list[PlayerChoice]:
@@ -266,9 +268,11 @@ def history(  # noqa: PLR0917 - the page's switches
 
 
 def _rank_change_text(changes: Sequence[Any]) -> dict[int, str]:
+    """Snapshot id -> its rank changes in words: ``Support (PC): Gold 3 → Gold 2``."""
     text: dict[int, list[str]] = {}
     for snapshot_id, platform, role, from_div, from_tier, to_div, to_tier in changes:
-        change = f"{role} ({platform}): {rank_text(from_div, from_tier)} → {rank_text(to_div, to_tier)}"
+        where = f"{role_name(role)} ({platform_name(platform)})"
+        change = f"{where}: {rank_text(from_div, from_tier)} → {rank_text(to_div, to_tier)}"
         text.setdefault(snapshot_id, []).append(change)
     return {k: "; ".join(v) for k, v in text.items()}
 
@@ -357,21 +361,26 @@ def activity(engine: Engine, now: float, minutes: int = 60) -> ActivityRows:
 
 
 def watchlist(engine: Engine, policy: RefreshPolicy | None = None, now: float | None = None) -> list[WatchRow]:
-    """The tracked players, each with when the scheduler refreshes it next and why (``policy``: the settings'
-    (``owstream.domain.refresh.policy_of``); None: the defaults, a 10-minute refresh growing to an hour after a
-    week idle)."""
-    w, r, p = schema.watchlist.c, schema.raw_results.c, schema.players.c
-    last = select(func.max(r.fetched_at)).where(r.player_id == w.player_id).scalar_subquery()
-    query = (
-        select(w.player_id, p.name, w.added_at, last, p.last_outcome, w.notify_url, w.notify_format, p.last_updated_at)
-        .outerjoin(schema.players, p.player_id == w.player_id)
-        .order_by(w.added_at, w.player_id)
-    )
+    """The tracked players (the scheduler's own entries, :func:`owstream.store.queries.watchlist`), each with its
+    name, its newest fetch outcome, its platforms, and when the scheduler refreshes it next and why (``policy``:
+    the settings' (``owstream.domain.refresh.policy_of``); None: the defaults, a 10-minute refresh growing to an
+    hour after a week idle)."""
+    p = schema.players.c
     rule, at = policy or RefreshPolicy(), time.time() if now is None else now
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        entries = queries.watchlist(conn)
+        ids = [entry.player_id for entry in entries]
+        query = select(p.player_id, p.name, p.last_outcome).where(p.player_id.in_(ids))
+        known = {row[0]: (row[1], row[2]) for row in conn.execute(query)}
+        times = platform_times(conn, ids)
     out = []
-    for row in rows:
-        when, why = next_refresh_at(rule, row[3], row[7], at)
-        out.append(WatchRow(*row, next_refresh_at=when, refresh_why=why))
+    for entry in entries:
+        name, outcome = known.get(entry.player_id, (None, None))
+        when, why = next_refresh_at(rule, entry.last_fetched_at, entry.last_updated_at, at)
+        row = WatchRow(
+            entry.player_id, name, entry.added_at, entry.last_fetched_at, outcome, entry.notify_url,
+            entry.notify_format, entry.last_updated_at, next_refresh_at=when, refresh_why=why,
+            platforms=ordered_platforms(times.get(entry.player_id, {})),
+        )  # fmt: skip
+        out.append(row)
     return out

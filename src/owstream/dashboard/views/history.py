@@ -9,7 +9,7 @@ from owstream.dashboard import charts, data, layout, nav, palette, state
 from owstream.dashboard.layout import plain, when
 from owstream.domain import format as fmt
 from owstream.domain.heroes import hero_name, role_name
-from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_score, rank_text
+from owstream.domain.vocabulary import GAMEMODE_NAMES, platform_label, platform_name, rank_score, rank_text
 
 PICK_KEY = "history_pick"
 SESSIONS_OPENABLE = 10
@@ -22,16 +22,17 @@ def render() -> None:
     player_id = pick()
     if player_id is None:
         return
-    mode, season, _platform = layout.controls()
-    view = data.history(player_id, mode, season.query if season else "lifetime")
-    nav.link("player", f"{player_id}'s numbers on the Player page", {"player": player_id}, icon=":material/person:")
+    where, mode, season = layout.controls(data.platforms(player_id))
+    view = data.history(player_id, mode, season.query if season else "lifetime", where)
+    shown = layout.player_query(player_id, where)  # the same platform there
+    nav.link("player", f"{player_id}'s numbers on the Player page", shown, icon=":material/person:")
     if season is not None and season.number is not None and view.season is None:
-        stored = ", ".join(str(n) for n in view.seasons) or "none"
-        st.info(f"No snapshot of this player in {plain(season.label)} (seasons stored for it: {stored}).")
+        layout.no_season(season, view.platform, view.seasons)
         return
-    summary(view, mode, season)
+    summary(view, mode)
     if not view.timeline:
-        st.info(f"No {GAMEMODE_NAMES[mode].lower()} snapshots for this player yet.")
+        on = f" on {platform_label(view.platform)}" if view.platform else ""
+        st.info(f"No {GAMEMODE_NAMES[mode].lower()} snapshots for this player{on} yet.")
         return
     sessions_timeline(view)
     lines(view)
@@ -49,6 +50,7 @@ def pick() -> str | None:
 
     def changed() -> None:
         state.set_param("player", st.session_state.get(PICK_KEY))
+        state.set_param("platform", None)  # another player: their own default platform
 
     labels = {c.player_id: layout.player_label(c) for c in data.players()}
     st.selectbox(
@@ -66,7 +68,7 @@ def pick() -> str | None:
     return current
 
 
-def summary(view: data.HistoryRows, mode: str, season: layout.Season | None) -> None:
+def summary(view: data.HistoryRows, mode: str) -> None:
     info = view.season
     first = view.timeline[0]["fetched_at"] if view.timeline else None
     if info is not None:
@@ -77,7 +79,8 @@ def summary(view: data.HistoryRows, mode: str, season: layout.Season | None) -> 
         found = f"{fmt.plural(view.session_games, 'game')} in {fmt.plural(view.session_count, 'session')}"
     else:
         found = "no play session found yet (a session is the games between two fetches)"
-    st.caption(plain(f"{GAMEMODE_NAMES[mode]} · {where}: {found}."))
+    on = f" · {platform_label(view.platform)}" if view.platform else ""
+    st.caption(plain(f"{GAMEMODE_NAMES[mode]}{on} · {where}: {found}."))
     if info is not None and mode in info.resets:
         st.warning(plain(f"{GAMEMODE_NAMES[mode]}: {info.resets[mode]}."))
 
@@ -141,7 +144,7 @@ def ranks(view: data.HistoryRows, times: list[float]) -> None:
         out.append({
             "t": charts.iso(r["fetched_at"]), "score": score + ROLE_OFFSET.get(r["role"], 0.0),
             "role": role_name(r["role"]), "platform": r["platform"], "rank": rank_text(r["division"], r["tier"]),
-            "when": when(r["fetched_at"]), "where": layout.PLATFORM_NAMES.get(r["platform"], r["platform"]),
+            "when": when(r["fetched_at"]), "where": platform_name(r["platform"]),
         })  # fmt: skip
     spec = charts.over_time(
         out, value="score", title="Competitive rank per role", y_title="Rank", times=times,

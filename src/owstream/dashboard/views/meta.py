@@ -13,7 +13,15 @@ from owstream.dashboard.layout import ago, plain, when
 from owstream.domain import format as fmt
 from owstream.domain.heroes import Hero, hero_name, hero_role, role_name
 from owstream.domain.meta import ALL, Combination, division_label
-from owstream.domain.vocabulary import GAMEMODE_NAMES, GAMEMODES, META_DIVISIONS, PLATFORMS, REGION_NAMES, REGIONS
+from owstream.domain.vocabulary import (
+    GAMEMODE_NAMES,
+    GAMEMODES,
+    META_DIVISIONS,
+    PLATFORMS,
+    REGION_NAMES,
+    REGIONS,
+    platform_name,
+)
 
 WINDOWS: dict[str, tuple[str, float | None]] = {
     "day": ("Last 24 hours", 24.0),
@@ -36,7 +44,7 @@ def render() -> None:
         gamemode = state.choice(st.segmented_control, "Gamemode", list(GAMEMODES), key="mode", default="competitive",
                                 format_func=GAMEMODE_NAMES.__getitem__)  # fmt: skip
         platform = state.choice(st.segmented_control, "Platform", list(PLATFORMS), key="platform", default="pc",
-                                format_func=layout.PLATFORM_NAMES.__getitem__)  # fmt: skip
+                                format_func=platform_name)  # fmt: skip
         region = state.choice(st.selectbox, "Region", list(REGIONS), key="region",
                               default=default if default in REGIONS else "europe",
                               format_func=REGION_NAMES.__getitem__, width=160)  # fmt: skip

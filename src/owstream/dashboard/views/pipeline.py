@@ -97,7 +97,7 @@ def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None
         numbers.append(("Messages on the topics", fmt.count(sum(n or 0 for n in counts.values()))))
     else:
         numbers.append(("Messages per minute", fmt.number(rate, 1)))
-    layout.metrics(numbers, help={"Dead letters": "Messages the processor could not read; kept on dead-letter",
+    layout.metrics(numbers, help={"Dead letters": "Messages a service could not read; kept on dead-letter",
                                   "Consumer lag": "Messages waiting to be consumed, all groups"})  # fmt: skip
     left, right = st.columns(2)
     with left:

@@ -11,7 +11,7 @@ from owstream.dashboard.layout import plain
 from owstream.dashboard.views import versus
 from owstream.domain import format as fmt
 from owstream.domain.heroes import hero_portrait, role_name
-from owstream.domain.vocabulary import GAMEMODE_NAMES, rank_text
+from owstream.domain.vocabulary import BOTH, GAMEMODE_NAMES, platform_label, platform_name, rank_text
 from owstream.errors import InvalidBattleTag
 
 BOX_KEY = "player_box"
@@ -69,6 +69,8 @@ def fetch(text: str) -> None:
     except InvalidBattleTag as exc:
         st.session_state[fetching.NOTICE_KEY] = fetching.Notice("error", f"Invalid BattleTag: {plain(exc)}")
         return
+    if state.param("player") != player_id:
+        state.set_param("platform", None)  # another player: their own default platform
     state.set_param("player", player_id)
     st.session_state[BOX_FOR] = player_id
     fetching.start_fetch(player_id)
@@ -90,8 +92,8 @@ def stored_players() -> None:
 
 def show_player(player_id: str) -> None:
     head = st.container()
-    mode, season, _platform = layout.controls()
-    view = data.player(player_id, mode, season.query if season else "lifetime")
+    where, mode, season = layout.controls(data.platforms(player_id))
+    view = data.player(player_id, mode, season.query if season else "lifetime", where)
     if view is None:
         return
     with head:
@@ -103,14 +105,17 @@ def show_player(player_id: str) -> None:
     if season is not None and season.number is not None and not season_note(view, season, mode):
         return
     overall, role_blocks, hero_blocks = rows.split(view.stats)
+    on = f" on {platform_label(view.platform)}" if view.platform else ""
     if overall is None:
-        st.info(f"No {GAMEMODE_NAMES[mode].lower()} stats stored for this player.")
+        st.info(f"No {GAMEMODE_NAMES[mode].lower()} stats stored for this player{on}.")
         return
     if season is not None and season.number is not None and not overall["games_played"] and not overall["time_played"]:
-        st.info(f"No {GAMEMODE_NAMES[mode].lower()} games in {plain(season.label)}.")
+        st.info(f"No {GAMEMODE_NAMES[mode].lower()} games{on} in {plain(season.label)}.")
         return
-    where = f", {season.label}" if season is not None and season.number is not None else ", lifetime"
-    st.subheader(f"{GAMEMODE_NAMES[mode]}{plain(where)}", anchor=False)
+    when = season.label if season is not None and season.number is not None else "lifetime"
+    st.subheader(f"{GAMEMODE_NAMES[mode]}{on}, {plain(when)}", anchor=False)
+    if view.platform == BOTH:
+        st.caption(f"{platform_label(BOTH)}: OverFast's total of both platforms, never added to one platform's.")
     layout.metrics(rows.headline(overall))
     layout.metrics(rows.per10_headline(overall))
     st.caption("Per 10 minutes of play: OverFast's averages are per 10 minutes, not per game.")
@@ -146,18 +151,20 @@ def header(view: data.PlayerRows) -> None:
             if profile["private"]:
                 details.append("private profile")
             st.caption(" · ".join(details))
-    if not view.ranks:
-        st.caption("Competitive rank: unranked this season.")
+    ranks = [r for r in view.ranks if view.platform in (None, BOTH) or r["platform"] == view.platform]
+    on = f" on {platform_name(view.platform)}" if view.platform not in (None, BOTH) else ""
+    if not ranks:
+        st.caption(f"Competitive rank{on}: unranked this season.")
         return
     with st.container(horizontal=True, gap="medium"):
-        for rank in view.ranks:
+        for rank in ranks:
             with st.container(horizontal=True, vertical_alignment="center", gap="small", width="content"):
                 if rank["rank_icon"]:
                     st.image(rank["rank_icon"], width=36)
                 season = f", season {rank['season']}" if rank["season"] else ""
                 st.caption(
                     f"{role_name(rank['role'])}: **{rank_text(rank['division'], rank['tier'])}**  \n"
-                    f"{layout.PLATFORM_NAMES.get(rank['platform'], rank['platform'])}{season}"
+                    f"{platform_name(rank['platform'])}{season}"
                 )
 
 
@@ -199,8 +206,7 @@ def season_note(view: data.PlayerRows, season: layout.Season, mode: str) -> bool
     """What the season's numbers count, in words; False (and says so) when the player has none stored."""
     info = view.season
     if info is None:
-        stored = ", ".join(str(n) for n in view.seasons) or "none"
-        st.info(f"No snapshot of this player in {plain(season.label)} (seasons stored for it: {stored}).")
+        layout.no_season(season, view.platform, view.seasons)
         return False
     until = f" {info.until}." if info.until else ""
     st.caption(plain(f"{info.label}: counted {info.since}."), help=plain(f"{info.boundary}.{until}"))

@@ -14,11 +14,20 @@ from owstream.domain import format as fmt
 from owstream.domain.battletag import parse_player
 from owstream.domain.heroes import hero_name, hero_role, role_name
 from owstream.domain.outcomes import PRIVATE_HELP, duration
-from owstream.domain.vocabulary import GAMEMODE_NAMES, SCOPE_HERO, SCOPE_OVERALL
+from owstream.domain.vocabulary import (
+    BOTH,
+    GAMEMODE_NAMES,
+    PLATFORMS,
+    SCOPE_HERO,
+    SCOPE_OVERALL,
+    platform_label,
+    platform_name,
+)
 from owstream.errors import InvalidBattleTag
 from owstream.store.lookups import Member
 
 MAX_MEMBERS = 8
+EACH = "each"  # the platform choice: each member on the platform they played most
 POOL_HEROES = 6
 SESSIONS_LISTED = 20
 WINDOWS: dict[str, tuple[str, float | None]] = {
@@ -41,27 +50,49 @@ def render() -> None:
     if not stored:
         return
     with st.container(horizontal=True, gap="medium"):
+        where = platform_choice(stored)
         mode = layout.gamemode()
         season = layout.season()
         window = state.choice(
             st.selectbox, "Time window", list(WINDOWS), key="window", default="tonight",
             format_func=lambda w: WINDOWS[w][0], width=260,
         )  # fmt: skip
-        layout.platform()
-    view = data.squad(tuple(stored), mode, WINDOWS[window][1], season.query)
+    view = data.squad(tuple(stored), mode, WINDOWS[window][1], season.query, where)
     if season.number is not None and not season_note(view, season):
         return
     order = {pid: i for i, pid in enumerate(stored)}
     overall = sorted(
         (r for r in view.stats if r["scope"] == SCOPE_OVERALL), key=lambda r: order.get(r["player_id"], 99)
     )
+    without = [pid for pid in stored if pid not in {r["player_id"] for r in overall} and pid not in view.missing]
+    if without:
+        st.caption(plain(
+            "No " + GAMEMODE_NAMES[mode].lower() + " stats: "
+            + ", ".join(f"{pid} on {platform_name(view.platforms.get(pid))}" for pid in without)
+        ))  # fmt: skip
     carried(view, WINDOWS[window][0])
     if not overall:
-        st.info(f"None of these players has {GAMEMODE_NAMES[mode].lower()} stats.")
+        st.info(f"None of these players has {GAMEMODE_NAMES[mode].lower()} stats{_on(where)}.")
         return
     side_by_side(overall, view, mode, season)
     pools([r for r in view.stats if r["scope"] == SCOPE_HERO], [r["player_id"] for r in overall])
     sessions(view)
+
+
+def platform_choice(stored: list[str]) -> str | None:
+    """Each member on the platform they played most (the default), or everyone on one platform; None: each."""
+    theirs = {p for pid in stored for p in data.platforms(pid)}
+    options = [EACH, *(p for p in PLATFORMS if p in theirs), *([BOTH] if BOTH in theirs else [])]
+    chosen = state.choice(
+        st.segmented_control, "Platform", options, key="platform", default=EACH,
+        format_func=lambda p: "Each one's most played" if p == EACH else platform_label(p),
+        help="Each member on the platform they played most (each row says which), or everyone on one platform.",
+    )  # fmt: skip
+    return None if chosen == EACH else chosen
+
+
+def _on(platform: str | None) -> str:
+    return f" on {platform_label(platform)}" if platform else ""
 
 
 def squad() -> list[str]:
@@ -194,6 +225,7 @@ def carried(view: data.SquadRows, window: str) -> None:
         [
             {
                 "Player": f"{t['player']} (carried)" if i == 0 else str(t["player"]),
+                "Platform": platform_name(view.platforms.get(str(t["player"]))),
                 "Won – lost": fmt.won_lost(float(t["wins"]), float(t["losses"])),
                 "Winrate": fmt.percent(100 * float(t["wins"]) / float(t["games"]) if t["games"] else None),
                 "Time played": fmt.minutes(float(t["time_played"])),
@@ -211,6 +243,7 @@ def side_by_side(overall: list[dict[str, Any]], view: data.SquadRows, mode: str,
         [
             {
                 "Player": r["player_id"],
+                "Platform": platform_name(r["platform"]),
                 "Games": fmt.count(r["games_played"]),
                 "W – L": f"{fmt.count(r['games_won'])} – {fmt.count(r['games_lost'])}",
                 "Winrate": fmt.percent(r["winrate"]),
@@ -223,9 +256,12 @@ def side_by_side(overall: list[dict[str, Any]], view: data.SquadRows, mode: str,
         ],
         index="Player",
     )
+    if any(r["platform"] == BOTH for r in overall):
+        st.caption(f"{platform_label(BOTH)}: OverFast's total of both platforms, never added to one platform's.")
     with st.container(horizontal=True, gap="small"):
-        for pid in (str(r["player_id"]) for r in overall):
-            nav.link("player", pid, {"player": pid}, icon=":material/person:")
+        for r in overall:  # each to the platform shown here
+            pid = str(r["player_id"])
+            nav.link("player", pid, layout.player_query(pid, str(r["platform"])), icon=":material/person:")
     players = [str(r["player_id"]) for r in overall]
     scale = palette.categorical(players)
     cols = st.columns(3, gap="medium")
@@ -298,6 +334,7 @@ def sessions(view: data.SquadRows) -> None:
         [
             {
                 "Player": s["player_id"],
+                "Platform": platform_name(s["platform"]),
                 "Found": layout.short(s["fetched_at"]),
                 "Games": fmt.count(s["games"]),
                 "W – L": f"{fmt.count(s['wins'])} – {fmt.count(s['losses'])}",

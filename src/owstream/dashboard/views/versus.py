@@ -12,7 +12,7 @@ from owstream.dashboard import data, layout, state
 from owstream.dashboard.layout import plain, when
 from owstream.domain import format as fmt
 from owstream.domain.meta import ranked_platform, versus
-from owstream.domain.vocabulary import PLATFORMS, REGION_NAMES, REGIONS
+from owstream.domain.vocabulary import PLATFORMS, REGION_NAMES, REGIONS, platform_name
 
 TOP_HEROES = 15
 
@@ -26,12 +26,14 @@ def render(view: data.PlayerRows, heroes: list[dict[str, Any]]) -> None:
             st.segmented_control, "Meta region", list(REGIONS), key="region",
             default=default if default in REGIONS else "europe", format_func=REGION_NAMES.__getitem__,
         )  # fmt: skip
-        platform = state.choice(
-            st.segmented_control, "Meta platform", list(PLATFORMS), key="meta_platform",
-            default=ranked_platform(view.ranks), format_func=layout.PLATFORM_NAMES.__getitem__,
-        )  # fmt: skip
+        platform = view.platform  # the meta of the platform shown
+        if platform not in PLATFORMS:  # OverFast's total of both (old snapshots): either meta, the ranked one first
+            platform = state.choice(
+                st.segmented_control, "Meta platform", list(PLATFORMS), key="meta_platform",
+                default=ranked_platform(view.ranks), format_func=platform_name,
+            )  # fmt: skip
     by_division = data.meta_by_division(platform, region)
-    where = f"{layout.PLATFORM_NAMES[platform]}, {REGION_NAMES[region]}"
+    where = f"{platform_name(platform)}, {REGION_NAMES[region]}"
     if not by_division:
         st.info(
             f"No hero stats of OverFast stored yet for competitive, {where}: the meta service fetches them every "

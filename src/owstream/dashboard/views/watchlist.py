@@ -11,6 +11,8 @@ from owstream.domain import alerts
 from owstream.domain import format as fmt
 from owstream.domain.battletag import parse_player
 from owstream.domain.outcomes import duration
+from owstream.domain.refresh import policy_of
+from owstream.domain.vocabulary import platform_label
 from owstream.errors import InvalidBattleTag, StoreError, WatchlistFull
 
 NOTICE_KEY = "watch_notice"
@@ -27,8 +29,14 @@ OUTCOMES = {
 def render() -> None:
     st.title("Watchlist")
     settings = data.settings()
+    rule = policy_of(settings)
+    idle = (
+        f", less often for a player idle for days (at most every {duration(max(rule.base, rule.longest))})"
+        if rule.adaptive and rule.longest > rule.base
+        else ""
+    )
     st.caption(
-        f"The scheduler fetches every player on this list every {duration(settings.refresh_interval)} "
+        f"The scheduler refreshes every player on this list every {duration(rule.base)}{idle} "
         f"(at most {fmt.plural(settings.watchlist_max, 'player')})."
     )
     locked = access.owner_only()
@@ -52,15 +60,16 @@ def render() -> None:
                 if row.name and row.name != row.player_id.rsplit("-", 1)[0]
                 else row.player_id
             )
-            with st.container(width=240):
+            with st.container(width=240, gap="small"):
                 nav.link("player", label, {"player": row.player_id}, icon=":material/person:")
+                st.caption(plain(platforms_text(row.platforms)))
             refreshed = (
                 f"refreshed {layout.since(row.last_fetched_at, now)}" if row.last_fetched_at else "not fetched yet"
             )
             last = member.last_outcome or row.last_outcome
             outcome = OUTCOMES.get(last or "", "–") if last else "waiting for its first fetch"
-            st.markdown(f"{outcome}  \n{plain(refreshed)}", width=260)
-            st.markdown(f"Alerts: {plain(notify_text(row.notify_url, row.notify_format))}", width=280)
+            st.markdown(f"{outcome} · {plain(refreshed)}  \n{plain(next_refresh(row, now))}", width=300)
+            st.markdown(f"Alerts: {plain(notify_text(row.notify_url, row.notify_format))}", width=220)
             if not locked and st.button("Remove", key=f"remove_{row.player_id}"):
                 data.store().watch_remove(row.player_id)
                 data.clear_caches()
@@ -68,6 +77,23 @@ def render() -> None:
                 st.rerun()
     if not locked:
         notify_form([row.player_id for row in rows])
+
+
+def next_refresh(row: data.WatchRow, now: float) -> str:
+    """When the scheduler refreshes the player next, and why then (``played 2 h ago: every 10 min``)."""
+    if row.next_refresh_at is None:
+        return "Next refresh: when the scheduler runs"
+    due = row.next_refresh_at - now
+    when = "now (due)" if due <= 0 else f"in {duration(due)}"
+    return f"Next refresh {when}  \n{row.refresh_why}"
+
+
+def platforms_text(platforms: list[str]) -> str:
+    """The platforms the player has stats on, the one its pages show first (played most) first."""
+    if not platforms:
+        return "Platforms: none with stats yet"
+    most = " (most played)" if len(platforms) > 1 else ""
+    return f"Platforms: {platform_label(platforms[0])}{most}" + "".join(f", {platform_label(p)}" for p in platforms[1:])
 
 
 def add_form() -> None:
