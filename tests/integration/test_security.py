@@ -170,6 +170,10 @@ def test_each_service_has_its_own_principal_allowed_only_its_part(secure: Secure
         )
         assert died() == []
     assert [json.loads(r.value)["service"] for r in letters] == ["notifier"]
+    letter = json.loads(letters[0].value)
+    forged = {(letter["source_topic"], letter["source_partition"], letter["source_offset"])}
+    assert {t for t, _p, _o in forged} == {names.player_events}
+    check_topics(admin_settings, forged=forged)  # the services' messages keep their contracts; the poison is ours
     try:  # the notifier may not read the results the administrator reads
         seen = [
             r for batch in read_all(settings.for_service("notifier"), names.fetch_results, timeout=5) for r in batch
