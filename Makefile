@@ -41,8 +41,9 @@ test-fast: install
 
 ## reliability: kill -9, broker and store outages, upstream faults and poison on real processes and brokers
 ## (1 node + SQLite, 3 nodes + PostgreSQL with 2 fetchers and 2 processors); prints the table (docs/reliability.md)
+## and keeps it, with the commit, host and date, in docs/results/
 reliability: install system-deps
-	cd tests && ../$(BIN)/python -m reliability $(RELIABILITY_ARGS)
+	cd tests && ../$(BIN)/python -m reliability --record $(RELIABILITY_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -54,7 +55,7 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 bench: install
-	$(BIN)/owstream bench
+	$(BIN)/owstream bench --record $(BENCH_ARGS)
 
 ## screenshots: refresh docs/screenshots/ (every page at 1440 and 390 px, taken by the browser tests that
 ## measure them: tests/e2e/test_pages.py)

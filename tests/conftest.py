@@ -58,9 +58,11 @@ def jar_home() -> Path:
 
 @pytest.fixture(scope="session")
 def kafka_settings(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterator[Settings]:
-    """Settings of a real broker started for this test session."""
+    """Settings of a real broker started for this test session. Before it stops, every owstream topic on it
+    is checked against its schema (tests/support/contracts.py)."""
     from owstream.localkafka import LocalBroker, free_port
     from owstream.localkafka.jars import ensure_jars, jars_dir
+    from support.contracts import check_broker
 
     home = tmp_path_factory.mktemp("kafka-home")
     ensure_jars(jar_home)
@@ -76,8 +78,11 @@ def kafka_settings(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> 
     )
     broker = LocalBroker(settings)
     broker.start()
-    yield settings
-    broker.stop()
+    try:
+        yield settings
+        check_broker(settings)  # the topics of tests that used the broker without the `kafka` fixture too
+    finally:
+        broker.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from owstream.services.fetcher import Fetcher
 from owstream.services.processor import Processor
 from owstream.services.runner import in_background, make_service
 from owstream.store import Store
-from support.contracts import check_topics
+from support.contracts import check_broker, check_topics
 from support.env import owstream_env
 from support.homes import broker_home
 from support.pipeline import request_and_wait, wait_for
@@ -38,6 +38,7 @@ def secure(tmp_path_factory: pytest.TempPathFactory, jar_home: Path) -> Iterator
     broker = start_secure_broker(broker_home(tmp_path_factory.mktemp("secure-home"), jar_home))
     try:
         yield broker
+        check_broker(broker.settings)  # every topic the module's tests wrote, over SASL_SSL
     finally:
         broker.stop()
 
@@ -169,6 +170,10 @@ def test_each_service_has_its_own_principal_allowed_only_its_part(secure: Secure
         )
         assert died() == []
     assert [json.loads(r.value)["service"] for r in letters] == ["notifier"]
+    letter = json.loads(letters[0].value)
+    forged = {(letter["source_topic"], letter["source_partition"], letter["source_offset"])}
+    assert {t for t, _p, _o in forged} == {names.player_events}
+    check_topics(admin_settings, forged=forged)  # the services' messages keep their contracts; the poison is ours
     try:  # the notifier may not read the results the administrator reads
         seen = [
             r for batch in read_all(settings.for_service("notifier"), names.fetch_results, timeout=5) for r in batch

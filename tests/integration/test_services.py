@@ -154,7 +154,7 @@ def test_scheduler_requests_watchlist_players_once_per_interval(settings: Settin
         assert sorted(scheduler.step(producer)) == sorted(watched)
         wait_for(lambda: all(e.last_fetched_at for e in store.watchlist()), timeout=60)
         assert scheduler.step(producer) == []  # fetched just now: not due for 10 minutes
-    assert sorted(scheduler.due(time.time() + 601)) == sorted(watched)
+    assert sorted(scheduler.due(time.time() + 601)) == sorted(watched)  # due again once the interval has passed
     # adaptive (the default): the public simulated player last played weeks ago, so it is refreshed hourly; the
     # private one's last play is not known: every 10 minutes
     adaptive = Scheduler(settings.replace(refresh_interval=600), store)

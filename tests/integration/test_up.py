@@ -1,5 +1,6 @@
-"""`owstream up --demo --no-browser` as a user runs it: every part ready, the dashboard answering, demo
-data reaching the store, a killed part restarted, and SIGTERM leaving no process behind."""
+"""`owstream up --demo --no-browser` as a user runs it: every part ready, the dashboard's health check
+answering (what its pages draw is tests/e2e's), demo data reaching the store, every message on the demo's
+topics valid against its schema, a killed part restarted, and SIGTERM leaving no process behind."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from owstream.config import Settings
 from owstream.localkafka import free_port
 from owstream.localkafka.jars import ensure_jars, jars_dir
+from owstream.runtime.up import DEMO_PREFIX
+from support.contracts import check_topics
 from support.pipeline import wait_for
 
 pytestmark = pytest.mark.kafka
@@ -86,11 +90,11 @@ def test_up_demo_runs_restarts_and_stops_cleanly(
     home = tmp_path / "home"
     (home / "kafka" / "jars").mkdir(parents=True)
     jars_dir(home).symlink_to(jars_dir(jar_home), target_is_directory=True)
-    dashboard_port = free_port()
+    dashboard_port, kafka_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OWSTREAM_")}
     env.update(
         OWSTREAM_HOME=str(home),
-        OWSTREAM_KAFKA_PORT=str(free_port()),
+        OWSTREAM_KAFKA_PORT=str(kafka_port),
         OWSTREAM_KAFKA_CONTROLLER_PORT=str(free_port()),
         OWSTREAM_DASHBOARD_PORT=str(dashboard_port),
         OWSTREAM_KAFKA_PARTITIONS="2",
@@ -114,6 +118,8 @@ def test_up_demo_runs_restarts_and_stops_cleanly(
             wait_for(lambda: conn.execute(text("SELECT count(*) FROM snapshots")).scalar(), timeout=120)
             wait_for(lambda: conn.execute(text("SELECT count(*) FROM hero_stats")).scalar(), timeout=120)  # the meta
         engine.dispose()
+        demo = Settings(home=home, kafka_port=kafka_port, topic_prefix=DEMO_PREFIX)
+        assert check_topics(demo) > 0  # the demo's requests, results and events, as the services wrote them
 
         second_shell(home, out.ready_pids(), dashboard_port)
 

@@ -1,7 +1,9 @@
-"""``make reliability``: ``python -m reliability [--quick] [--only TEXT] [--json FILE]`` (with tests/ on the path).
+"""``make reliability``: ``python -m reliability [--quick] [--only TEXT] [--json FILE] [--record]`` (with tests/
+on the path).
 
-Prints the table and exits 1 when a row has anything lost, duplicated or missing, or a service that did not
-recover by itself."""
+Prints the table and exits 1 when a row has anything lost, duplicated, missing or off contract, a kill that
+missed its window, or a service that did not recover by itself. ``--record`` (what ``make reliability`` passes)
+keeps the rows, their notes and the table, with the commit, host and date, in ``docs/results/``."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from owstream.cli.results import Run
 from reliability import scenarios
 from reliability.runner import render, run_all
 from reliability.stack import Profile
@@ -32,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=["single", "cluster", "both"], default="both")
     parser.add_argument("--json", type=Path, help="also write the rows and their notes to this file")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs, data)")
+    parser.add_argument("--record", action="store_true", help="keep the results (commit, host, date) in docs/results/")
     args = parser.parse_args(argv)
     for sig in (signal.SIGTERM, signal.SIGHUP):  # stopped from outside: the finally blocks stop what we started
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
@@ -51,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile in ("cluster", "both"):
             plan.append((CLUSTER, chosen(scenarios.full(CLUSTER.brokers))))
     root = Path(tempfile.mkdtemp(prefix="owstream-reliability-"))
+    run = Run("reliability", ["make reliability", *(argv if argv is not None else sys.argv[1:])])
     began = time.monotonic()
     try:
         rows = run_all(root, [(p, s) for p, s in plan if s])
@@ -69,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = [row for row in rows if not row.ok]
     command = "make reliability" + (" (quick)" if args.quick else "")
     print(f"\n{command}: {len(rows)} rows in {minutes:.1f} min; {len(failed)} not clean" if rows else "no rows")
+    figures = {"table": render(rows), "not_clean": len(failed), "rows": [asdict(r) for r in rows]}
     if args.json is not None:
-        args.json.write_text(json.dumps({"minutes": minutes, "rows": [asdict(r) for r in rows]}, indent=2))
+        args.json.write_text(json.dumps(run.document(figures, quick=args.quick), indent=2) + "\n")
+    if args.record and rows:
+        tag = "-".join(["quick"] * args.quick + ([args.profile] if args.profile != "both" else []))
+        print(f"results: {run.record(figures, tag=tag + ('-only' if args.only else ''), quick=args.quick)}")
     return 1 if failed or not rows else 0
 
 

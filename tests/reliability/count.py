@@ -1,19 +1,25 @@
-"""Counting from outside, as any Kafka tool and any SQL client would: kcat reads each topic from the beginning
-(``isolation.level=read_committed``), plain SQL reads the store. Nothing of owstream's own readers is used.
+"""Counting from outside, against what was sent: the harness keeps the id of every request and poison message
+it sends; kcat reads each topic from the beginning (``isolation.level=read_committed``), plain SQL reads the
+store. Nothing of owstream's own readers is used.
 
-* a **request** is a message on ``fetch-requests`` that is not marked poison (header ``reliability: poison``);
-  its id is its ``request_id``, or ``<topic>:<partition>:<offset>`` when it has none (as the fetcher names it);
-* it is **stored** when the store's ``fetch_outcomes`` has a row for it;
-* it is **lost** unless exactly one visible result on ``fetch-results`` answers it, the store holds that
-  result for it, and exactly one ``fetch_stored`` event of that result for it is visible; a poison message is
-  lost unless one dead letter names its topic, partition and offset;
-* **duplicated** counts requests answered by more than one visible result or stored with more than one result,
-  result ids visible twice, event ids visible more than once (derived events; ``fetch_started`` is progress,
-  sent outside the transaction on purpose and deduplicated by readers: counted apart), and poison messages
-  dead-lettered more than once;
+* the **messages** of a run are the requests the harness sent (their ids kept by the sender, whether or not
+  they reached the topic), the scheduler's requests (found on ``fetch-requests``: the harness does not send
+  them) and the poison messages the harness sent (each marked with a header ``reliability: poison-<n>``, the
+  services ignore it);
+* a request is **stored** when the store's ``fetch_outcomes`` has a row for it;
+* it is **lost** unless it is on ``fetch-requests`` exactly once, exactly one visible result on ``fetch-results``
+  answers it, the store holds that result for it, and exactly one ``fetch_stored`` event of that result for it
+  is visible (a request that never reached the topic is lost at the first hop); a poison message is lost
+  unless it is on its topic and one dead letter names its topic, partition and offset;
+* **duplicated** counts requests on the topic twice, answered by more than one visible result or stored with
+  more than one result, result ids visible twice, event ids visible more than once (derived events;
+  ``fetch_started`` is progress, sent outside the transaction and at least once by design: readers
+  deduplicate it by its id, so it is counted apart), and poison messages dead-lettered more than once;
 * **events missing** counts the events the store's tables say exist (a ``session`` per sessions row, a
   ``rank_change`` per rank_changes row, a ``not_found`` per not-found result, a ``fetch_stored`` per
-  fetch_outcomes row) that are not visible on ``player-events``.
+  fetch_outcomes row) that are not visible on ``player-events``;
+* **off contract** counts the messages the services wrote that break the JSON Schema their ``schema`` header
+  names, or that carry another topic's schema (tests/support/contracts.py): every topic, every run.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ from sqlalchemy import create_engine, text
 
 from owstream.bus import TopicNames
 from owstream.config import Settings
+from support.contracts import problems_of
 
 KCAT = shutil.which("kcat") or "/usr/bin/kcat"
-POISON = "reliability"  # the header that marks what the harness sent as poison
+POISON = "reliability"  # the header that marks what the harness sent as poison: poison-<n>
 Source = tuple[str, int, int]  # topic, partition, offset
 
 
@@ -43,6 +50,7 @@ class Message:
     offset: int
     headers: dict[str, str]
     payload: Any  # the JSON value, or None if the payload is not JSON
+    text: str | None = None  # the payload as kcat printed it
 
     @property
     def source(self) -> Source:
@@ -51,6 +59,16 @@ class Message:
     @property
     def poison(self) -> bool:
         return POISON in self.headers
+
+    @property
+    def request_id(self) -> str:
+        """The id of a request: its ``request_id``, or ``<topic>:<partition>:<offset>`` (as the fetcher names it)."""
+        given = self.payload.get("request_id") if isinstance(self.payload, dict) else None
+        return str(given) if given else f"{self.topic}:{self.partition}:{self.offset}"
+
+    def off_contract(self) -> list[str]:
+        where = f"{self.topic}[{self.partition}]@{self.offset}"
+        return problems_of(where, self.topic, self.headers, self.text)
 
 
 def read_topic(settings: Settings, topic: str, timeout: float = 90.0) -> list[Message]:
@@ -73,19 +91,15 @@ def read_topic(settings: Settings, topic: str, timeout: float = 90.0) -> list[Me
             payload = json.loads(envelope["payload"]) if envelope.get("payload") is not None else None
         except (ValueError, TypeError, RecursionError):
             payload = None
-        out.append(Message(envelope["topic"], envelope["partition"], envelope["offset"], headers, payload))
+        out.append(
+            Message(envelope["topic"], envelope["partition"], envelope["offset"], headers, payload, envelope["payload"])
+        )
     return out
 
 
 def request_ids(messages: Iterable[Message]) -> list[str]:
     """The ids of the (non-poison) requests among ``messages``."""
-    ids = []
-    for m in messages:
-        if m.poison:
-            continue
-        given = m.payload.get("request_id") if isinstance(m.payload, dict) else None
-        ids.append(str(given) if given else f"{m.topic}:{m.partition}:{m.offset}")
-    return ids
+    return [m.request_id for m in messages if not m.poison]
 
 
 @dataclass
@@ -95,6 +109,7 @@ class Counts:
     lost: int = 0
     duplicated: int = 0
     events_missing: int = 0
+    off_contract: int = 0  # messages the services wrote that break their schema
     progress_repeats: int = 0  # fetch_started events visible more than once (at-least-once by design)
     outcomes: Counter[str] = field(default_factory=Counter)  # stored results by outcome
     derived: int = 0  # session and rank_change events the store says exist
@@ -102,7 +117,7 @@ class Counts:
 
     @property
     def clean(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.events_missing == 0
+        return self.lost == 0 and self.duplicated == 0 and self.events_missing == 0 and self.off_contract == 0
 
     def problem(self, text: str) -> None:
         if len(self.examples) < 8:
@@ -135,14 +150,24 @@ def stored_requests(url: str) -> set[str]:
         engine.dispose()
 
 
-def count(settings: Settings, requests: list[str], poison: list[Source]) -> Counts:
-    """The counts of one run: ``requests`` are the ids to account for, ``poison`` where the poison went."""
+def count(settings: Settings, sent: list[str], poison_sent: list[str]) -> Counts:
+    """The counts of one run: ``sent`` the ids of the requests the harness sent, ``poison_sent`` the marks of the
+    poison messages it sent (``poison-<n>``)."""
     names = TopicNames(settings.topic_prefix)
-    results = [m for m in read_topic(settings, names.fetch_results) if not m.poison]
-    events = read_topic(settings, names.player_events)
-    letters = read_topic(settings, names.dead_letter)
+    topics = {topic: read_topic(settings, topic) for topic in names.all()}
+    requests, results = topics[names.fetch_requests], topics[names.fetch_results]
+    events, letters = topics[names.player_events], topics[names.dead_letter]
     rows = store_rows(settings.resolved_store_url)
-    counts = Counts(messages=len(requests) + len(poison))
+    on_topic = Counter(m.request_id for m in requests if not m.poison)
+    scheduled = sorted(set(on_topic) - set(sent))  # the scheduler's: only the topic knows them
+    counts = Counts(messages=len(sent) + len(scheduled) + len(poison_sent))
+    for messages in topics.values():
+        for m in messages:
+            broken = [] if m.poison else m.off_contract()
+            counts.off_contract += bool(broken)
+            for line in broken[:1]:
+                counts.problem(f"off contract: {line}")
+    results = [m for m in results if not m.poison]
 
     visible: dict[str, set[str]] = defaultdict(set)  # request -> result ids answering it
     result_seen: Counter[str] = Counter()
@@ -166,14 +191,16 @@ def count(settings: Settings, requests: list[str], poison: list[Source]) -> Coun
         if body.get("type") == "fetch_stored":
             announced[str(body.get("request_id"))].add(event_id.split(":fetch_stored:", 1)[0])
 
-    for request in requests:
+    for request in [*sent, *scheduled]:
         answers, kept, told = visible.get(request, set()), stored.get(request, set()), announced.get(request, set())
-        if len(answers) > 1 or len(kept) > 1 or len(told) > 1:
+        seen = f"{request}: on the topic {on_topic[request]}x, results {sorted(answers)}, stored {sorted(kept)}, "
+        seen += f"announced {sorted(told)}"
+        if on_topic[request] > 1 or len(answers) > 1 or len(kept) > 1 or len(told) > 1:
             counts.duplicated += 1
-            counts.problem(f"{request}: results {sorted(answers)}, stored {sorted(kept)}, announced {sorted(told)}")
-        elif len(answers) != 1 or kept != answers or told != answers:
+            counts.problem(seen)
+        elif on_topic[request] != 1 or len(answers) != 1 or kept != answers or told != answers:
             counts.lost += 1
-            counts.problem(f"{request}: results {sorted(answers)}, stored {sorted(kept)}, announced {sorted(told)}")
+            counts.problem(seen)
         if kept:
             counts.stored += 1
     twice = [rid for rid, n in result_seen.items() if n > 1]
@@ -200,19 +227,39 @@ def count(settings: Settings, requests: list[str], poison: list[Source]) -> Coun
     counts.events_missing = len(missing)
     for item in missing[:3]:
         counts.problem(f"event missing: {item}")
+    _count_poison(counts, poison_sent, [*requests, *topics[names.fetch_results]], letters)
+    return counts
 
+
+def poison_sources(messages: Iterable[Message]) -> dict[str, list[Source]]:
+    """Where each poison message the harness sent is, by its mark."""
+    found: dict[str, list[Source]] = defaultdict(list)
+    for m in messages:
+        if m.poison:
+            found[m.headers[POISON]].append(m.source)
+    return found
+
+
+def _count_poison(counts: Counts, sent: list[str], messages: list[Message], letters: list[Message]) -> None:
+    where = poison_sources(messages)
     sources = Counter(
         (str(b.get("source_topic")), int(b.get("source_partition", -1)), int(b.get("source_offset", -1)))
         for b in (m.payload for m in letters)
         if isinstance(b, dict)
     )
-    for source in poison:
+    for mark in sent:
+        found = where.get(mark, [])
+        if len(found) != 1:
+            counts.lost += not found
+            counts.duplicated += len(found) > 1
+            counts.problem(f"poison {mark} is on its topic {len(found)} times")
+            continue
+        source = found[0]
         if sources[source] == 0:
             counts.lost += 1
-            counts.problem(f"poison at {source} has no dead letter")
+            counts.problem(f"poison {mark} at {source} has no dead letter")
         elif sources[source] > 1:
             counts.duplicated += 1
-            counts.problem(f"poison at {source} dead-lettered {sources[source]} times")
+            counts.problem(f"poison {mark} at {source} dead-lettered {sources[source]} times")
         else:
             counts.stored += 1
-    return counts

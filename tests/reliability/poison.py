@@ -48,8 +48,11 @@ def for_processor(sim_url: str, player_id: str) -> list[tuple[str, bytes, list[t
     overflowing["general"] = general
     good_headers = [("content-type", b"application/json"), ("schema", b"fetch-result/1")]
     huge_error = _result(result_id="poison-huge", outcome="upstream_error", error="e" * TEN_MB)
+    # its profile moved on (later than any real answer), or the processor, seeing the same last_updated_at as
+    # the player's stored snapshot, would keep it as "unchanged" without reading its stats
+    moved = {**summary, "last_updated_at": int(summary.get("last_updated_at") or time.time()) + 10**6}
     games = _result(
-        result_id="poison-games", player_id=player_id, outcome="ok", summary=summary,
+        result_id="poison-games", player_id=player_id, outcome="ok", summary=moved,
         stats={"competitive": overflowing},
     )  # fmt: skip
     wrong_schema = _result(result_id="poison-schema", outcome="upstream_error", error="a future version")

@@ -1,6 +1,11 @@
 """The faults. Each scenario starts the load, does its harm while the services work, and leaves the rest to
 :meth:`Pipeline.finish` (wait, count, check every service). A killed service is started again once, at once, by
-the harness, as a supervisor would (same instance id: it fences what its predecessor left open)."""
+the harness, as a supervisor would (same instance id: it fences what its predecessor left open).
+
+A kill is named after a window (with work in flight, between two commits, mid-transaction, the leader of a
+partition with messages in flight): the scenario looks from outside (:mod:`reliability.windows`) and kills only
+inside it, tries again a bounded number of times, and fails the run (MissedWindowError) when it never gets there;
+:meth:`Pipeline.hit` notes what showed it was there."""
 
 from __future__ import annotations
 
@@ -19,9 +24,9 @@ from sqlalchemy import create_engine, text
 from owstream.bus import Producer
 from owstream.messages import contracts
 from owstream.messages.models import FetchRequest
-from reliability.count import read_topic, stored_requests
-from reliability.pipeline import Pipeline
-from reliability.stack import Cluster
+from reliability import windows
+from reliability.pipeline import MissedWindowError, Pipeline
+from reliability.stack import Cluster, Service
 from support.env import owstream_env
 
 log = logging.getLogger("reliability")
@@ -36,10 +41,15 @@ class Scenario:
     runs: int = 1
 
 
+def _group(p: Pipeline, name: str) -> list[Service]:
+    return [s for s in p.services if s.name == name and not s.retired]
+
+
 def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = True) -> Act:
-    """kill -9 of a processor once ``moment`` of the load is stored (run i takes moments[i]); not ``restart``:
-    left dead, the other processor of the group takes its partitions over (once the group has noticed, and
-    once the dead one's open transaction has timed out)."""
+    """kill -9 of a processor once ``moment`` of the load is stored (run i takes moments[i]), at a moment its
+    group has results waiting to be stored (in flight); not ``restart``: left dead, the other processor of the
+    group takes its partitions over (once the group has noticed, and once the dead one's open transaction has
+    timed out)."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
@@ -47,7 +57,7 @@ def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = Tru
         p.wait_stored(int(load * at))
         victim = p.service("processor", run % cluster.profile.processors)
         time.sleep(random.uniform(0, 0.3))  # somewhere inside a batch, not on its edge
-        victim.kill9()
+        windows.kill_with_work(p, victim, _group(p, "processor"), windows.answered_not_stored, "results not yet stored")
         p.notes.append(f"{victim.label} killed at {p.stored()} stored")
         if restart:
             p.restart(victim)
@@ -57,59 +67,69 @@ def processor_kill(load: int, moments: tuple[float, ...], *, restart: bool = Tru
     return act
 
 
-def processor_kill_between_commits(load: int, at: float) -> Act:
-    """kill -9 of a processor between its store commit and its Kafka commit. Once ``at`` of the load is
-    stored the processor is frozen (SIGSTOP) for 2.5 s, so that results wait for it; thawed, its consumer
-    fetches them at once and it stores the first batch; a few tens of milliseconds later (while that batch is
-    being stored) the broker is frozen: if the store grows within 3 s, the batch was stored while its Kafka
-    transaction (events, offsets) cannot be committed, and the processor is killed before the broker is
-    thawed; if not, the broker is thawed and it is tried again, up to 8 times. The caught batch is read
-    again, stored as a no-op, and its events derived again from the store (store/rederive.py)."""
+def processor_kill_between_commits(load: int, at: float, tries: int = 10) -> Act:
+    """kill -9 of a processor between its store commit and its Kafka commit. Once ``at`` of the load is stored,
+    each try freezes the processors (SIGSTOP) 2 s so that results wait for them and thaws the victim alone (the
+    others of its group stay frozen: whatever the store takes now, the victim stored; the members take turns as
+    the victim, since one may hold few fetch-results partitions); the moment the store
+    grows the broker is frozen, so that batch's Kafka commit cannot finish any more if it had not, nor can that
+    of a batch stored within the next second. Then the victim is frozen, the store read, the victim killed, the
+    broker and the others thawed, and 3 s later the window is checked: requests stored at the kill whose
+    ``fetch_stored`` is still not visible are the dead one's (the processor begins its Kafka transaction only
+    after its store commit). None: the kill came after the commit; the victim is started again and it is tried
+    again, at most ``tries`` times (MissedWindowError). A victim that stores nothing within 5 s holds no
+    partition yet (just restarted, its group rebalancing): that try is let go. The caught batch is read again,
+    stored as a no-op, and its events derived again from the store (store/rederive.py)."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
         p.wait_stored(int(load * at) + 50 * run)
-        victim = p.service("processor", run % cluster.profile.processors)
-        tries = 0
-        while victim.alive:
-            tries += 1
-            victim.freeze()
-            time.sleep(2.5)  # a backlog of results for it (within its 10 s session timeout)
-            stored = p.stored()
+        group = _group(p, "processor")
+        for attempt in range(1, tries + 1):
+            victim = group[(run + attempt - 1) % len(group)]  # in turn: a member may hold few fetch-results partitions
+            for service in group:
+                service.freeze()
+            time.sleep(2.0)  # a backlog of results (the others stay frozen below 10 s, their session timeout)
+            before = p.stored()
             victim.freeze(False)
-            time.sleep(random.uniform(0.02, 0.08))
-            cluster.freeze_broker()
+            caught = False
             try:
-                _grows(p, stored, 3.0)
-                if p.stored() > stored or tries == 8:
-                    victim.kill9()
+                if windows.grows(p, before, 5.0):
+                    cluster.freeze_broker()
+                    try:
+                        windows.grows(p, p.stored(), 1.0)  # another batch stored meanwhile: no Kafka commit for it
+                        victim.freeze()
+                        at_kill = windows.stored(p)
+                        victim.kill9()
+                        caught = True
+                    finally:
+                        cluster.freeze_broker(False)
             finally:
-                cluster.freeze_broker(False)
-        events = read_topic(p.settings, p.names.player_events)  # what the kill caught: stored, not announced
-        told = {
-            m.payload.get("request_id")
-            for m in events
-            if isinstance(m.payload, dict) and m.payload.get("type") == "fetch_stored"
-        }
-        unannounced = len(stored_requests(p.settings.resolved_store_url) - told)
-        p.notes.append(
-            f"{victim.label} killed between its commits (try {tries}): {unannounced} stored request(s) not announced"
-        )
-        p.restart(victim)
+                for service in group:
+                    if service.alive:
+                        service.freeze(False)
+            if not caught:
+                held = windows.partitions_per_member(p.settings, p.names.group("processor"))
+                p.notes.append(f"try {attempt}: {victim.label} stored nothing in 5 s (partitions per member: {held})")
+                time.sleep(3.0)
+                continue
+            time.sleep(3.0)
+            left = at_kill - windows.events_of(p, "fetch_stored")
+            p.restart(victim)
+            if left:
+                p.hit(f"{victim.label} killed between its commits (try {attempt}): {len(left)} stored, not announced")
+                return
+            p.notes.append(f"try {attempt}: {victim.label} was killed after its Kafka commit, not between")
+        raise MissedWindowError(f"no processor killed between its store and Kafka commits in {tries} tries")
 
     return act
 
 
-def _grows(p: Pipeline, than: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while p.stored() <= than and time.monotonic() < deadline:
-        time.sleep(0.005)
-
-
 def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, restart: bool = True) -> Act:
-    """kill -9 of a fetcher once ``moment`` of the load is stored; ``slow``: while its fetches wait for a slow
-    OverFast (its transaction open, its results not yet sent); not ``restart``: left dead, the other fetcher
-    takes over."""
+    """kill -9 of a fetcher once ``moment`` of the load is stored, at a moment its group holds requests it has
+    taken (``fetch_started`` out) and not answered (two fetchers may have taken the whole load by then: 30 more
+    requests are sent before each new try); ``slow``: while its fetches wait for a slow OverFast (40
+    answers 1.5 s late); not ``restart``: left dead, the other fetcher takes over."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
@@ -119,7 +139,9 @@ def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, r
             cluster.fault(delay=1.5, count=40)
             time.sleep(1.0)
         victim = p.service("fetcher", run % cluster.profile.fetchers)
-        victim.kill9()
+        what = "requests taken and waiting for a slow OverFast" if slow else "requests taken, not answered"
+        feed = None if slow else lambda: p.send(30)  # the fetchers may have taken the whole load already
+        windows.kill_with_work(p, victim, _group(p, "fetcher"), windows.taken_not_answered, what, feed=feed)
         p.notes.append(f"{victim.label} killed at {p.stored()} stored")
         if restart:
             p.restart(victim)
@@ -129,15 +151,63 @@ def fetcher_kill(load: int, moments: tuple[float, ...], slow: bool = False, *, r
     return act
 
 
+def fetcher_kill_mid_transaction(load: int, tries: int = 5) -> Act:
+    """kill -9 of the fetcher (the single-fetcher profile) with its results produced into a transaction that
+    has not committed: once 30 % is stored, OverFast answers the next 40 requests 1.5 s late; as soon as the
+    fetcher holds taken requests the broker is frozen, so when the slow answers come back (within the 2 s
+    timeout) the fetcher begins its transaction and produces its results, and nothing can be acknowledged or
+    committed; 3 s later it is killed and the broker thawed. In its window when requests it had taken before
+    the freeze are still unanswered 3 s after the thaw (its transaction was left open, and is aborted when it
+    is started again); else tried again, at most ``tries`` times."""
+
+    def act(cluster: Cluster, p: Pipeline, run: int) -> None:
+        p.send(load)
+        p.wait_stored(int(load * 0.3))
+        victim = p.service("fetcher")
+        for attempt in range(1, tries + 1):
+            cluster.fault(delay=1.5, count=40)
+            deadline = time.monotonic() + 10
+            taken: set[str] = set()
+            while not taken and time.monotonic() < deadline:
+                taken = windows.events_of(p, "fetch_started") - windows.answered(p)
+            cluster.freeze_broker()
+            try:
+                time.sleep(3.0)  # the slow answers are back: the fetcher produces into its transaction
+                victim.kill9()
+            finally:
+                cluster.freeze_broker(False)
+            time.sleep(3.0)
+            held = taken - windows.answered(p)
+            p.restart(victim)
+            if held:
+                p.hit(f"{victim.label} killed mid-transaction (try {attempt}): {len(held)} fetched, not committed")
+                return
+            p.notes.append(f"try {attempt}: {victim.label} held nothing uncommitted when it was killed")
+        raise MissedWindowError(f"{victim.label}: never killed mid-transaction in {tries} tries")
+
+    return act
+
+
 def both_kill(load: int) -> Act:
-    """kill -9 of every fetcher and processor at the same moment."""
+    """kill -9 of every fetcher and processor at the same moment, with requests taken and results not stored."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
         p.send(load)
         p.wait_stored(load // 3)
         victims = [s for s in p.services if s.name in ("fetcher", "processor")]
         for victim in victims:
-            victim.kill9()
+            victim.freeze()
+        try:
+            taken, unstored = windows.taken_not_answered(p), windows.answered_not_stored(p)
+            if not (taken or unstored):
+                raise MissedWindowError(f"{p.prefix}: nothing in flight at a third stored")
+            for victim in victims:
+                victim.kill9()
+        finally:
+            for victim in victims:
+                if victim.alive:
+                    victim.freeze(False)
+        p.hit(f"every fetcher and processor killed with {taken} requests taken and {unstored} results not stored")
         for victim in victims:
             victim.spawn()
         for victim in victims:
@@ -147,14 +217,37 @@ def both_kill(load: int) -> Act:
 
 
 def broker_kill(load: int, down: float = 5.0) -> Act:
-    """kill -9 of a broker node (the only one, or node 1 of the cluster) once a third of the load is stored;
-    started again ``down`` seconds later on the same data."""
+    """kill -9 of the broker node leading partition 0 of fetch-results (the only node, or the chosen leader in
+    the cluster) once a third of the load is stored, while the harness is still sending the last third (its
+    requests in flight, not yet acknowledged); started again ``down`` seconds later on the same data. In the
+    cluster another replica must take the partition's leadership over."""
 
     def act(cluster: Cluster, p: Pipeline, run: int) -> None:
-        p.send(load)
+        first = load * 2 // 3
+        p.send(first)
         p.wait_stored(load // 3, timeout=600)
-        cluster.kill_broker(0)
-        p.notes.append(f"broker node killed at {p.stored()} stored")
+        topic = p.names.fetch_results
+        leader = windows.leader_of(p.settings, topic, 0)
+        sending = threading.Thread(target=p.send, args=(load - first,), kwargs={"flush": False}, name="sender")
+        sending.start()
+        while p.sent == first and sending.is_alive():
+            time.sleep(0.001)
+        cluster.kill_node(leader)
+        in_flight = p.sent - p.acked
+        stored = p.stored()
+        sending.join()
+        if in_flight <= 0:
+            raise MissedWindowError(f"broker {leader} killed with none of the harness's requests in flight")
+        if cluster.profile.brokers > 1:
+            deadline = time.monotonic() + 60
+            while windows.leader_of(p.settings, topic, 0) in (leader, -1):
+                if time.monotonic() > deadline:
+                    raise MissedWindowError(f"no new leader of {topic}[0] within 60 s of killing broker {leader}")
+                time.sleep(0.5)
+        p.hit(
+            f"broker {leader}, leader of {topic}[0], killed at {stored} stored with {in_flight} requests of "
+            "the harness in flight"
+        )
         time.sleep(down)
         cluster.start_broker()
 
@@ -351,9 +444,10 @@ def full(brokers: int) -> list[Scenario]:
         Scenario("fetcher kill -9", fetcher_kill(800, (0.1, 0.4, 0.7)), runs=3),
         Scenario("fetcher kill -9 mid-fetch", fetcher_kill(400, (0.3,), slow=True), runs=2),
         Scenario("fetcher+processor kill -9", both_kill(600), runs=1),
-        Scenario("broker kill -9 under 5,000", broker_kill(5000), runs=1),
+        Scenario("broker kill -9 of a partition leader under 5,000", broker_kill(5000), runs=1),
     ]
     if brokers == 1:
+        rows.append(Scenario("fetcher kill -9 mid-transaction", fetcher_kill_mid_transaction(400), runs=2))
         rows.append(Scenario("broker away 60 s", broker_away(2000, 60.0), runs=1))
         rows.append(Scenario("broker away 3 min", broker_away(1000, 180.0), runs=1))  # past every txn timeout
     else:  # two of each in their groups: one killed for good, the other takes over

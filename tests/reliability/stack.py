@@ -114,6 +114,13 @@ class Cluster:
         os.kill(victim.pid, signal.SIGKILL)
         _wait(lambda: not victim.running, 15, "the killed broker to die")
 
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL the JVM of the node with this broker id."""
+        state = LocalBroker(self.base).state()
+        assert state is not None, "no broker runs"
+        index = next(i for i, node in enumerate(state.nodes) if node.node_id == node_id)
+        self.kill_broker(index)
+
     def freeze_broker(self, frozen: bool = True) -> None:
         """SIGSTOP (or SIGCONT) every node: Kafka stops answering, connections stay open."""
         for pid in self.broker_pids():

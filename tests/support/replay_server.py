@@ -97,14 +97,38 @@ class ReplayServer:
         self.counts: Counter[str] = Counter()
         self.requests: list[str] = []
         self._server = SimulatorServer(self)  # the simulator's HTTP front, answering with handle()
+        self._arrived = threading.Condition()
+        self._in_flight = 0
+        self._gather: tuple[int, float] | None = None  # hold requests until this many are in flight
+        self.most_at_once = 0  # the most requests in flight at the same time (since the last gather)
+
+    def gather(self, n: int, timeout: float) -> None:
+        """Hold the next requests until ``n`` of them are in flight at the same time (each waits at most
+        ``timeout`` s, then is answered anyway): requests sent one after another never overlap, so
+        ``most_at_once`` stays below ``n``; sent together, they are all answered once the last arrives."""
+        with self._arrived:
+            self._gather = (n, timeout)
+            self.most_at_once = self._in_flight
 
     @property
     def url(self) -> str:
         return self._server.url
 
     def handle(self, method: str, target: str, body: bytes = b"") -> SimResponse:
-        reply = self.reply_for(target)
-        return SimResponse(reply.status, reply.body, reply.headers)
+        with self._arrived:
+            self._in_flight += 1
+            self.most_at_once = max(self.most_at_once, self._in_flight)
+            self._arrived.notify_all()
+            if self._gather is not None:
+                n, timeout = self._gather
+                if self._arrived.wait_for(lambda: self.most_at_once >= n, timeout):
+                    self._gather = None  # gathered: the requests after these are not held
+        try:
+            reply = self.reply_for(target)
+            return SimResponse(reply.status, reply.body, reply.headers)
+        finally:
+            with self._arrived:
+                self._in_flight -= 1
 
     def script(self, target: str, replies: list[Reply]) -> None:
         """The next requests to ``target`` get these replies in order, then the recorded one again."""

@@ -4,9 +4,12 @@ recorded OverFast responses (plus one synthetic later snapshot, so History and S
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -179,9 +182,37 @@ def test_outcome_messages() -> None:
     assert "Stored" in notice_for("A-123", state("ok")).text
 
 
-def test_history_page_sessions_and_their_heroes(store: Store) -> None:
+def drawn(at: AppTest) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each Vega-Lite chart of the page by title: its spec and the rows it draws (the Arrow data Streamlit
+    sends the browser in place of the spec's ``data.values``)."""
+    out = {}
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        arrow = chart.proto.data.data if chart.proto.HasField("data") else chart.proto.datasets[0].data.data
+        out[spec["title"]["text"]] = (spec, pa.ipc.open_stream(arrow).read_pandas().to_dict("records"))
+    return out
+
+
+def test_history_page_draws_a_line_through_each_snapshot_and_lists_the_sessions(store: Store) -> None:
     at = page("history", player="TeKrop-2217", mode="competitive")
     assert not at.exception
+    charts = drawn(at)
+    lines = {"Games played (total)", "Winrate", "KDA", "Competitive rank per role"}
+    assert lines <= set(charts), set(charts)
+    comp = recorded("players_TeKrop-2217_stats_summary_competitive_all.json")["general"]
+    played, won = comp["games_played"] + 4, comp["games_won"] + 3
+    for title, column, values in (
+        ("Games played (total)", "games", [comp["games_played"], played]),
+        ("Winrate", "winrate", [comp["winrate"], round(100 * won / played, 2)]),
+        ("KDA", "kda", [comp["kda"], comp["kda"]]),
+    ):
+        spec, rows = charts[title]
+        assert spec["mark"]["type"] == "line" and spec["encoding"]["y"]["field"] == column, title
+        rows.sort(key=lambda r: r["t"])
+        assert [r[column] for r in rows] == pytest.approx(values), title  # one point per snapshot
+    spec, ranks = charts["Competitive rank per role"]
+    assert spec["mark"]["type"] == "line" and spec["encoding"]["color"]["field"] == "role"
+    assert len(ranks) == 2 and {r["role"] for r in ranks} == {"Support"}, ranks
     sessions = next(t.value for t in at.table if "Found" in t.value.columns)
     assert len(sessions) == 1
     row = sessions.iloc[0]

@@ -1,14 +1,16 @@
-"""Named migrations on real SQLite files: each applied once, in order, also to a store made by an older
-release."""
+"""Named migrations: each applied once, in order, also to a store made by an older release; every migration
+after the first brings a store from before it to this version's shape on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, text
+import pytest
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, inspect, text
 
-from owstream.store import Store
+from owstream.store import Store, schema
 from owstream.store.migrations import MIGRATIONS, migrate
 from support.results import ok_result, replace, src
 
@@ -114,6 +116,137 @@ def test_a_store_from_before_0004_loses_the_extra_column_and_nothing_else(tmp_pa
     assert "extra" not in _columns(url, "stats")
     with Store.open(url) as again:
         assert again.player_report("TeKrop-2217") == report
+
+
+# --- every migration after the first, on SQLite and on PostgreSQL -------------------------------------------
+# What a store looked like before each migration (undone on a store made by this version, with data in it).
+# A new migration must say here what it changes, or the test below fails: each runs on both databases.
+
+
+def _before_0002(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP INDEX ix_fetch_outcomes_at")
+    conn.exec_driver_sql("DROP INDEX ix_raw_results_fetched")
+
+
+def _before_0003(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE stats DROP COLUMN removed")
+
+
+def _before_0004(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE stats ADD COLUMN extra TEXT")
+    conn.exec_driver_sql("""UPDATE stats SET extra = '{"mvp_cards": 3}'""")
+
+
+def _before_0005(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE snapshots DROP COLUMN season")
+
+
+def _before_0006(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE hero_stat_rows")
+    conn.exec_driver_sql("DROP TABLE hero_stats")
+
+
+def _before_0007(conn: Connection) -> None:
+    for column in ("notify_url", "notify_format", "notify_since"):
+        conn.exec_driver_sql(f"ALTER TABLE watchlist DROP COLUMN {column}")
+    conn.exec_driver_sql("DROP TABLE deliveries")
+    conn.exec_driver_sql("DROP TABLE player_aliases")
+    conn.exec_driver_sql("DROP INDEX ix_fetch_outcomes_player")
+
+
+def _before_0008(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE store_identity")
+
+
+def _before_0009(conn: Connection) -> None:
+    for column in ("verdict", "why", "checked_at", "next_check_at", "checks"):
+        conn.exec_driver_sql(f"ALTER TABLE player_aliases DROP COLUMN {column}")
+    conn.exec_driver_sql("ALTER TABLE fetch_outcomes DROP COLUMN suggestion")
+
+
+def _before_0010(conn: Connection) -> None:
+    """Stats, sessions and their parts without ``platform`` (nor in their primary keys), the players and
+    snapshots without their per-platform columns."""
+    for column in ("pc_asked_at", "console_asked_at", "summary_digest"):
+        conn.exec_driver_sql(f"ALTER TABLE players DROP COLUMN {column}")
+    for column in ("season_pc", "season_console"):
+        conn.exec_driver_sql(f"ALTER TABLE snapshots DROP COLUMN {column}")
+    for name in ("stats", "sessions", "session_parts"):
+        table = schema.metadata.tables[name]
+        keys = [c.name for c in table.primary_key.columns if c.name != "platform"]
+        columns = [c.name for c in table.columns if c.name != "platform"]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {name}_pkey")
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP COLUMN platform")
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({', '.join(keys)})")
+            continue
+        old = Table(
+            f"{name}_old", MetaData(),
+            *[Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in keys) for c in table.columns
+              if c.name != "platform"],
+        )  # fmt: skip
+        old.create(conn)
+        listed = ", ".join(columns)
+        conn.exec_driver_sql(f"INSERT INTO {old.name} ({listed}) SELECT {listed} FROM {name}")
+        conn.exec_driver_sql(f"DROP TABLE {name}")
+        conn.exec_driver_sql(f"ALTER TABLE {old.name} RENAME TO {name}")
+
+
+def _before_0011(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE heroes")
+
+
+BEFORE: dict[str, Callable[[Connection], None]] = {
+    "0002_activity_indexes": _before_0002,
+    "0003_stats_changes_only": _before_0003,
+    "0004_stats_without_extra": _before_0004,
+    "0005_snapshot_seasons": _before_0005,
+    "0006_hero_stats": _before_0006,
+    "0007_notifications": _before_0007,
+    "0008_store_identity": _before_0008,
+    "0009_identity_checks": _before_0009,
+    "0010_platforms": _before_0010,
+    "0011_heroes": _before_0011,
+}
+
+
+def _shape(engine: Engine) -> dict[str, tuple[list[str], list[str]]]:
+    """Every table's column names and index names."""
+    found = inspect(engine)
+    return {
+        table: (
+            sorted(c["name"] for c in found.get_columns(table)),
+            sorted(str(i["name"]) for i in found.get_indexes(table)),
+        )
+        for table in sorted(found.get_table_names())
+    }
+
+
+def test_every_migration_after_the_first_says_what_the_store_was_before_it() -> None:
+    assert list(BEFORE) == [name for name, _ in MIGRATIONS[1:]]
+
+
+@pytest.mark.parametrize("name", list(BEFORE))
+def test_each_migration_brings_an_older_store_to_this_version_on_both_databases(store_url: str, name: str) -> None:
+    with Store.open(store_url) as store:
+        store.apply_results(src(ok_result("TeKrop-2217", "t0", 1.0), ok_result("KIRIKO-12460", "k0", 2.0)))
+        store.watch_add("TeKrop-2217", 3.0)
+        report = store.player_report("TeKrop-2217")
+    engine = create_engine(store_url)
+    try:
+        current = _shape(engine)
+        with engine.begin() as conn:  # the store as the release before this migration left it
+            BEFORE[name](conn)
+            conn.execute(text("DELETE FROM schema_migrations WHERE name = :name"), {"name": name})
+        assert _shape(engine) != current
+        assert migrate(engine) == [name]
+        assert migrate(engine) == []
+        assert _shape(engine) == current  # the same tables, columns and indexes as a store made new
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as again:
+        assert again.player_report("TeKrop-2217") == report
+        assert [e.player_id for e in again.watchlist()] == ["TeKrop-2217"]
 
 
 def test_aliases_learned_before_0009_are_no_longer_trusted(tmp_path: Path) -> None:

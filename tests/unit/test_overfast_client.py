@@ -364,9 +364,15 @@ def test_from_settings_reads_the_settings() -> None:
 
 def test_a_known_player_is_asked_in_one_round_trip(replay: ReplayServer, sleeps: list[float]) -> None:
     with make_client(replay.url, sleeps) as client:
-        first = client.fetch_snapshot("TeKrop-2217")
+        first = client.fetch_snapshot("TeKrop-2217")  # one OverFast may not know: the summary first
+        replay.gather(3, timeout=2.0)
         again = client.fetch_snapshot("TeKrop-2217", concurrent=True)
-        private = client.fetch_snapshot("Player-137712", concurrent=True)
+        at_once = replay.most_at_once
+        replay.gather(3, timeout=0.5)
+        private = client.fetch_snapshot("Player-137712")
+        one_by_one = replay.most_at_once
+    assert at_once == 3  # the summary and both gamemodes' stats were in flight together: one round trip
+    assert one_by_one == 1  # not concurrent: the summary alone, and no stats for a private profile
     assert again == first and private.private and private.stats == {}
     assert replay.count("/players/TeKrop-2217/stats/summary?gamemode=competitive") == 2
 

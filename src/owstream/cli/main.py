@@ -139,7 +139,11 @@ def run(
         typer.Argument(help="The service; several share one process (`services`: the five Python ones)."),
     ],
     ready_file: Annotated[
-        Path | None, typer.Option(help="Write this process's pid to this file once the service is ready.")
+        Path | None,
+        typer.Option(
+            help="Write this process's pid to this file once the service is ready (the Python services; the "
+            "dashboard is ready when its /_stcore/health answers)."
+        ),
     ] = None,
 ) -> None:
     """Services in the foreground (what `up` and Compose start): one, or several in one process."""
@@ -148,6 +152,11 @@ def run(
     if Service.dashboard in service:
         if len(set(service)) > 1:
             raise OwstreamError("the dashboard runs in a process of its own: `owstream run dashboard`")
+        if ready_file is not None:
+            raise OwstreamError(
+                "--ready-file is for the Python services: the dashboard becomes Streamlit and is ready when "
+                "http://<address>:<port>/_stcore/health answers ok"
+            )
         from owstream.dashboard.launch import run_dashboard
 
         raise typer.Exit(run_dashboard(settings))
@@ -353,14 +362,25 @@ def bench(
     only: Annotated[
         list[str] | None, typer.Option(help="Run only this benchmark (repeatable): latency, commands, pages, …")
     ] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures, with commit, host and date, to this file.")
+    ] = None,
+    record: Annotated[
+        bool, typer.Option(help="Keep the figures, with commit, host and date, in docs/results/ (what docs quote).")
+    ] = False,
 ) -> None:
     """The benchmark suite (docs/benchmarks.md): prints figures, each with its limit measured in the same run."""
     from owstream.cli.bench import run_suite
+    from owstream.cli.results import Run
 
+    run = Run("bench")
     figures = run_suite(quick=quick, only=only)
+    extra: dict[str, Any] = {"quick": quick, "only": only or []}
     if json_path is not None:
-        json_path.write_text(json.dumps(figures, indent=2))
+        json_path.write_text(json.dumps(run.document(figures, **extra), indent=2, default=str) + "\n")
+    if record:
+        tag = "-".join(["quick"] * quick + list(only or []))
+        out.print(f"results: {run.record(figures, tag=tag, **extra)}")
 
 
 def error_json(exc: OwstreamError) -> str:

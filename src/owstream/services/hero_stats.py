@@ -3,7 +3,8 @@
 Kept apart from the processor's fetch-results loop, which calls :func:`split` on each batch and
 :func:`store_answers` with the hero-stats records; a record that cannot be decoded goes to the dead-letter
 topic (through the ``dead`` callback, so its offset moves with the batch's), the others are stored in one
-transaction, idempotent by answer id. A store that is unavailable raises StoreUnavailable: the stream kernel
+transaction, idempotent by answer id (one by one if the store refuses the batch: only the answers it refuses
+are dead letters). A store that is unavailable raises StoreUnavailable: the stream kernel
 pauses the partitions and hands the batch back later.
 """
 
@@ -35,22 +36,25 @@ def parse_answer(record: Record) -> SourcedAnswer:
 
 
 def store_answers(store: Store, records: Sequence[Record], dead: Callable[[Record, str], None]) -> int:
-    """Decode and store ``records``; returns how many answers were new. What does not decode, and a batch
-    the store refuses, is dead-lettered (each record once); StoreUnavailable passes through (nothing written)."""
-    items: list[SourcedAnswer] = []
-    decoded: list[Record] = []
+    """Decode and store ``records``; returns how many answers were new. Each record that cannot be taken goes
+    to ``dead`` exactly once: one that does not decode, or one the store refuses (the batch is then applied
+    answer by answer, so only the refused ones are dead letters). StoreUnavailable passes through."""
+    parsed: list[tuple[Record, SourcedAnswer]] = []
     for record in records:
         try:
-            items.append(parse_answer(record))
-            decoded.append(record)
+            parsed.append((record, parse_answer(record)))
         except ProcessingError as exc:
             dead(record, str(exc))
-    if not items:
+    if not parsed:
         return 0
     try:
-        return store.apply_hero_stats(items)
-    except StoreRejected as exc:  # the data, not the database: no retry makes it pass
-        log.warning("hero stats refused by the store: %s", exc)
-        for record in decoded:
+        return store.apply_hero_stats([item for _record, item in parsed])
+    except StoreRejected as exc:  # the data, not the database: find the answers it refuses, keep the others
+        log.warning("hero stats refused by the store: %s; storing them one by one", exc)
+    new = 0
+    for record, item in parsed:
+        try:
+            new += store.apply_hero_stats([item])
+        except StoreRejected as exc:
             dead(record, str(exc))
-        return 0
+    return new
