@@ -27,6 +27,7 @@ from owstream.services.processor import Processor
 from owstream.services.requests import QUEUED, RequestTracker
 from owstream.services.runner import in_background
 from owstream.store import Store
+from support.contracts import check_topics
 from support.pipeline import wait_for
 from support.replay_server import ReplayServer
 from support.results import ok_result, replace
@@ -37,13 +38,33 @@ pytestmark = pytest.mark.kafka
 VICTIM, OTHER = "TeKrop-2217", "JohnV1-1190"
 
 
+FORGED: list[tuple[str, bytes]] = []  # (topic, value) of what this test forged
+
+
 @pytest.fixture
-def settings(kafka_settings: Settings, topic_prefix: str, tmp_path: Path) -> Settings:
-    """The session broker with this test's topics. Not the ``kafka`` fixture: its closing check refuses
-    what these tests forge on the topics only owstream writes, which is the point here."""
+def settings(kafka_settings: Settings, topic_prefix: str, tmp_path: Path) -> Iterator[Settings]:
+    """The session broker with this test's topics. Not the ``kafka`` fixture: what these tests forge on the
+    topics only owstream writes breaks the contract on purpose; every other message (the dead letters, the
+    events, the results owstream wrote) is checked against its schema when the test ends."""
     configured = kafka_settings.replace(topic_prefix=topic_prefix, store_url=f"sqlite:///{tmp_path / 'store.db'}")
     ensure_kafka(configured, start_local=False)
-    return configured
+    FORGED.clear()
+    yield configured
+    check_topics(configured, forged=_forged_offsets(configured))
+
+
+def _forged_offsets(settings: Settings) -> set[tuple[str, int, int]]:
+    """Where the messages this test forged landed (found by topic and value)."""
+    wanted: dict[str, set[bytes]] = {}
+    for topic, value in FORGED:
+        wanted.setdefault(topic, set()).add(value)
+    return {
+        (r.topic, r.partition, r.offset)
+        for topic, values in wanted.items()
+        for batch in read_all(settings, topic)
+        for r in batch
+        if r.value in values
+    }
 
 
 @pytest.fixture
@@ -54,6 +75,7 @@ def store(settings: Settings) -> Iterator[Store]:
 
 
 def forge(settings: Settings, topic: str, value: bytes, key: str, contract: Contract[Any] | None = None) -> None:
+    FORGED.append((topic, value))
     producer = Producer(settings)
     producer.send(topic, value, key=key, headers=contract.headers if contract else None)
     assert producer.flush(timeout=15) == 0
@@ -99,7 +121,7 @@ def test_a_forged_result_for_another_player_does_not_answer_a_request(settings: 
 
 def test_invented_request_ids_and_times_from_the_future_are_dead_letters(settings: Settings, store: Store) -> None:
     now = time.time()
-    invented = ok_result(VICTIM, "many-ids", now, request_ids=[f"invented-{i}" for i in range(1000)])
+    invented = ok_result(VICTIM, "many-ids", now, request_ids=[f"invented-{i}" for i in range(1001)])
     year_5138 = ok_result(VICTIM, "far-future", 1e11)
     hour_ahead = ok_result(VICTIM, "hour-ahead", now + 3600)
     for forged in (invented, year_5138, hour_ahead):
@@ -108,7 +130,7 @@ def test_invented_request_ids_and_times_from_the_future_are_dead_letters(setting
         wait_for(lambda: len(letters(settings)) == 3, timeout=30)
         assert died() == []
     why = {json.loads(letter["value"])["result_id"]: letter["error"] for letter in letters(settings)}
-    assert why["many-ids"] == "not a FetchResult (request_ids: expected `array` of length <= 100)"
+    assert why["many-ids"] == "not a FetchResult (request_ids: expected `array` of length <= 1000)"
     assert why["far-future"] == "not a FetchResult (fetched_at: expected `float` <= 4102444800.0)"
     assert (
         why["hour-ahead"].startswith("not a FetchResult (fetched_at: ")

@@ -11,13 +11,13 @@ import pytest
 from owstream.domain import alerts
 from owstream.errors import ProcessingError
 from owstream.messages import codec
-from owstream.messages.models import MAX_REQUEST_IDS, FetchStored, StoredData
+from owstream.messages.models import KEPT_REQUEST_IDS, FetchStored, StoredData
 
 
 def test_a_fetch_answering_more_requests_than_a_result_may_carry_keeps_the_first_ones() -> None:
     asked = [f"r{i}" for i in range(150)] + ["r0", "r1"]
     wire = codec.wire_result(request_ids=asked, player_id="TeKrop-2217", fetched_at=1.0, outcome="skipped")
-    assert wire.request_ids == [f"r{i}" for i in range(MAX_REQUEST_IDS)]
+    assert wire.request_ids == [f"r{i}" for i in range(KEPT_REQUEST_IDS)]
     assert codec.decode_result(codec.encode(wire)).request_ids == wire.request_ids  # readers take it
 
 

@@ -26,7 +26,7 @@ import zstandard
 from owstream.errors import ProcessingError
 from owstream.messages.bodies import HeroList, HeroStat, HeroStats, HeroSummary, StatBlock
 from owstream.messages.models import (
-    MAX_REQUEST_IDS,
+    KEPT_REQUEST_IDS,
     CheckedResult,
     FetchRequest,
     FetchResult,
@@ -75,11 +75,10 @@ def wire_result(
     so that fields this version does not know stay in the history."""
     fields.setdefault("result_id", new_id())
     asked = list(dict.fromkeys(fields.get("request_ids", ())))  # a repeated id is one request
-    if len(asked) > MAX_REQUEST_IDS:  # the first ones are answered; the others' followers time out, told so in the log
-        log.warning(
-            "a fetch of %s answers %d requests: the first %d kept", fields.get("player_id"), len(asked), MAX_REQUEST_IDS
-        )
-        asked = asked[:MAX_REQUEST_IDS]
+    if len(asked) > KEPT_REQUEST_IDS:  # the first ones are answered; the others' followers time out, told so in the log
+        player = fields.get("player_id")
+        log.warning("a fetch of %s answers %d requests: the first %d kept", player, len(asked), KEPT_REQUEST_IDS)
+        asked = asked[:KEPT_REQUEST_IDS]
     fields["request_ids"] = asked
     per_platform = {
         platform: {mode: msgspec.Raw(body) for mode, body in modes.items()}

@@ -44,9 +44,11 @@ Seconds = Annotated[float, Meta(ge=0.0, le=1e7)]
 # No message is from after 2100: a forged year 5138 would make a player "fetched" for ever (never fetched again).
 # Readers also refuse a fetch time ahead of their clock (codec.check_fetched_at).
 Timestamp = Annotated[float, Meta(ge=0.0, le=float(LATEST), description="unix time, seconds (before 2100)")]
-# One fetch answers the requests for its player that arrived together (a fetcher's batch: 50 at most); more is
-# a forgery asking for that many rows and events (the fetcher keeps the first ones: codec.wire_result).
-MAX_REQUEST_IDS = 100
+# One fetch answers the requests for its player that arrived together (a fetcher's batch: 50 at most); the
+# fetcher writes at most KEPT_REQUEST_IDS (codec.wire_result), readers take up to MAX_REQUEST_IDS, the bound of
+# release 0.1.0 (fetch-results is kept for ever and replayed): more is a forgery asking for that many rows.
+KEPT_REQUEST_IDS = 100
+MAX_REQUEST_IDS = 1000
 # What an event may say: OverFast's keys and vocabulary, short; a forged 5 MB event is refused whole.
 Word = Annotated[str, Meta(max_length=32)]
 HeroKey = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -92,10 +92,6 @@ ACCEPTED: dict[str, str] = {
     r"^player-event<(session|rank_change)>\.data\.": (
         "event data bounded as the stats it is derived from already were (counts, amounts, tiers, seasons)"
     ),
-    r"^fetch-result\.request_ids: maxItems of array narrowed from 1000 to 100$": (
-        "a fetch answers at most 100 requests (the writer keeps the first 100); a 0.1.0 result listing more "
-        "(100 requests for one player in one fetcher batch) is refused when fetch-results is replayed"
-    ),
 }
 
 
