@@ -9,10 +9,12 @@ import streamlit as st
 
 from owstream.bus import Admin, TopicNames, read_tail
 from owstream.config import Settings
-from owstream.dashboard.data import TTL_SECONDS, settings
+from owstream.dashboard.data import settings
 from owstream.errors import OwstreamError, ProcessingError
 from owstream.messages import codec
 from owstream.runtime.status import kafka_status
+
+TTL_SECONDS = 5.0  # Kafka's state is asked again after this (the store's change marker does not cover it)
 
 
 @dataclass(frozen=True)
