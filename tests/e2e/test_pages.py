@@ -14,7 +14,7 @@ import pytest
 from owstream.config import Settings
 from owstream.simulator import Simulator
 from owstream.store import Store
-from support.browser import LAPTOP, PHONE, measure, new_page, problems, ready
+from support.browser import LAPTOP, PHONE, measure, new_page, problems, ready, still
 from support.pipeline import request_and_wait
 from support.seed import add_sessions, meta_answers, publish, recorded_catalogue, with_heroes
 
@@ -78,6 +78,7 @@ def test_every_page_reads_at_this_width(filled: Store, dashboard: str, browser: 
             page.goto(f"{dashboard}/{path}")
             ready(page)
             expect(page.get_by_text(says).first).to_be_visible(timeout=60_000)
+            still(page)  # every element drawn, not only sent
             wrong = problems(measure(page), bar_charts=bars)
             if wrong:
                 found[path] = wrong

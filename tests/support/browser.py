@@ -163,3 +163,20 @@ def problems(found: dict[str, Any], *, bar_charts: tuple[str, ...] = ()) -> list
         if table["scroll"] > table["client"] + 1 and "auto" not in table["overflow"]:
             out.append("a table is cut (wider than its box, which does not scroll)")
     return out
+
+
+WATCH = """() => {
+  window.__lastChange = performance.now();
+  new MutationObserver(() => { window.__lastChange = performance.now(); }).observe(
+    document.querySelector('[data-testid="stApp"]'),
+    {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+def still(page: Any, quiet_ms: int = 500) -> None:
+    """The page stopped changing: nothing in it changed for ``quiet_ms``. Streamlit reports the run finished
+    when the server has sent the last element, not when the browser has drawn them all: a page whose script
+    is quick (its reads cached) is still laying out its last elements then, and a measure or a screenshot
+    taken at that moment misses them (the screenshots came out cut short)."""
+    page.evaluate(WATCH)
+    page.wait_for_function(f"() => performance.now() - window.__lastChange > {quiet_ms}", timeout=TIMEOUT_MS)

@@ -40,7 +40,24 @@ def show(spec: Spec, key: str) -> None:
     """Draw ``spec`` across its container's width, its own height, in a container keyed ``key`` (its
     ``st-key-<key>`` class names the chart in the page: the browser tests measure it by that)."""
     with st.container(key=key):
-        st.vega_lite_chart(spec=spec, width="stretch")
+        st.vega_lite_chart(spec=inline(spec), width="stretch")
+
+
+_OUTER = ("$schema", "autosize", "usermeta", "config", "title", "width", "height")
+
+
+def inline(spec: Spec) -> Spec:
+    """``spec`` with its rows kept in the spec: its body (data, encoding, marks, transforms) one layer down.
+
+    Streamlit takes a spec's top-level ``data.values`` out and sends them as an Arrow table (pandas on the
+    server, an Arrow decoder and a second dataflow pass in the browser): for the few dozen rows of a chart
+    that costs more than the rows themselves. Vega-Lite draws the nested form the same, pixel for pixel,
+    except a line chart with points and a colour legend (its legend moves up 22 px): that one is left as is."""
+    if "data" not in spec or "color" in spec.get("encoding", {}):
+        return spec
+    outer = {name: spec[name] for name in _OUTER if name in spec}
+    body = {name: value for name, value in spec.items() if name not in outer}
+    return {**outer, "layer": [body]}
 
 
 def _base(title: str | None, values: Sequence[Row]) -> Spec:

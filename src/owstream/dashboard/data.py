@@ -1,9 +1,10 @@
 """The dashboard's reads: the store's read model (:class:`owstream.store.Store`, the only entry), cached.
 
-The store is opened once per process (``st.cache_resource``); each read is kept a few seconds
-(``st.cache_data(ttl=...)``), so a page re-run on every widget change does not query the database again, and
-cleared after a write. What comes back are the store's own records (:mod:`owstream.store.views`); the pages
-shape them for tables and charts.
+The store is opened once per process (``st.cache_resource``); each read is kept until the store changes
+(:mod:`owstream.dashboard.freshness`, checked at the start of every page run; a minute at most), so a page
+re-run on every widget change, or opened again, does not query the database again; and cleared after a write.
+What comes back are the store's own records (:mod:`owstream.store.views`); the pages shape them for tables and
+charts.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ __all__ = [
     "SquadRows", "WatchRow",
 ]  # fmt: skip
 
-TTL_SECONDS = 5.0
+TTL_SECONDS = 60.0  # at most: every page run drops them when the store changed (freshness.py)
 SLOW_TTL = 60.0  # the hero catalogue and the current season change once an hour at most
 HOUR = 3600.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,11 @@ import streamlit as st
 
 from owstream.bus import Admin, Record, TopicNames, Topics, read_tail
 from owstream.config import Settings
-from owstream.dashboard.data import TTL_SECONDS, settings
+from owstream.dashboard.data import settings
 from owstream.errors import OwstreamError, ProcessingError
 from owstream.runtime.status import kafka_status
+
+TTL_SECONDS = 5.0  # Kafka's state is asked again after this (the store's change marker does not cover it)
 
 
 @dataclass(frozen=True)
@@ -43,17 +46,19 @@ def describe_record(topics: Topics, kind: str, record: Record) -> str:
 def load_recent(settings_: Settings, per_topic: int = 8) -> list[RecentMessage]:
     """The newest messages of fetch-requests, fetch-results and player-events, newest first."""
     topics = Topics(settings_.topic_prefix)
+    kinds = {"fetch-requests": topics.fetch_requests.name, "fetch-results": topics.fetch_results.name,
+             "player-events": topics.player_events.name}  # fmt: skip
+    # the three topics read at once: each read is mostly waiting on the broker (a consumer's connection,
+    # offsets, one fetch), so together they take about as long as one
+    with ThreadPoolExecutor(len(kinds), thread_name_prefix="pipeline-tail") as pool:
+        tails = {kind: pool.submit(read_tail, settings_, name, per_topic, timeout=3.0) for kind, name in kinds.items()}
+        found = {kind: tail.result() for kind, tail in tails.items()}
     out: list[RecentMessage] = []
-    for kind, topic in (
-        ("fetch-requests", topics.fetch_requests.name),
-        ("fetch-results", topics.fetch_results.name),
-        ("player-events", topics.player_events.name),
-    ):
-        records = read_tail(settings_, topic, per_topic, timeout=3.0)
-        records = sorted(records, key=lambda r: r.timestamp_ms or 0)[-per_topic:]
+    for kind, records in found.items():
+        newest = sorted(records, key=lambda r: r.timestamp_ms or 0)[-per_topic:]
         out += [
             RecentMessage(kind, r.partition, r.offset, r.key, r.timestamp_ms, describe_record(topics, kind, r))
-            for r in records
+            for r in newest
         ]
     return sorted(out, key=lambda m: m.timestamp_ms or 0, reverse=True)
 

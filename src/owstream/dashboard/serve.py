@@ -15,6 +15,7 @@ import sys
 def preload() -> None:
     """Import the pages (and with them pandas, the store and the Kafka client) outside any session."""
     import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401  (st.image's first use imported it inside a visitor's run: ~0.1 s)
 
     from owstream.dashboard import access, charts, data, fetching, kafka_data, layout, nav, rows, state  # noqa: F401
     from owstream.dashboard.views import history, meta, pipeline, player, squad, versus, watchlist  # noqa: F401

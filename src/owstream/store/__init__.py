@@ -32,6 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from owstream.errors import StoreError, StoreRejected, StoreUnavailable, WatchlistFull
 from owstream.store import queries, schema
+from owstream.store.changes import Changes
 from owstream.store.engine import WRITE, make_engine, upsert
 from owstream.store.identity import Identity, diagnosis, read_id
 from owstream.store.migrations import migrate
@@ -97,6 +98,7 @@ class Store(Reads):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._batches: BatchWriter | None = None
+        self._changes = Changes(engine)
         with engine.connect() as conn:
             self.identity = Identity(engine, read_id(conn))
 
@@ -140,7 +142,13 @@ class Store(Reads):
 
         return Notifications(self._engine)
 
+    def change_marker(self) -> tuple[int, int]:
+        """Equal to the last answer only when nothing was committed to the store in between, by any process
+        (:mod:`owstream.store.changes`); StoreError when the store cannot be asked."""
+        return self._changes.marker()
+
     def close(self) -> None:
+        self._changes.close()
         self._engine.dispose()
 
     def __enter__(self) -> Self:

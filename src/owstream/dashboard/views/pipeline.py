@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from owstream.dashboard import charts, data, kafka_data, layout
+from owstream.dashboard import charts, data, freshness, kafka_data, layout
 from owstream.dashboard.layout import plain, when
 from owstream.domain import format as fmt
 from owstream.domain.outcomes import duration
@@ -59,6 +59,7 @@ def render() -> None:
 
 @st.fragment(run_every=10)
 def live() -> None:
+    freshness.check()  # a fragment's re-run does not pass through app.py
     overview()
 
 
