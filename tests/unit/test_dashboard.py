@@ -184,12 +184,19 @@ def test_outcome_messages() -> None:
 
 def drawn(at: AppTest) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each Vega-Lite chart of the page by title: its spec and the rows it draws (the Arrow data Streamlit
-    sends the browser in place of the spec's ``data.values``)."""
+    sends the browser in place of the spec's ``data.values``, or the rows kept in the spec one layer down:
+    charts.inline)."""
     out = {}
     for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
-        arrow = chart.proto.data.data if chart.proto.HasField("data") else chart.proto.datasets[0].data.data
-        out[spec["title"]["text"]] = (spec, pa.ipc.open_stream(arrow).read_pandas().to_dict("records"))
+        if "mark" not in spec and len(spec.get("layer", [])) == 1:  # charts.inline: the body one layer down
+            spec = {**{k: v for k, v in spec.items() if k != "layer"}, **spec["layer"][0]}
+        if chart.proto.HasField("data") or chart.proto.datasets:
+            arrow = chart.proto.data.data if chart.proto.HasField("data") else chart.proto.datasets[0].data.data
+            rows = pa.ipc.open_stream(arrow).read_pandas().to_dict("records")
+        else:
+            rows = list(spec.get("data", {}).get("values", []))
+        out[spec["title"]["text"]] = (spec, rows)
     return out
 
 
