@@ -105,10 +105,12 @@ def test_old_results_are_labelled_both_and_never_diffed_against_one_platform(sto
 
 def test_seasons_are_per_platform(store: Store) -> None:
     store.apply_results(src(platform_result("KIRIKO-12460", "k1", 1000.0)))
-    season = store.season_report("KIRIKO-12460", "current")
+    season = store.season_report("KIRIKO-12460", "current")  # the app's current season, 21: only pc has it
     assert season is not None
-    assert {p: per["season"] for p, per in season["platforms"].items()} == {"console": 16, "pc": 21}
-    assert season["platform"] == "console" and season["season"] == 16
+    assert {p: per["season"] for p, per in season["platforms"].items()} == {"pc": 21}
+    assert season["platform"] == "pc" and season["season"] == 21
+    console = store.season_report("KIRIKO-12460", "16")  # console's own last season, asked by its number
+    assert console is not None and {p: per["season"] for p, per in console["platforms"].items()} == {"console": 16}
     pc = season["platforms"]["pc"]["gamemodes"]["competitive"]["overall"]
     # one snapshot: the history begins inside season 21, counted from it: no games yet, so no winrate (not 0 %)
     assert (pc["games_played"], pc["winrate"], pc["kda"]) == (0, None, None)
@@ -124,7 +126,7 @@ def test_a_season_without_games_has_no_winrate(store: Store) -> None:
     summary["last_updated_at"] += 60
     later = replace(first, result_id="k2", request_ids=["r2"], fetched_at=2000.0, summary=summary)
     store.apply_results(src(first, later))
-    season = store.season_report("KIRIKO-12460", "current", platform="console")
+    season = store.season_report("KIRIKO-12460", "17", platform="console")
     assert season is not None and season["season"] == 17
     overall = season["gamemodes"]["quickplay"]["overall"]
     assert overall["games_played"] == 0 and overall["winrate"] is None and overall["kda"] is None
