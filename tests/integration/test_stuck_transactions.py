@@ -72,12 +72,16 @@ def quick_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TransactionalProducer, "STUCK_AFTER", 6.0)
 
 
-def _send(settings: Settings, count: int, start: int = 0) -> None:
+def _send(settings: Settings, count: int, start: int = 0, *, wait: bool = True) -> Producer:
+    """Send ``count`` values; ``wait=False``: without waiting for the broker's acknowledgements (the caller
+    flushes later: the broker may be frozen by then, before it has acknowledged them all)."""
     producer = Producer(settings)
     for i in range(start, start + count):
         producer.send(TopicNames(settings.topic_prefix).fetch_requests, f"v{i}".encode(), key=f"k{i % 3}")
-    producer.flush_or_raise(30)
-    producer.close()
+    if wait:
+        producer.flush_or_raise(30)
+        producer.close()
+    return producer
 
 
 def _echo(settings: Settings, freeze_on: bytes, broker: Frozen) -> tuple[Stream, threading.Event, list[int]]:
@@ -119,13 +123,16 @@ def test_a_commit_stuck_on_a_frozen_broker_renews_the_producer_and_every_output_
     try:
         _send(settings, 5)
         wait_for(lambda: stream.batches >= 1, timeout=60)
-        _send(settings, 10, start=5)  # the batch holding v5 is the one frozen mid-transaction
+        # the batch holding v5 is the one frozen mid-transaction (maybe before the broker acknowledged v6-v14)
+        sender = _send(settings, 10, start=5, wait=False)
         wait_for(lambda: frozen_broker.frozen, timeout=60)
         # stuck past its bound: renewed, not looping for ever (the broker stays frozen until then); the call
         # hung past the group's session timeout (10 s) too: the member lost its partitions while it paused them
         # between two tries, and must get them back unpaused
         wait_for(lambda: stream.producer is not None and stream.producer.renewals >= 1, timeout=60)
         frozen_broker.thaw()
+        sender.flush_or_raise(60)
+        sender.close()
         expected = sorted(f"v{i}".encode() for i in range(15))
         wait_for(lambda: sorted(set(_outputs(settings))) == expected, timeout=120, interval=1.0)
         assert sorted(_outputs(settings)) == expected  # every output visible once, none twice
