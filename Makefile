@@ -28,7 +28,7 @@ test: install system-deps
 	$(BIN)/pytest; status=$$?; \
 	wait $$prep; prepared=$$?; cat "$$log"; rm -f "$$log"; \
 	[ $$status = 0 ] || exit $$status; \
-	[ $$prepared = 0 ] || { echo "compose-test: the engine or the base images could not be made"; exit 1; }; \
+	[ $$prepared = 0 ] || echo "compose-test: making the engine and base images beside pytest failed (above): compose-test tries again"; \
 	$(MAKE) --no-print-directory compose-test
 
 ## compose-test: compose.yaml up, checked and taken down on a container engine (started here if none runs;

@@ -110,7 +110,7 @@ stop() {
     fi
     # What a stopped dockerd can leave: the mounts of its network namespaces (it made no docker0: --bridge none).
     if [ -d "$RUN_DIR" ]; then
-        grep -o " $RUN_DIR/[^ ]*" /proc/mounts | sort -r | while read -r mnt; do as_root umount -l "$mnt" || true; done
+        { grep -o " $RUN_DIR/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mnt; do as_root umount -l "$mnt" || true; done
         as_root rm -rf "$RUN_DIR"
     fi
 }
