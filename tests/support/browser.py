@@ -69,7 +69,12 @@ MEASURE = """() => {
                   overflow: getComputedStyle(t).overflowX + ' ' + getComputedStyle(t.firstElementChild).overflowX}));
   const right = Math.max(...[...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')]
     .filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect().right));
-  return {charts, tables, right, scrollWidth: document.documentElement.scrollWidth,
+  // a headline number whose label or value ends in an ellipsis: some element inside is wider than its box
+  const cut = [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"]')]
+    .filter((m) => m.offsetParent)
+    .filter((m) => [m, ...m.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 1))
+    .map((m) => m.innerText.trim());
+  return {charts, tables, right, cut, scrollWidth: document.documentElement.scrollWidth,
           viewport: window.innerWidth};
 }"""
 
@@ -157,6 +162,8 @@ def problems(found: dict[str, Any], *, bar_charts: tuple[str, ...] = ()) -> list
         for legend in chart["legends"]:
             if len(set(legend)) != len(legend):
                 out.append(f"{name}: legend colours repeat ({legend})")
+    for text in found["cut"]:
+        out.append(f"a number's label or value is cut short: {text!r}")
     for table in found["tables"]:
         if table["x"] + table["w"] > width + 1:
             out.append(f"a table reaches {table['x'] + table['w']:.0f} px in a {width} px window")

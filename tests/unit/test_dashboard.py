@@ -323,7 +323,7 @@ def test_pipeline_page_degrades_when_kafka_is_unreachable(store: Store) -> None:
     at = page("pipeline", timeout=60)
     assert not at.exception
     assert "Kafka is unreachable" in at.error[0].value
-    assert metrics(at)["Fetch results in the store"] == "5"
+    assert metrics(at)["Results stored"] == "5"
 
 
 def next_season(store: Store) -> None:

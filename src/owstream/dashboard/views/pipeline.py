@@ -91,7 +91,7 @@ def kafka_numbers(status: dict[str, Any], counts: dict[str, int | None]) -> None
     rate = sampled_rate(counts)
     numbers = [
         ("Dead letters", fmt.count(dead)),
-        ("Consumer lag", fmt.plural(total_lag, "message")),
+        ("Consumer lag", fmt.count(total_lag)),  # messages: said in its help (a 140 px number)
         ("Topics", fmt.count(len(topics))),
     ]
     if rate is None:
@@ -198,11 +198,13 @@ def store_activity() -> None:
     last = activity.last_result_at
     layout.metrics(
         [
-            ("Fetch results in the store", fmt.count(activity.total_results)),
-            ("Results per minute (last hour)", fmt.number(len(activity.result_times) / 60, 1)),
+            ("Results stored", fmt.count(activity.total_results)),
+            ("Results / minute", fmt.number(len(activity.result_times) / 60, 1)),
             ("Newest result", "never" if last is None else layout.since(last, now)),
-        ]
-    )
+        ],
+        help={"Results stored": "Fetch results in the store, all players",
+              "Results / minute": "Stored in the last hour, per minute"},
+    )  # fmt: skip
     if activity.outcomes:
         st.caption("Outcomes in the last hour: " + ", ".join(f"{k}: {v}" for k, v in sorted(activity.outcomes.items())))
     if activity.result_times:
