@@ -286,6 +286,16 @@ def test_watchlist_refuses_an_unknown_player_and_a_full_list(store: Store, env: 
     assert "Not tracked: the watchlist is full" in said
 
 
+def test_the_watchlist_refuses_a_webhook_on_an_internal_address_as_the_cli_does(store: Store) -> None:
+    store.watch_add("TeKrop-2217", T0)
+    at = page("watchlist")
+    for internal in ("https://10.0.0.5/hook", "https://127.0.0.1:8443/hook", "https://169.254.169.254/latest"):
+        at.text_input(key="notify_url").input(internal)
+        next(b for b in at.button if b.label == "Save alerts").click().run()
+        assert "Not a webhook URL" in text(at), internal
+        assert store.notifications.targets(["TeKrop-2217"]) == {}, internal
+
+
 def test_a_visitor_on_a_public_host_cannot_change_the_watchlist(store: Store, env: pytest.MonkeyPatch) -> None:
     store.watch_add("TeKrop-2217", T0)
     env.setenv("OWSTREAM_DASHBOARD_ADDRESS", "0.0.0.0")

@@ -14,6 +14,7 @@ from owstream.domain.outcomes import duration
 from owstream.domain.refresh import policy_of
 from owstream.domain.vocabulary import platform_label
 from owstream.errors import InvalidBattleTag, StoreError, WatchlistFull
+from owstream.services.webhooks import allowed_of, webhook_problem
 
 NOTICE_KEY = "watch_notice"
 FORMAT_NAMES = {"auto": "Discord (Slack for hooks.slack.com)", "discord": "Discord", "slack": "Slack", "json": "JSON"}
@@ -141,7 +142,9 @@ def set_notify(player_id: str, url: str | None, fmt_: str | None) -> None:
         return
     if url is not None:
         url = url.strip()
-        problem = alerts.webhook_problem(url)
+        # the CLI's check (services.webhooks): the URL's shape, then its host's addresses, public ones only or
+        # those OWSTREAM_NOTIFY_ALLOW names
+        problem = webhook_problem(url, allowed_of(data.settings()))
         if problem is not None:
             st.session_state[NOTICE_KEY] = ("error", f"Not a webhook URL: {plain(problem)}.")
             st.rerun()
