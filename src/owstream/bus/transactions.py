@@ -72,8 +72,7 @@ class TransactionalProducer(Producer):
         self._start()
 
     def begin(self) -> None:
-        if self._pending_start:  # renewed since the last transaction
-            self._start()
+        self.settle()  # renewed since the last transaction: started first
         if not self._open:
             self._producer.begin_transaction()
             self._open = True
