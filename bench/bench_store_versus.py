@@ -31,7 +31,8 @@ def _unpack(ref: str, into: Path) -> Path:
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    # the old tree read the recorded responses from ../shared/overfast; they are in tests/fixtures now
+    # the old tree read its recorded responses from a shared/overfast folder beside its own root: that folder is
+    # made here, inside the temporary directory, pointing at this clone's tests/fixtures (nothing outside is read)
     old_place = Path(into, "shared", "overfast")
     old_place.parent.mkdir()
     old_place.symlink_to(ROOT / "tests" / "fixtures" / "overfast", target_is_directory=True)
