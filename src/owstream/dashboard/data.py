@@ -37,7 +37,6 @@ __all__ = [
 ]  # fmt: skip
 
 TTL_SECONDS = 60.0  # at most: every page run drops them when the store changed (freshness.py)
-SLOW_TTL = 60.0  # the hero catalogue and the current season change once an hour at most
 HOUR = 3600.0
 
 
@@ -115,12 +114,12 @@ def meta_by_division(platform: str, region: str) -> list[dict[str, Any]]:
     return store().meta_by_division(platform, region)
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def hero_roles() -> dict[str, str]:
     return store().hero_roles()
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def heroes() -> dict[str, Hero]:
     return store().heroes()
 

@@ -42,11 +42,3 @@ def home() -> None:
 def link(page: str, label: str, params: Mapping[str, str] | None = None, *, icon: str | None = None) -> None:
     """A link to ``page`` with ``params`` in its query, opened in this tab."""
     st.page_link(pages()[page], label=label, icon=icon, query_params=dict(params or {}) or None)
-
-
-def href(page: str, params: Mapping[str, str] | None = None) -> str:
-    """The relative URL of ``page`` with ``params`` (for text that names it, e.g. a shareable link)."""
-    from urllib.parse import urlencode
-
-    query = urlencode(dict(params or {}))
-    return f"./{page}" + (f"?{query}" if query else "")

@@ -8,7 +8,7 @@ hero released since) is named from its key (``soldier-76`` -> ``Soldier 76``), s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 ROLE_NAMES: dict[str, str] = {"tank": "Tank", "damage": "Damage", "support": "Support", "open": "Open queue"}
@@ -58,7 +58,3 @@ def role_name(role: str | None) -> str:
     if not role:
         return "Unknown role"
     return ROLE_NAMES.get(role, role.capitalize())
-
-
-def catalogue_of(heroes: Iterable[Hero]) -> dict[str, Hero]:
-    return {hero.key: hero for hero in heroes}

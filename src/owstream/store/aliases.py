@@ -77,10 +77,6 @@ class Aliases:
         found = self.lookup(player_id)
         return found.player_id if found else player_id
 
-    def identity_of(self, history_id: str) -> Alias | None:
-        """How the history's own id was checked (its alias row), for ``show`` and the pages."""
-        return self.lookup(history_id)
-
     def add(self, alias: str, player_id: str, blizzard_id: str | None, at: float) -> None:
         """Record a proven alias; one already recorded stays as it was."""
         row = Alias(alias, player_id, blizzard_id, "proven", None, at, None, 0, at)
