@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from owstream.domain.alerts import format_for, mask_url
+from owstream.domain.format import plural
 from owstream.domain.heroes import hero_name
-from owstream.domain.outcomes import duration, hours, plural, utc
+from owstream.domain.outcomes import duration, hours, utc
 from owstream.domain.vocabulary import platform_name, rank_text
 
 

@@ -130,8 +130,3 @@ def hours(seconds: float | None) -> str:
     """Time played in hours: one decimal below 100 h, whole hours above."""
     value = (seconds or 0) / 3600
     return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 game``, ``3 games``, ``0 games`` (``nouns``: an irregular plural)."""
-    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
