@@ -37,7 +37,8 @@ class Reads:
     _engine: Engine
 
     @contextmanager
-    def _reading(self) -> Iterator[Connection]:
+    def _read(self) -> Iterator[Connection]:
+        """A connection for reads; SQLAlchemy's errors translated (StoreUnavailable, StoreError...)."""
         from owstream.store import translated
 
         try:
@@ -47,19 +48,19 @@ class Reads:
             raise translated(exc) from exc
 
     def _history(self, player_id: str) -> str:
-        with self._reading() as conn:
+        with self._read() as conn:
             return lookups.history_id(conn, player_id)
 
     # --- players -----------------------------------------------------------------------------------
 
     def resolve(self, text: str) -> Resolved:
         """What a typed player reference names: the id OverFast takes, and the stored history, if any."""
-        with self._reading() as conn:
+        with self._read() as conn:
             return lookups.resolve(conn, text)
 
     def members(self, player_ids: Sequence[str]) -> list[Member]:
         """What the store knows of each player (stored, private, the newest fetch outcome), in order."""
-        with self._reading() as conn:
+        with self._read() as conn:
             return lookups.members(conn, player_ids)
 
     def players(self) -> list[PlayerChoice]:
@@ -68,7 +69,7 @@ class Reads:
     def platforms(self, player_id: str) -> list[str]:
         """The player's platforms with stats, the one played most (its default) first, ``both`` (OverFast's total
         of snapshots stored before per-platform fetches) last; [] without stats."""
-        with self._reading() as conn:
+        with self._read() as conn:
             return platforms_of(conn, lookups.history_id(conn, player_id))
 
     def player_view(
@@ -104,7 +105,7 @@ class Reads:
         """(columns, rows) of a player's snapshot history (the download)."""
         from owstream.store import queries
 
-        with self._reading() as conn:
+        with self._read() as conn:
             return queries.history(conn, lookups.history_id(conn, player_id))
 
     # --- the store as a whole ----------------------------------------------------------------------
@@ -121,12 +122,12 @@ class Reads:
 
     def current_season(self) -> int | None:
         """The newest competitive season any stored snapshot reports: the season of the whole app."""
-        with self._reading() as conn:
+        with self._read() as conn:
             return lookups.current_season(conn)
 
     def heroes(self) -> dict[str, Hero]:
         """The hero catalogue (display names, roles, portraits) by key."""
-        with self._reading() as conn:
+        with self._read() as conn:
             return lookups.heroes(conn)
 
     # --- the meta ----------------------------------------------------------------------------------
