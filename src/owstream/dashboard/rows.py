@@ -8,11 +8,12 @@ from typing import Any
 
 from owstream.dashboard import charts, palette
 from owstream.domain import format as fmt
-from owstream.domain.heroes import Hero, hero_name, hero_role, role_name
+from owstream.domain.heroes import ROLE_ORDER, Hero, hero_name, hero_role, role_name
 from owstream.domain.vocabulary import SCOPE_HERO, SCOPE_OVERALL, SCOPE_ROLE
+from owstream.store.views import AVG_COLUMNS
 
 Row = dict[str, Any]
-PER10 = ("avg_eliminations", "avg_assists", "avg_deaths", "avg_damage", "avg_healing")
+PER10 = AVG_COLUMNS  # OverFast's averages per 10 minutes, in the store's order
 PER10_NAMES = {"avg_eliminations": "Eliminations", "avg_assists": "Assists", "avg_deaths": "Deaths",
                "avg_damage": "Damage", "avg_healing": "Healing"}  # fmt: skip
 
@@ -103,8 +104,17 @@ def hero_table(heroes: Sequence[Row]) -> list[Row]:
     ]
 
 
+def hero_list(keys: str | None, catalogue: Mapping[str, Hero]) -> str:
+    """A session's heroes (the store's comma-separated keys) by their names: ``Ana, Lúcio``; ``–`` for none."""
+    return ", ".join(hero_name(key, catalogue) for key in (keys or "").split(",") if key) or "–"
+
+
+def by_role(roles: Sequence[Row]) -> list[Row]:
+    """Role records tank, damage, support (the game's order), any other after them."""
+    return sorted(roles, key=lambda r: ROLE_ORDER.index(r["key"]) if r["key"] in ROLE_ORDER else len(ROLE_ORDER))
+
+
 def role_table(roles: Sequence[Row]) -> list[Row]:
-    order = {"tank": 0, "damage": 1, "support": 2}
     return [
         {
             "Role": role_name(r["key"]),
@@ -114,14 +124,13 @@ def role_table(roles: Sequence[Row]) -> list[Row]:
             "KDA": fmt.stat("kda", r["kda"]),
             "Time played": fmt.hours(r["time_played"]),
         }
-        for r in sorted(roles, key=lambda r: order.get(r["key"], 9))
+        for r in by_role(roles)
     ]
 
 
 def per10_table(roles: Sequence[Row]) -> list[Row]:
     """Per 10 minutes, one row per stat and a column per role (narrow enough for a phone)."""
-    order = {"tank": 0, "damage": 1, "support": 2}
-    ordered = sorted(roles, key=lambda r: order.get(r["key"], 9))
+    ordered = by_role(roles)
     return [
         {"Per 10 minutes": PER10_NAMES[name], **{role_name(r["key"]): fmt.stat(name, r[name]) for r in ordered}}
         for name in PER10

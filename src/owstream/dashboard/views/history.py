@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from owstream.dashboard import charts, data, layout, nav, palette, state
+from owstream.dashboard import charts, data, layout, nav, palette, rows, state
 from owstream.dashboard.layout import plain, when
 from owstream.domain import format as fmt
 from owstream.domain.heroes import hero_name, role_name
@@ -96,7 +96,7 @@ def sessions_timeline(view: data.HistoryRows) -> None:
             "when": when(s["fetched_at"]),
             "games": fmt.plural(s["games"], "game"),
             "wl": fmt.won_lost(s["wins"], s["losses"]),
-            "heroes": ", ".join(hero_name(h, catalogue) for h in (s["heroes"] or "").split(",") if h) or "–",
+            "heroes": rows.hero_list(s["heroes"], catalogue),
         }
         out.append({**common, "result": "Won", "n": s["wins"], "order": 0})
         out.append({**common, "result": "Lost", "n": s["losses"], "order": 1})
@@ -171,7 +171,7 @@ def sessions(view: data.HistoryRows) -> None:
                 "W – L": f"{fmt.count(s['wins'])} – {fmt.count(s['losses'])}",
                 "Winrate": fmt.percent(s["winrate"]),
                 "Time played": fmt.minutes(s["time_played"]),
-                "Heroes": ", ".join(hero_name(h, catalogue) for h in (s["heroes"] or "").split(",") if h) or "–",
+                "Heroes": rows.hero_list(s["heroes"], catalogue),
                 "Rank change": s["rank_change"] or "–",
                 **({"Counters reset": "yes" if s["is_reset"] else ""} if resets else {}),
             }

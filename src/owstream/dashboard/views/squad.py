@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from owstream.dashboard import charts, data, fetching, layout, nav, palette, state
+from owstream.dashboard import charts, data, fetching, layout, nav, palette, rows, state
 from owstream.dashboard.layout import plain, when
 from owstream.domain import format as fmt
 from owstream.domain.battletag import parse_player
@@ -324,7 +324,7 @@ def sessions(view: data.SquadRows) -> None:
         {"t": charts.iso(s["fetched_at"]), "player": s["player_id"], "games": s["games"], "when": when(s["fetched_at"]),
          "wl": fmt.won_lost(s["wins"], s["losses"]),
          "result": "More won" if s["wins"] > s["losses"] else ("Even" if s["wins"] == s["losses"] else "More lost"),
-         "heroes": ", ".join(hero_name(h, catalogue) for h in (s["heroes"] or "").split(",") if h) or "–"}
+         "heroes": rows.hero_list(s["heroes"], catalogue)}
         for s in found
     ]  # fmt: skip
     times = [s["fetched_at"] for s in found]
@@ -339,7 +339,7 @@ def sessions(view: data.SquadRows) -> None:
                 "Games": fmt.count(s["games"]),
                 "W – L": f"{fmt.count(s['wins'])} – {fmt.count(s['losses'])}",
                 "Winrate": fmt.percent(s["winrate"]),
-                "Heroes": ", ".join(hero_name(h, catalogue) for h in (s["heroes"] or "").split(",") if h) or "–",
+                "Heroes": rows.hero_list(s["heroes"], catalogue),
             }
             for s in found[:SESSIONS_LISTED]
         ]
