@@ -128,7 +128,7 @@ class Pipeline:
         assert request.request_id is not None
         self.sent[request.request_id] = time.perf_counter()
         message = self.topics.fetch_requests.message(request, key=player_id)
-        self.producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+        self.producer.publish(message)
         self.producer.poll(0)
 
     def receive(self, timeout: float) -> None:

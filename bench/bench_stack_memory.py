@@ -79,7 +79,7 @@ def load(settings: Settings, rate: float, seconds: float, stop: threading.Event)
             player = players[sent % len(players)]
             request = FetchRequest(player_id=player, request_id=new_id(), force=True, requested_at=time.time())
             message = requests.message(request, key=player)
-            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+            producer.publish(message)
             sent += 1
             stop.wait(max(0.0, began + sent / rate - time.monotonic()))
         producer.flush_or_raise(timeout=15)

@@ -97,7 +97,7 @@ def test_a_request_older_than_the_ttl_is_answered_expired_stored_and_announced(k
     producer = Producer(settings)
     for request in (old, fresh, fresh):  # "fresh" read twice: listed once
         message = topic.message(request, key=player)
-        producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+        producer.publish(message)
     producer.flush_or_raise(30)
     with in_background([Fetcher(settings, request_ttl=600), Processor(settings, store)]) as died:
         wait_for(lambda: store.request_status("old") and store.request_status("fresh"), timeout=60)

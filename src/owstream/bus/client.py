@@ -21,13 +21,16 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import confluent_kafka as ck
 
 from owstream.config import Settings
 from owstream.errors import BusError, KafkaUnavailable
 from owstream.retry import OUTAGE_LOG_EVERY
+
+if TYPE_CHECKING:
+    from owstream.bus.topics import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +171,11 @@ class Producer:
             except ck.KafkaException as exc:
                 raise _translated(exc, f"cannot produce to {topic}") from exc
         self._producer.poll(0)
+
+    def publish(self, message: Outgoing, delivered: Delivered | None = None) -> None:
+        """:meth:`send` a message a topic made (:meth:`owstream.bus.topics.Topic.message`): its topic, value,
+        key and headers as they are."""
+        self.send(message.topic, message.value, key=message.key, headers=message.headers, delivered=delivered)
 
     def _on_delivery(self, err: Any, msg: Any) -> None:
         if err is not None:

@@ -59,4 +59,4 @@ def dead_letter(
         reason,
     )
     message = topic.message(dead_letter_of(record, service=service, reason=reason), key=record.key)
-    producer.send(message.topic, message.value, key=message.key, headers=message.headers, delivered=delivered)
+    producer.publish(message, delivered)

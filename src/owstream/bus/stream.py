@@ -241,7 +241,7 @@ class Stream:
                 for record, why in output.letters:
                     dead_letter(self.producer, self.topics.dead_letter, record, service=self.service, reason=why)
                 for message in output.messages:
-                    self.producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+                    self.producer.publish(message)
                 self.producer.commit(self.consumer, next_offsets(records))
             except TransactionAborted as exc:
                 self._aborts.still(f"{exc} (attempt {attempt} of {self.REDO})")

@@ -171,7 +171,7 @@ def send_requests(player_ids: Sequence[str]) -> Notice | None:
                 player_id=player_id, request_id=new_id(), requested_at=time.time(), source="dashboard"
             )
             message = topic.message(request, key=player_id)
-            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+            producer.publish(message)
             assert request.request_id is not None
             pending[player_id] = (request.request_id, time.time())
         producer.flush_or_raise(timeout=15)

@@ -197,7 +197,7 @@ class Fetcher:
             request_id=request.request_id,
         )  # fmt: skip
         message = self.topics.player_events.message(started, key=request.player_id)
-        self._progress.send(message.topic, message.value, key=message.key, headers=message.headers)
+        self._progress.publish(message)
 
     def _fetch(self, job: _Job) -> WireResult:
         request_ids = [r.request_id for r in job.requests]  # each listed once (_Job.add)

@@ -150,7 +150,7 @@ class MetaService:
             cache_headers=response.cache_headers,
         )
         message = self.topics.hero_stats.message(answer, key=combo.key)
-        producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+        producer.publish(message)
         producer.flush()  # on the topic before it counts as fetched: a restart right after does not refetch
         self._last[combo.key] = fetched_at
         self._failures = 0

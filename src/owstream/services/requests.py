@@ -51,7 +51,7 @@ class RequestTracker:
         producer = Producer(settings, idempotent=False)  # one message: no 0.5 s producer-id round trip
         try:
             message = topics.fetch_requests.message(request, key=player_id)
-            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+            producer.publish(message)
             producer.flush_or_raise(timeout=15)
         except BaseException:
             self._reader.close()

@@ -88,7 +88,7 @@ class Scheduler:
         for player_id in due:
             request = FetchRequest(player_id=player_id, request_id=new_id(), source="scheduler", requested_at=now)
             message = topic.message(request, key=player_id)
-            producer.send(message.topic, message.value, key=message.key, headers=message.headers)
+            producer.publish(message)
             self._requested[player_id] = now
             assert request.request_id is not None
             self._waiting[player_id] = request.request_id
