@@ -22,8 +22,7 @@ from owstream.dashboard.layout import plain
 from owstream.domain.format import plural
 from owstream.domain.outcomes import outcome_wording
 from owstream.errors import BusError
-from owstream.messages.models import FetchRequest, new_id
-from owstream.services.requests import FETCHING, QUEUED, RequestState, RequestTracker
+from owstream.services.requests import FETCHING, QUEUED, RequestState, RequestTracker, publish_request
 
 log = logging.getLogger(__name__)
 
@@ -167,13 +166,7 @@ def send_requests(player_ids: Sequence[str]) -> Notice | None:
     pending: dict[str, tuple[str, float]] = st.session_state.setdefault(PENDING_KEY, {})
     try:
         for player_id in player_ids:
-            request = FetchRequest(
-                player_id=player_id, request_id=new_id(), requested_at=time.time(), source="dashboard"
-            )
-            message = topic.message(request, key=player_id)
-            producer.publish(message)
-            assert request.request_id is not None
-            pending[player_id] = (request.request_id, time.time())
+            pending[player_id] = (publish_request(producer, topic, player_id, source="dashboard"), time.time())
         producer.flush_or_raise(timeout=15)
     except BusError as exc:
         for player_id in player_ids:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from owstream.bus import Producer, TailReader, Topics
+from owstream.bus import Producer, TailReader, Topic, Topics
 from owstream.config import Settings
 from owstream.errors import OwstreamError, ProcessingError
 from owstream.messages.models import FetchRequest, PlayerEvent, StoredData, new_id
@@ -39,27 +39,41 @@ class RequestState:
         return self.state == STORED
 
 
+def publish_request(
+    producer: Producer,
+    topic: Topic[FetchRequest],
+    player_id: str,
+    *,
+    source: str,
+    force: bool = False,
+    at: float | None = None,
+) -> str:
+    """Send a new fetch request for ``player_id`` (keyed by it) on ``topic``; its request id. The caller
+    flushes (and closes) its producer."""
+    request_id = new_id()
+    requested_at = time.time() if at is None else at
+    request = FetchRequest(player_id=player_id, request_id=request_id, force=force, requested_at=requested_at,
+                           source=source)  # fmt: skip
+    producer.publish(topic.message(request, key=player_id))
+    return request_id
+
+
 class RequestTracker:
     """One request in flight. ``poll()`` advances its state; ``close()`` when done."""
 
     def __init__(self, settings: Settings, player_id: str, *, force: bool = False, source: str = "cli") -> None:
         self._topics = topics = Topics(settings.topic_prefix)
         self._reader = TailReader(settings, topics.player_events.name)
-        request = FetchRequest(
-            player_id=player_id, request_id=new_id(), force=force, requested_at=time.time(), source=source
-        )
         producer = Producer(settings, idempotent=False)  # one message: no 0.5 s producer-id round trip
         try:
-            message = topics.fetch_requests.message(request, key=player_id)
-            producer.publish(message)
+            request_id = publish_request(producer, topics.fetch_requests, player_id, source=source, force=force)
             producer.flush_or_raise(timeout=15)
         except BaseException:
             self._reader.close()
             raise
         finally:
             producer.close()
-        assert request.request_id is not None
-        self.status = RequestState(request.request_id, player_id)
+        self.status = RequestState(request_id, player_id)
         self._seen: set[str] = set()
         self._settings = settings
         self._players = {player_id}  # ids an event answering this request may carry

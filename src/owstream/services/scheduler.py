@@ -16,8 +16,8 @@ from owstream.bus import Producer, Ready, Topics
 from owstream.config import Settings
 from owstream.domain.refresh import policy_of, refresh_of
 from owstream.errors import StoreUnavailable
-from owstream.messages.models import FetchRequest, new_id
 from owstream.retry import OutageWarning
+from owstream.services.requests import publish_request
 from owstream.store import Store
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,8 @@ class Scheduler:
         due = self.due(now)
         topic = self.topics.fetch_requests
         for player_id in due:
-            request = FetchRequest(player_id=player_id, request_id=new_id(), source="scheduler", requested_at=now)
-            message = topic.message(request, key=player_id)
-            producer.publish(message)
+            self._waiting[player_id] = publish_request(producer, topic, player_id, source="scheduler", at=now)
             self._requested[player_id] = now
-            assert request.request_id is not None
-            self._waiting[player_id] = request.request_id
         if due:
             log.info("scheduler: requested %d refresh(es)", len(due))
         waiting = producer.flush(1.0)  # a broker that is away: the requests wait in the producer, not lost
